@@ -1,0 +1,36 @@
+/**
+ * Proofs as JSON documents in the shape of the transparency-dev/merkle test vectors, which
+ * `becomingone-agent verify-proof` reads (byte fields in standard base64). The edge and the agent
+ * serve proofs in this shape so an auditor can save a response and check it offline.
+ */
+import { encodeBase64 } from "../encoding/base64.js";
+
+export interface InclusionProofDocument {
+  readonly leafIdx: number;
+  readonly treeSize: number;
+  readonly root: string;
+  readonly leafHash: string;
+  readonly proof: readonly string[];
+}
+
+export interface ConsistencyProofDocument {
+  readonly size1: number;
+  readonly size2: number;
+  readonly root1: string;
+  readonly root2: string;
+  readonly proof: readonly string[];
+}
+
+export function inclusionProofDocument(leafHash: Uint8Array, index: number, size: number, proof: readonly Uint8Array[], root: Uint8Array): InclusionProofDocument {
+  return { leafIdx: index, treeSize: size, root: encodeBase64(root), leafHash: encodeBase64(leafHash), proof: proof.map(encodeBase64) };
+}
+
+export function consistencyProofDocument(
+  size1: number,
+  size2: number,
+  proof: readonly Uint8Array[],
+  root1: Uint8Array,
+  root2: Uint8Array,
+): ConsistencyProofDocument {
+  return { size1, size2, root1: encodeBase64(root1), root2: encodeBase64(root2), proof: proof.map(encodeBase64) };
+}

@@ -1,0 +1,14 @@
+/** C2SP signed notes with Ed25519 keys (the formats of Go's sumdb/note). */
+export { NoteError, type NoteErrorCode } from "./errors.js";
+export {
+  ED25519_TYPE,
+  keyId,
+  formatKeyId,
+  isValidKeyName,
+  generateSignerKey,
+  parseSignerKey,
+  parseVerifierKey,
+  type NoteSigner,
+  type NoteVerifier,
+} from "./key.js";
+export { NOTE_LIMITS, signNote, parseNote, openNote, type NoteSignature, type OpenedNote } from "./note.js";
