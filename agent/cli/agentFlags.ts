@@ -1,0 +1,102 @@
+import { parseArgs } from "node:util";
+import { UsageError } from "./command.js";
+import { ConfigError, envLayer, fileLayer, resolveAgentConfig, type AgentConfig } from "../config/agentConfig.js";
+
+/** Flags shared by `run` and `status` (see `becomingone-agent run --help`). */
+export const AGENT_FLAG_OPTIONS = {
+  config: { type: "string" },
+  "data-dir": { type: "string" },
+  hz: { type: "string" },
+  host: { type: "string" },
+  port: { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "no-api": { type: "boolean" },
+  "reset-key": { type: "string", multiple: true },
+  stdin: { type: "boolean" },
+  split: { type: "string" },
+  file: { type: "string" },
+  "sse-url": { type: "string" },
+  "sse-prompt": { type: "string" },
+  "sse-model": { type: "string" },
+  "sse-max-tokens": { type: "string" },
+  "sse-repeat": { type: "boolean" },
+  edge: { type: "string" },
+  token: { type: "string" },
+  "log-level": { type: "string" },
+} as const;
+
+export const AGENT_FLAGS_USAGE = `[options]
+
+  --config FILE          JSON config file (env BECOMINGONE_CONFIG)
+  --data-dir DIR         device key, API token, ledger (default ~/.becomingone; env BECOMINGONE_DATA_DIR)
+  --hz N                 token clock rate, Hz (default 20)
+  --host ADDR            local API address (default 127.0.0.1)
+  --port N               local API port (default 8420; 0 = any free port)
+  --tls-cert FILE        serve the API over TLS with this PEM certificate …
+  --tls-key FILE         … and this PEM key
+  --no-api               run without the local API
+  --reset-key KEY        allow this Ed25519 public key (base64url) to sign POST /reset (repeatable)
+  --stdin                read tokens from standard input
+  --split words|lines    how stdin/file text becomes tokens (default words)
+  --file PATH            read tokens from a file
+  --sse-url URL          stream tokens from an OpenAI-compatible completion endpoint (SSE)
+  --sse-prompt TEXT      prompt for --sse-url
+  --sse-model NAME       model for --sse-url
+  --sse-max-tokens N     max_tokens for --sse-url
+  --sse-repeat           start a new completion whenever one ends
+  --edge URL             edge coordinator URL (env BECOMINGONE_EDGE_URL)
+  --token T              enrollment token for the first start (env BECOMINGONE_ENROLL_TOKEN)
+  --log-level LEVEL      error | warn | info | debug (default info)`;
+
+function num(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got "${v}"`);
+  return n;
+}
+
+/** Parses flags and merges them over the config file and the environment. */
+export function agentConfigFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  let values: ReturnType<typeof parseArgs<{ options: typeof AGENT_FLAG_OPTIONS; strict: true; allowPositionals: false }>>["values"];
+  try {
+    values = parseArgs({ args: [...argv], options: AGENT_FLAG_OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const flags = {
+    dataDir: values["data-dir"],
+    hz: num("hz", values.hz),
+    api: {
+      host: values.host,
+      port: num("port", values.port),
+      tlsCert: values["tls-cert"],
+      tlsKey: values["tls-key"],
+      resetKeys: values["reset-key"],
+      enabled: values["no-api"] ? false : undefined,
+    },
+    sources: {
+      stdin: values.stdin,
+      split: values.split,
+      file: values.file,
+      sse: values["sse-url"]
+        ? {
+            url: values["sse-url"],
+            prompt: values["sse-prompt"] ?? "",
+            model: values["sse-model"],
+            maxTokens: num("sse-max-tokens", values["sse-max-tokens"]),
+            repeat: values["sse-repeat"],
+          }
+        : undefined,
+    },
+    edge: { url: values.edge, enrollToken: values.token },
+    logLevel: values["log-level"],
+  };
+  try {
+    const configPath = values.config ?? env.BECOMINGONE_CONFIG;
+    return resolveAgentConfig({ file: configPath ? fileLayer(configPath) : {}, env: envLayer(env), flags });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}

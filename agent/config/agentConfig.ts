@@ -1,0 +1,193 @@
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+
+/**
+ * The agent's configuration: defaults < JSON config file < environment (BECOMINGONE_*) < flags.
+ * Validated with zod; every problem is reported with its source and path.
+ */
+const port = z.number().int().min(0).max(65535);
+
+export const agentConfigSchema = z.strictObject({
+  /** Device key, API token, ledger and identity live here. */
+  dataDir: z.string().min(1),
+  /** Token clock rate f, Hz. */
+  hz: z.number().gt(0).max(1000).default(20),
+  api: z
+    .strictObject({
+      host: z.string().min(1).default("127.0.0.1"),
+      port: port.default(8420),
+      tlsCert: z.string().min(1).optional(),
+      tlsKey: z.string().min(1).optional(),
+      headersTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+      requestTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+      /** How long POST /input waits for its tokens to run before answering 202. */
+      inputWaitMs: z.number().int().min(0).max(60_000).default(5000),
+      /** Ed25519 public keys (base64url, raw 32 bytes) allowed to sign POST /reset. */
+      resetKeys: z.array(z.string().regex(/^[A-Za-z0-9_-]{43}$/, "a base64url 32-byte Ed25519 public key")).default([]),
+      signatureWindowMs: z.number().int().min(1000).max(600_000).default(60_000),
+      /** Off: no HTTP server at all. */
+      enabled: z.boolean().default(true),
+    })
+    .prefault({}),
+  queue: z.strictObject({ capacity: z.number().int().min(1).max(1_000_000).default(1024) }).prefault({}),
+  ledger: z
+    .strictObject({
+      fsyncIntervalMs: z.number().int().min(1).max(60_000).default(200),
+      fsyncEveryRecords: z.number().int().min(1).max(100_000).default(64),
+      segmentBytes: z.number().int().min(4096).default(1024 * 1024),
+      retainAckedBytes: z.number().int().min(0).default(8 * 1024 * 1024),
+      maxBytes: z.number().int().min(64 * 1024).default(64 * 1024 * 1024),
+    })
+    .prefault({}),
+  seal: z
+    .strictObject({
+      digestEverySeconds: z.number().gt(0).max(86_400).default(30),
+      witnessEverySeconds: z.number().gt(0).max(86_400).default(10),
+    })
+    .prefault({}),
+  mesh: z
+    .strictObject({
+      /** The oscillator's natural frequency ω, rad/s. */
+      omega: z.number().min(-1000).max(1000).default(1),
+      /** Used until the edge sends its fleet config. */
+      coupling: z.number().min(0).max(100).default(2.5),
+      maxStep: z.number().gt(0).max(Math.PI).default(0.05),
+      /** Summaries per second offered to the edge link (until the fleet config says otherwise). */
+      summaryHz: z.number().gt(0).max(10).default(2),
+    })
+    .prefault({}),
+  sources: z
+    .strictObject({
+      stdin: z.boolean().default(false),
+      split: z.enum(["words", "lines"]).default("words"),
+      file: z.string().min(1).optional(),
+      sse: z
+        .strictObject({
+          url: z.url({ protocol: /^https?$/ }),
+          prompt: z.string().min(1),
+          model: z.string().min(1).optional(),
+          maxTokens: z.number().int().min(1).optional(),
+          apiKey: z.string().min(1).optional(),
+          /** Start a new completion when one finishes (a continuous stream). */
+          repeat: z.boolean().default(false),
+        })
+        .optional(),
+    })
+    .prefault({}),
+  edge: z
+    .strictObject({
+      url: z.url({ protocol: /^(https?|wss?)$/ }).optional(),
+      enrollToken: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  logLevel: z.enum(["error", "warn", "info", "debug"]).default("info"),
+});
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+export type AgentConfigInput = z.input<typeof agentConfigSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  readonly code = "config_invalid";
+}
+
+/** Default data dir: $HOME/.becomingone (systemd installs use /var/lib/becomingone). */
+export function defaultDataDir(): string {
+  return join(homedir(), ".becomingone");
+}
+
+type Layer = Record<string, unknown>;
+
+/** Deep-merges plain objects; later layers win; undefined never overrides. */
+export function mergeLayers(...layers: Layer[]): Layer {
+  const out: Layer = {};
+  for (const layer of layers) {
+    for (const [k, v] of Object.entries(layer)) {
+      if (v === undefined) continue;
+      const prev = out[k];
+      if (isPlain(v) && isPlain(prev)) out[k] = mergeLayers(prev, v);
+      else out[k] = v;
+    }
+  }
+  return out;
+}
+
+function isPlain(v: unknown): v is Layer {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new ConfigError(`${name}="${v}" is not a number`);
+  return n;
+}
+
+function bool(name: string, v: string | undefined): boolean | undefined {
+  if (v === undefined || v === "") return undefined;
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ConfigError(`${name}="${v}" is not a boolean (use true or false)`);
+}
+
+/** The environment layer: BECOMINGONE_* variables (docs/agent.md lists them). */
+export function envLayer(env: NodeJS.ProcessEnv): Layer {
+  const e = (k: string) => env[`BECOMINGONE_${k}`];
+  const sseUrl = e("SSE_URL");
+  return {
+    dataDir: e("DATA_DIR"),
+    hz: num("BECOMINGONE_HZ", e("HZ")),
+    api: {
+      host: e("API_HOST"),
+      port: num("BECOMINGONE_API_PORT", e("API_PORT")),
+      tlsCert: e("TLS_CERT"),
+      tlsKey: e("TLS_KEY"),
+      resetKeys: e("RESET_KEYS")?.split(",").map((s) => s.trim()).filter(Boolean),
+    },
+    sources: {
+      stdin: bool("BECOMINGONE_STDIN", e("STDIN")),
+      file: e("INPUT_FILE"),
+      sse: sseUrl ? { url: sseUrl, prompt: e("SSE_PROMPT") ?? "", model: e("SSE_MODEL"), apiKey: e("SSE_API_KEY") } : undefined,
+    },
+    edge: { url: e("EDGE_URL"), enrollToken: e("ENROLL_TOKEN") },
+    logLevel: e("LOG_LEVEL"),
+  };
+}
+
+/** Reads and parses a JSON config file (relative paths in it are the caller's business). */
+export function fileLayer(path: string): Layer {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isPlain(value)) throw new ConfigError(`config file ${path} must hold a JSON object`);
+  return value;
+}
+
+/** Validates merged layers into a config, with one readable line per problem. */
+export function resolveAgentConfig(layers: { file?: Layer; env?: Layer; flags?: Layer }): AgentConfig {
+  const merged = mergeLayers({ dataDir: defaultDataDir() }, layers.file ?? {}, layers.env ?? {}, layers.flags ?? {});
+  const parsed = agentConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const config = parsed.data;
+  if ((config.api.tlsCert === undefined) !== (config.api.tlsKey === undefined)) {
+    throw new ConfigError("invalid configuration:\n  api: TLS needs both tlsCert (--tls-cert) and tlsKey (--tls-key)");
+  }
+  if (config.ledger.retainAckedBytes >= config.ledger.maxBytes) {
+    throw new ConfigError(`invalid configuration:\n  ledger.retainAckedBytes (${config.ledger.retainAckedBytes}) must be below ledger.maxBytes (${config.ledger.maxBytes})`);
+  }
+  return { ...config, dataDir: resolve(config.dataDir) };
+}

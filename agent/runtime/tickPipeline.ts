@@ -1,0 +1,191 @@
+import type { LamportClock } from "../../shared/causality/lamport-clock.js";
+import type { TickInfo } from "../clock/tokenClock.js";
+import type { Ledger } from "../ledger/ledger.js";
+import type { JsonValue, RecordKind } from "../ledger/record.js";
+import type { MeshOscillator } from "./meshOscillator.js";
+import type { CoreStepResult, PhaseCore, SealCandidate } from "./phaseCore.js";
+import type { BatchTicket, TokenQueue } from "./tokenQueue.js";
+
+export interface PipelineOptions {
+  readonly hz: number;
+  /** Seal a `state.digest` every this many seconds of ticks; default 30. */
+  readonly digestEverySeconds?: number;
+  /** Seal a `witness.report` every this many seconds of ticks; default 10. */
+  readonly witnessEverySeconds?: number;
+  /** At most one `sync.dissipation` record per this many ms (the rest are counted in the next one); default 1000. */
+  readonly dissipationSealIntervalMs?: number;
+}
+
+export interface PipelineCounters {
+  readonly ticks: number;
+  readonly tokens: number;
+  readonly collapses: number;
+  readonly dissipations: number;
+  readonly sealed: number;
+  /** Seals the ledger refused (disk budget spent) or failed. */
+  readonly sealRefused: number;
+  readonly resets: number;
+  /** Reset count: tokens processed after the n-th reset belong to epoch n. */
+  readonly epoch: number;
+  /** Engine errors caught in a tick (the clock keeps running). */
+  readonly stepErrors: number;
+}
+
+export interface ResetOutcome {
+  readonly epoch: number;
+  /** Clock tick index at which the reset was applied (before that tick's token; never inside an input batch). */
+  readonly tick: number;
+  /** Tokens still queued, processed after the reset. */
+  readonly queued: number;
+}
+
+/**
+ * One tick: advance the mesh oscillator, feed at most one queued token through the engine with
+ * dt = 1/f exactly, seal what is worth sealing. Everything here is synchronous and in memory (the
+ * ledger only queues for its background fsync), so a tick never waits on the network or the disk.
+ */
+export class TickPipeline {
+  readonly dtSeconds: number;
+  private readonly digestEveryTicks: number;
+  private readonly witnessEveryTicks: number;
+  private readonly dissipationIntervalMs: number;
+  private ticks = 0;
+  private tokens = 0;
+  private collapses = 0;
+  private dissipations = 0;
+  private sealed = 0;
+  private sealRefused = 0;
+  private resets = 0;
+  private stepErrors = 0;
+  private lastDissipationSealMs = -Infinity;
+  private suppressedDissipations = 0;
+  /** The batch whose tokens have started but not all finished. */
+  private openBatch: { ticket: BatchTicket; left: number } | undefined;
+  private pendingResets: ((outcome: ResetOutcome) => void)[] = [];
+  private lastResultValue: CoreStepResult | undefined;
+
+  constructor(
+    private readonly core: PhaseCore,
+    private readonly mesh: MeshOscillator,
+    private readonly queue: TokenQueue,
+    private readonly ledger: Ledger,
+    private readonly lamport: LamportClock,
+    options: PipelineOptions,
+  ) {
+    this.dtSeconds = 1 / options.hz;
+    this.digestEveryTicks = Math.max(1, Math.round((options.digestEverySeconds ?? 30) * options.hz));
+    this.witnessEveryTicks = Math.max(1, Math.round((options.witnessEverySeconds ?? 10) * options.hz));
+    this.dissipationIntervalMs = options.dissipationSealIntervalMs ?? 1000;
+  }
+
+  get lastResult(): CoreStepResult | undefined {
+    return this.lastResultValue;
+  }
+
+  /** The clock's tick handler. `wallMs` is the tick's due time as UTC epoch ms. */
+  onTick(tick: TickInfo, wallMs: number): void {
+    this.ticks++;
+    this.mesh.step(this.dtSeconds, wallMs);
+    // A reset waits until the batch in flight has finished, then runs before the next token.
+    if (this.pendingResets.length > 0 && !this.openBatch) this.applyReset(tick.index);
+    const token = this.queue.take();
+    if (token) {
+      this.lamport.tick();
+      let result: CoreStepResult;
+      try {
+        result = this.core.step(token, this.dtSeconds);
+      } catch {
+        this.stepErrors++;
+        result = { coherence: this.lastResultValue?.coherence ?? 0, collapsed: false, dissipated: true, seals: [] };
+      }
+      this.lastResultValue = result;
+      this.tokens++;
+      if (result.dissipated) this.dissipations++;
+      for (const seal of result.seals) {
+        if (seal.kind === "sync.collapse") this.collapses++;
+        this.sealCandidate(seal, wallMs);
+      }
+      this.trackBatch(token.batch, tick.index, result);
+    }
+    if (this.ticks % this.witnessEveryTicks === 0) this.seal("witness.report", this.core.witnessReport());
+    if (this.ticks % this.digestEveryTicks === 0) this.seal("state.digest", this.digest(wallMs));
+  }
+
+  /** Resolves once the reset has been applied, at a tick boundary outside any input batch. */
+  requestReset(): Promise<ResetOutcome> {
+    return new Promise((resolve) => this.pendingResets.push(resolve));
+  }
+
+  counters(): PipelineCounters {
+    return {
+      ticks: this.ticks,
+      tokens: this.tokens,
+      collapses: this.collapses,
+      dissipations: this.dissipations,
+      sealed: this.sealed,
+      sealRefused: this.sealRefused,
+      resets: this.resets,
+      epoch: this.resets,
+      stepErrors: this.stepErrors,
+    };
+  }
+
+  /** The periodic digest: engine state plus the agent log head. */
+  digest(wallMs: number): JsonValue {
+    const mesh = this.mesh.view(wallMs);
+    return {
+      at: new Date(wallMs).toISOString(),
+      ticks: this.ticks,
+      tokens: this.tokens,
+      epoch: this.resets,
+      theta: mesh.theta,
+      field: mesh.field ? { r: mesh.field.r, psi: mesh.field.psi, n: mesh.field.n } : null,
+      engine: this.core.digest(),
+      log: { size: this.ledger.durableCount, root: Buffer.from(this.ledger.root()).toString("base64") },
+    };
+  }
+
+  private trackBatch(ticket: BatchTicket | undefined, tick: number, result: CoreStepResult): void {
+    if (!ticket) return;
+    if (!this.openBatch || this.openBatch.ticket !== ticket) this.openBatch = { ticket, left: ticket.size };
+    this.openBatch.left--;
+    const done = this.openBatch.left <= 0;
+    if (done) this.openBatch = undefined;
+    ticket.onToken({ tick, epoch: this.resets, coherence: result.coherence, collapsed: result.collapsed, dissipated: result.dissipated });
+  }
+
+  private applyReset(tickIndex: number): void {
+    this.core.reset();
+    this.resets++;
+    this.lastResultValue = undefined;
+    const outcome: ResetOutcome = { epoch: this.resets, tick: tickIndex, queued: this.queue.depth };
+    const waiting = this.pendingResets;
+    this.pendingResets = [];
+    for (const resolve of waiting) resolve(outcome);
+  }
+
+  private sealCandidate(seal: SealCandidate, wallMs: number): void {
+    if (seal.kind !== "sync.dissipation") {
+      this.seal(seal.kind, seal.payload);
+      return;
+    }
+    // Dissipations can come every tick; seal at most one per interval, counting the others.
+    if (wallMs - this.lastDissipationSealMs < this.dissipationIntervalMs) {
+      this.suppressedDissipations++;
+      return;
+    }
+    this.lastDissipationSealMs = wallMs;
+    this.seal("sync.dissipation", { event: seal.payload, alsoDissipatedSinceLast: this.suppressedDissipations });
+    this.suppressedDissipations = 0;
+  }
+
+  private seal(kind: RecordKind, payload: JsonValue): void {
+    try {
+      const result = this.ledger.append(kind, payload);
+      if (result.ok) this.sealed++;
+      else this.sealRefused++;
+    } catch {
+      this.sealRefused++;
+    }
+  }
+}

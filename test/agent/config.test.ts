@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { agentConfigFromArgs } from "../../agent/cli/agentFlags.js";
+import { ConfigError, envLayer, resolveAgentConfig } from "../../agent/config/agentConfig.js";
+
+describe("agent configuration", () => {
+  it("layers defaults < file < env < flags", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bo-cfg-"));
+    try {
+      const file = join(dir, "agent.json");
+      writeFileSync(file, JSON.stringify({ hz: 10, api: { port: 9001, host: "127.0.0.2" }, ledger: { fsyncIntervalMs: 500 } }));
+      const env = { BECOMINGONE_CONFIG: file, BECOMINGONE_API_PORT: "9002", BECOMINGONE_DATA_DIR: dir };
+      const a = agentConfigFromArgs([], env);
+      expect(a).toMatchObject({ hz: 10, dataDir: dir, api: { port: 9002, host: "127.0.0.2" }, ledger: { fsyncIntervalMs: 500, fsyncEveryRecords: 64 } });
+      const b = agentConfigFromArgs(["--port", "9003", "--hz", "25", "--reset-key", "A".repeat(43)], env);
+      expect(b).toMatchObject({ hz: 25, api: { port: 9003, resetKeys: ["A".repeat(43)] } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("has safe defaults: loopback, 20 Hz, API on", () => {
+    const c = resolveAgentConfig({});
+    expect(c.api.host).toBe("127.0.0.1");
+    expect(c.hz).toBe(20);
+    expect(c.api.enabled).toBe(true);
+    expect(c.dataDir).toMatch(/\.becomingone$/);
+  });
+
+  it("explains every invalid field", () => {
+    expect(() => resolveAgentConfig({ flags: { hz: 0, api: { port: 70000 }, nope: true } })).toThrow(ConfigError);
+    try {
+      resolveAgentConfig({ flags: { hz: 0, api: { port: 70000 }, nope: true } });
+    } catch (err) {
+      const message = (err as Error).message;
+      expect(message).toContain("hz:");
+      expect(message).toContain("api.port:");
+      expect(message).toContain("nope");
+    }
+    expect(() => envLayer({ BECOMINGONE_STDIN: "maybe" })).toThrow(/BECOMINGONE_STDIN/);
+    expect(() => resolveAgentConfig({ flags: { api: { resetKeys: ["short"] } } })).toThrow(/resetKeys/);
+  });
+});

@@ -1,0 +1,178 @@
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { agentIdFromPublicKey } from "../../agent/identity/agentId.js";
+import { loadOrCreateDeviceKey, type DeviceKey } from "../../agent/identity/deviceKey.js";
+import { Ledger, LedgerError, verifyLedger } from "../../agent/ledger/ledger.js";
+import { encodeRecord, recordPayload } from "../../agent/ledger/record.js";
+import { MemoryNodeStore } from "../../shared/log/node-store.js";
+import { MerkleTree } from "../../shared/log/tree.js";
+import { verifyRecordSignature } from "../../shared/log/record-seal.js";
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "bo-ledger-"));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function setup(): { dir: string; key: DeviceKey; agentId: string } {
+  const data = tempDir();
+  const key = loadOrCreateDeviceKey(data);
+  return { dir: join(data, "ledger"), key, agentId: agentIdFromPublicKey(key.publicKeyRaw) };
+}
+
+describe("ledger", () => {
+  it("seals signed records, makes them durable in order, and reads them back", async () => {
+    const { dir, key, agentId } = setup();
+    const ledger = await Ledger.open({ dir, key, agentId, fsyncIntervalMs: 10 });
+    const durable: number[] = [];
+    ledger.onDurable((n) => durable.push(n));
+    for (let i = 0; i < 10; i++) {
+      const r = ledger.append("memory.signature", { i });
+      expect(r.ok && r.seq).toBe(i);
+    }
+    expect(ledger.durableCount).toBe(0);
+    await ledger.flush();
+    expect(ledger.durableCount).toBe(10);
+    expect(ledger.lastDurableSeq).toBe(9);
+    expect(durable.at(-1)).toBe(10);
+    const records = await ledger.readFrom(3, 4);
+    expect(records.map((r) => r.seq)).toEqual([3, 4, 5, 6]);
+    expect(recordPayload(records[0]!)).toEqual({ i: 3 });
+    expect((await ledger.readAfter(8)).map((r) => r.seq)).toEqual([9]);
+    // Signed by node:crypto, verified by shared/log's (noble) verifier: the same Ed25519.
+    for (const r of records) expect(verifyRecordSignature(r, key.publicKeyRaw)).toBe(true);
+    // The agent log's root is the RFC 6962 root over the canonical entries.
+    const reference = MerkleTree.open(new MemoryNodeStore());
+    for (const r of await ledger.readFrom(0, 100)) reference.append(encodeRecord(r));
+    expect(Buffer.from(ledger.root()).toString("hex")).toBe(Buffer.from(reference.root()).toString("hex"));
+    await ledger.close();
+    expect(() => ledger.append("state.digest", {})).toThrow(LedgerError);
+  });
+
+  it("batches fsync by count", async () => {
+    const { dir, key, agentId } = setup();
+    const ledger = await Ledger.open({ dir, key, agentId, fsyncIntervalMs: 60_000, fsyncEveryRecords: 5 });
+    const seen = new Promise<number>((resolve) => ledger.onDurable(resolve));
+    for (let i = 0; i < 5; i++) ledger.append("state.digest", { i });
+    expect(await seen).toBe(5);
+    expect(ledger.stats().fsyncs).toBe(1);
+    await ledger.close();
+  });
+
+  it("reopens with the same records, root and next seq", async () => {
+    const { dir, key, agentId } = setup();
+    const a = await Ledger.open({ dir, key, agentId, segmentBytes: 4096 });
+    for (let i = 0; i < 200; i++) a.append("witness.report", { i, pad: "p".repeat(40) });
+    await a.close();
+    const root = Buffer.from(a.root()).toString("hex");
+    expect(readdirSync(dir).filter((n) => n.startsWith("seg-")).length).toBeGreaterThan(2);
+    const b = await Ledger.open({ dir, key, agentId, segmentBytes: 4096 });
+    expect(b.size).toBe(200);
+    expect(Buffer.from(b.root()).toString("hex")).toBe(root);
+    expect(b.append("state.digest", {}).ok && b.size).toBe(201);
+    expect((await b.readFrom(150, 100)).length).toBe(50);
+    await b.close();
+  });
+
+  it("cuts a torn tail on open and reports it", async () => {
+    const { dir, key, agentId } = setup();
+    const a = await Ledger.open({ dir, key, agentId });
+    for (let i = 0; i < 5; i++) a.append("memory.signature", { i });
+    await a.close();
+    const seg = join(dir, readdirSync(dir).find((n) => n.startsWith("seg-"))!);
+    const good = statSync(seg).size;
+    // Half a frame: a length header claiming more bytes than follow.
+    appendFileSync(seg, Buffer.from([0, 0, 1, 0, 1, 2, 3, 4, 9, 9]));
+    expect(verifyLedger(dir, () => true).tornBytes).toBe(10);
+    const b = await Ledger.open({ dir, key, agentId });
+    expect(b.tornBytesCut).toBe(10);
+    expect(b.size).toBe(5);
+    expect(statSync(seg).size).toBe(good);
+    await b.close();
+  });
+
+  it("refuses to open a ledger whose non-last segment is damaged", async () => {
+    const { dir, key, agentId } = setup();
+    const a = await Ledger.open({ dir, key, agentId, segmentBytes: 4096 });
+    for (let i = 0; i < 100; i++) a.append("memory.signature", { i, pad: "q".repeat(60) });
+    await a.close();
+    const first = join(dir, readdirSync(dir).filter((n) => n.startsWith("seg-")).sort()[0]!);
+    const bytes = readFileSync(first);
+    bytes[20] = bytes[20]! ^ 0xff;
+    writeFileSync(first, bytes);
+    await expect(Ledger.open({ dir, key, agentId, segmentBytes: 4096 })).rejects.toMatchObject({ code: "ledger_corrupt" });
+    const v = verifyLedger(dir, () => true);
+    expect(v.ok).toBe(false);
+  });
+
+  it("verifyLedger catches a forged signature", async () => {
+    const { dir, key, agentId } = setup();
+    const a = await Ledger.open({ dir, key, agentId });
+    a.append("memory.signature", { i: 1 });
+    await a.close();
+    const other = loadOrCreateDeviceKey(tempDir());
+    expect(verifyLedger(dir, (r) => verifyRecordSignature(r, key.publicKeyRaw)).ok).toBe(true);
+    const forged = verifyLedger(dir, (r) => verifyRecordSignature(r, other.publicKeyRaw));
+    expect(forged.ok).toBe(false);
+    expect(forged.problems[0]).toMatch(/signature/);
+  });
+
+  it("prunes acknowledged segments, keeps the tree whole through the leaf cache", async () => {
+    const { dir, key, agentId } = setup();
+    const opts = { dir, key, agentId, segmentBytes: 4096, retainAckedBytes: 8192, maxBytes: 1 << 20 };
+    const a = await Ledger.open(opts);
+    for (let i = 0; i < 300; i++) a.append("memory.signature", { i, pad: "r".repeat(50) });
+    await a.flush();
+    const root = Buffer.from(a.root()).toString("hex");
+    a.acknowledge(250);
+    await a.flush();
+    a.append("state.digest", { last: true });
+    await a.flush();
+    // Kept: up to retainAckedBytes of acknowledged segments, plus the unacknowledged ones.
+    expect(a.stats().bytesOnDisk).toBeLessThanOrEqual(16_384);
+    await expect(a.readFrom(0)).rejects.toMatchObject({ code: "ledger_records_pruned" });
+    expect((await a.readFrom(260, 10)).map((r) => r.seq)[0]).toBe(260);
+    await a.close();
+    const b = await Ledger.open(opts);
+    expect(b.size).toBe(301);
+    expect(b.ackedCount).toBe(250);
+    expect(Buffer.from(b.root(300)).toString("hex")).toBe(root);
+    expect(verifyLedger(dir, (r) => verifyRecordSignature(r, key.publicKeyRaw)).ok).toBe(true);
+    await b.close();
+  });
+
+  it("bounds disk use: refuses non-critical records at maxBytes, critical ones past the reserve", async () => {
+    const { dir, key, agentId } = setup();
+    const ledger = await Ledger.open({ dir, key, agentId, maxBytes: 20_000, retainAckedBytes: 4096, criticalReserveBytes: 5_000, segmentBytes: 4096 });
+    const big = { pad: "z".repeat(900) };
+    let digests = 0;
+    while (ledger.append("state.digest", big).ok) digests++;
+    expect(digests).toBeGreaterThan(10);
+    const refused = ledger.append("witness.report", big);
+    expect(refused).toMatchObject({ ok: false, code: "ledger_full" });
+    let critical = 0;
+    while (ledger.append("sync.collapse", big).ok) critical++;
+    expect(critical).toBeGreaterThan(2);
+    expect(ledger.stats().refused).toBe(3);
+    // Acknowledging lets retention free space (all but the open segment).
+    await ledger.flush();
+    ledger.acknowledge(ledger.durableCount);
+    await ledger.flush();
+    expect(ledger.append("state.digest", big).ok).toBe(true);
+    await ledger.close();
+  });
+
+  it("refuses a ledger that belongs to another agent", async () => {
+    const { dir, key, agentId } = setup();
+    const a = await Ledger.open({ dir, key, agentId });
+    a.append("state.digest", {});
+    await a.close();
+    await expect(Ledger.open({ dir, key, agentId: "ag_" + "0".repeat(32) })).rejects.toMatchObject({ code: "ledger_agent_mismatch" });
+  });
+});
