@@ -1,0 +1,21 @@
+/** Causal hygiene: Lamport clocks, the dynamic causal bound, per-peer standing and drift analysis. */
+export { LamportClock } from "./lamport-clock.js";
+export { CAUSAL_RULES, dynamicCausalBound, type CausalBound } from "./causal-bound.js";
+export {
+  analyzeLamportDrift,
+  couplingWeightFromDrift,
+  DEFAULT_DRIFT_THRESHOLDS,
+  type DriftNode,
+  type DriftThresholds,
+  type LamportDriftReport,
+} from "./lamport-drift.js";
+export {
+  assessPeerClock,
+  FRESH_STANDING,
+  DEFAULT_STANDING_RULES,
+  type PeerStanding,
+  type PeerClockInput,
+  type StandingRules,
+  type ClockVerdict,
+  type StandingUpdate,
+} from "./peer-standing.js";
