@@ -8,6 +8,8 @@ export default defineConfig({
       miniflare: {
         bindings: {
           ADMIN_TOKEN: "test-admin-token",
+          // A fixed test-only note key (seed 0x07 × 32), never used outside tests.
+          LOG_SIGNING_KEY: "PRIVATE+KEY+becomingone-edge-test+8433b491+AQcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcH",
         },
       },
     }),

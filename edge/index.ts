@@ -1,18 +1,10 @@
-import { Hono } from "hono";
-import { DurableObject } from "cloudflare:workers";
+import { createApp } from "./http/app.js";
+import type { Env } from "./env.js";
 
-export type Env = {
-  FLEET: DurableObjectNamespace<Fleet>;
-};
+export { Fleet } from "./fleet/fleet.js";
+export type { Env } from "./env.js";
 
-/** Placeholder fleet object; the edge issue replaces it. */
-export class Fleet extends DurableObject<Env> {
-  override async fetch(): Promise<Response> {
-    return Response.json({ ok: true });
-  }
-}
+/** The edge Worker: Hono routes in front, one Fleet Durable Object per fleet behind them. */
+const app = createApp();
 
-const app = new Hono<{ Bindings: Env }>();
-app.get("/health", (c) => c.json({ ok: true }));
-
-export default app satisfies ExportedHandler<Env>;
+export default { fetch: app.fetch } satisfies ExportedHandler<Env>;

@@ -245,6 +245,7 @@ async function startLocked(
         queue: { depth: queue.depth, capacity: queue.capacity },
         ledger: { size: l.size, durable: l.durableCount, acked: l.ackedCount, bytes: l.bytesOnDisk, writeErrors: l.writeErrors },
         link: linkState(),
+        edge: link?.stats?.() ?? null,
       };
     },
     coherence: () => {

@@ -49,7 +49,7 @@ export const command: Command = {
       process.stdout.write(JSON.stringify({ health, coherence }, null, 2) + "\n");
       return 0;
     }
-    const h = health as { status?: string; agentId?: string; uptimeSeconds?: number; link?: string; clock?: Record<string, number>; queue?: Record<string, number>; ledger?: Record<string, number> };
+    const h = health as { status?: string; agentId?: string; uptimeSeconds?: number; link?: string; clock?: Record<string, number>; queue?: Record<string, number>; ledger?: Record<string, number>; edge?: Record<string, number | string | boolean | null> | null };
     const c = coherence as { coherence?: number; collapsed?: boolean; mesh?: { theta?: number; field?: { r?: number; n?: number } | null } };
     const lines = [
       `agent     ${h.agentId ?? "?"}  (${h.status ?? "?"}, up ${h.uptimeSeconds ?? "?"} s)`,
@@ -59,6 +59,13 @@ export const command: Command = {
       `coherence ${(c.coherence ?? 0).toFixed(4)}${c.collapsed ? " (collapsed)" : ""}`,
       `mesh      θ = ${(c.mesh?.theta ?? 0).toFixed(4)} rad` + (c.mesh?.field ? `, field r = ${(c.mesh.field.r ?? 0).toFixed(3)} over ${c.mesh.field.n ?? 0} agents` : ", no field"),
       `link      ${h.link ?? "?"}`,
+      ...(h.edge
+        ? [
+            h.edge.log_inconsistent
+              ? `edge log  INCONSISTENT: ${String(h.edge.inconsistent_reason)}`
+              : `edge log  checkpoint size ${h.edge.checkpoint_size ?? 0}, ${h.edge.inclusion_verified ?? 0} own records proven included`,
+          ]
+        : []),
     ];
     process.stdout.write(lines.join("\n") + "\n");
     return 0;

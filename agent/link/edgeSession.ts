@@ -1,0 +1,450 @@
+import WebSocket from "ws";
+import { LIMITS, PROTOCOL_VERSION, decodeEdgeMessage, recordToWire, type EdgeMessage, type WireRecord } from "../../shared/protocol/index.js";
+import type { FleetConfig } from "../../shared/protocol/config.js";
+import type { LinkContext, PhaseSummary } from "../runtime/edgeLink.js";
+import type { SealedRecord } from "../ledger/record.js";
+import { connectJwt } from "./connectToken.js";
+import type { EdgeIdentity } from "./edgeIdentity.js";
+import type { LogAuditor } from "./logAuditor.js";
+import { ReplayWindow } from "./replayWindow.js";
+import { summaryDue } from "./summaryPacing.js";
+
+export const AGENT_SOFTWARE = "becomingone-agent/0.1.0";
+/** 2^52: a clock ticking a million times a second takes 142 years to get here. */
+const LAMPORT_CEILING = 2 ** 52;
+
+/** Counters shared by all sessions of one link. */
+export interface SessionCounters {
+  connects: number;
+  welcomes: number;
+  recordsSent: number;
+  batchesSent: number;
+  acks: number;
+  summariesSent: number;
+  fieldsReceived: number;
+  invalidMessages: number;
+  edgeErrors: number;
+  lastError: string | null;
+  /** Why sending records stopped for good (seq_conflict, pruned records…), null while healthy. */
+  sendingHalted: string | null;
+  quarantined: boolean;
+}
+
+export interface SessionOptions {
+  readonly context: LinkContext;
+  readonly identity: EdgeIdentity;
+  readonly auditor: LogAuditor;
+  readonly counters: SessionCounters;
+  /** The pinned key changed hands, or got pinned: the client persists the identity. */
+  pinVerifierKey(key: string): void;
+  /** Called once, when `welcome` arrives (the client resets its backoff). */
+  onWelcome(): void;
+  /** Ping the edge this often, ms (default 15 000)… */
+  readonly pingIntervalMs?: number;
+  /** …and give the socket up after this long without any message, ms (default 40 000). */
+  readonly silenceLimitMs?: number;
+  readonly batchMax?: number;
+  readonly maxInFlight?: number;
+}
+
+/** How a session ended. */
+export interface SessionEnd {
+  /** The edge refused the upgrade with this HTTP status and code. */
+  readonly refused?: { status: number; code: string; message: string };
+  readonly closeCode?: number;
+  readonly reason: string;
+  /** True when the session got as far as `welcome`. */
+  readonly welcomed: boolean;
+}
+
+/**
+ * One WebSocket connection to the edge, from upgrade to close: hello → welcome (resume point) →
+ * replay of unacknowledged durable records in order, in batches, paced by acks → live records,
+ * summaries at the fleet's rate, field and config to the runtime, checkpoints to the auditor.
+ * Everything runs on socket events and timers; nothing here is called from a tick.
+ */
+export class EdgeSession {
+  readonly #o: SessionOptions;
+  readonly #window: ReplayWindow;
+  #ws: WebSocket | undefined;
+  #welcomed = false;
+  #pumping = false;
+  #closed = false;
+  #summaryHz = 2;
+  #lastSummaryAt: number | undefined;
+  #queuedSummary: PhaseSummary | undefined;
+  #lastHeardAt = Date.now();
+  #timers: NodeJS.Timeout[] = [];
+  #unsubscribe: (() => void)[] = [];
+  #ended: Promise<SessionEnd>;
+  #end: (end: SessionEnd) => void = () => {};
+  #ackWaiters = new Set<() => void>();
+
+  constructor(options: SessionOptions) {
+    this.#o = options;
+    this.#window = new ReplayWindow(options.batchMax ?? LIMITS.batchRecords, options.maxInFlight ?? 4 * LIMITS.batchRecords);
+    this.#ended = new Promise((resolve) => (this.#end = resolve));
+  }
+
+  get welcomed(): boolean {
+    return this.#welcomed;
+  }
+  get ended(): Promise<SessionEnd> {
+    return this.#ended;
+  }
+  get window(): ReplayWindow {
+    return this.#window;
+  }
+
+  /** Opens the socket; resolves with how the session ended. Never throws. */
+  async run(): Promise<SessionEnd> {
+    const { context, identity } = this.#o;
+    let jwt: string;
+    try {
+      jwt = await connectJwt(context.key, identity.agentId, identity.audience);
+    } catch (err) {
+      this.#finish({ reason: `cannot sign the connect token: ${(err as Error).message}`, welcomed: false });
+      return this.#ended;
+    }
+    if (this.#closed) return this.#ended;
+    const ws = new WebSocket(identity.connectUrl, {
+      headers: { Authorization: `Bearer ${jwt}` },
+      handshakeTimeout: 10_000,
+      maxPayload: LIMITS.messageBytes * 2,
+      perMessageDeflate: false,
+    });
+    this.#ws = ws;
+    this.#o.counters.connects++;
+    ws.on("unexpected-response", (_req, res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        if (body.length < 4096) body += chunk;
+      });
+      res.on("end", () => {
+        let code = `http_${res.statusCode ?? 0}`;
+        let message = `the edge refused the connection with HTTP ${res.statusCode ?? 0}`;
+        try {
+          const parsed = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } };
+          if (typeof parsed.error?.code === "string") code = parsed.error.code;
+          if (typeof parsed.error?.message === "string") message = parsed.error.message;
+        } catch {
+          // keep the status
+        }
+        this.#finish({ refused: { status: res.statusCode ?? 0, code, message }, reason: `${code}: ${message}`, welcomed: false });
+        ws.terminate();
+      });
+    });
+    ws.on("open", () => this.#onOpen());
+    ws.on("message", (data, isBinary) => this.#onMessage(isBinary ? new Uint8Array() : data.toString()));
+    ws.on("close", (code, reason) => this.#finish({ closeCode: code, reason: reason.toString() || `closed (${code})`, welcomed: this.#welcomed }));
+    ws.on("error", (err) => {
+      this.#o.context.log("debug", "edge socket error", { error: err.message });
+      // "close" follows an error once the socket existed; before that, end here.
+      if (ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CONNECTING) this.#finish({ reason: err.message, welcomed: this.#welcomed });
+    });
+    return this.#ended;
+  }
+
+  /**
+   * Ends the session. With `drainMs`, first sends what is durable and waits (at most that long)
+   * for the edge to acknowledge it; then closes with `code` (1001 on shutdown).
+   */
+  async close(code = 1000, reason = "closing", drainMs = 0): Promise<void> {
+    const ws = this.#ws;
+    if (drainMs > 0 && this.#welcomed && ws?.readyState === WebSocket.OPEN) {
+      const deadline = Date.now() + drainMs;
+      await this.#pump();
+      while (this.#window.ackedNext < this.#o.context.ledger.durableCount && Date.now() < deadline && !this.#closed) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+          this.#ackWaiters.add(() => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+        await this.#pump();
+      }
+    }
+    this.#closed = true;
+    if (ws && (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)) {
+      if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
+      else ws.terminate();
+      const done = await Promise.race([this.#ended.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 1000))]);
+      if (!done) ws.terminate();
+    }
+    this.#finish({ closeCode: code, reason, welcomed: this.#welcomed });
+  }
+
+  #finish(end: SessionEnd): void {
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    for (const u of this.#unsubscribe) u();
+    this.#unsubscribe = [];
+    this.#closed = true;
+    for (const w of this.#ackWaiters) w();
+    this.#ackWaiters.clear();
+    this.#end(end);
+  }
+
+  #send(message: Record<string, unknown>): boolean {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    try {
+      ws.send(JSON.stringify({ v: PROTOCOL_VERSION, ...message }));
+      return true;
+    } catch (err) {
+      this.#o.context.log("debug", "edge send failed", { error: (err as Error).message });
+      return false;
+    }
+  }
+
+  #onOpen(): void {
+    const { context } = this.#o;
+    this.#lastHeardAt = Date.now();
+    const durable = context.ledger.durableCount;
+    this.#send({
+      type: "hello",
+      agentId: this.#o.identity.agentId,
+      lamport: context.lamport.tick(),
+      software: AGENT_SOFTWARE,
+      agentLog: { size: durable, root: Buffer.from(context.ledger.root(durable)).toString("base64") },
+    });
+    const pingEvery = this.#o.pingIntervalMs ?? 15_000;
+    const silence = this.#o.silenceLimitMs ?? 40_000;
+    const timer = setInterval(() => {
+      if (Date.now() - this.#lastHeardAt > silence) {
+        context.log("warn", "edge silent; dropping the connection", { silentMs: Date.now() - this.#lastHeardAt });
+        this.#ws?.terminate();
+        return;
+      }
+      this.#send({ type: "ping", nonce: Date.now().toString(36) });
+    }, pingEvery);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+
+  #onMessage(frame: string | Uint8Array): void {
+    this.#lastHeardAt = Date.now();
+    const decoded = decodeEdgeMessage(frame);
+    if (!decoded.ok) {
+      this.#o.counters.invalidMessages++;
+      this.#o.context.log("warn", "ignoring an invalid message from the edge", { code: decoded.code, error: decoded.message });
+      return;
+    }
+    try {
+      this.#handle(decoded.message);
+    } catch (err) {
+      // Nothing the edge sends may crash the agent.
+      this.#o.counters.invalidMessages++;
+      this.#o.context.log("error", "failed to handle an edge message", { type: decoded.message.type, error: (err as Error).message });
+    }
+  }
+
+  #handle(message: EdgeMessage): void {
+    const { context, counters } = this.#o;
+    // The protocol starts with welcome; anything else before it has no session to apply to.
+    if (!this.#welcomed && message.type !== "welcome" && message.type !== "error") {
+      context.log("debug", "ignoring an edge message before welcome", { type: message.type });
+      return;
+    }
+    switch (message.type) {
+      case "welcome":
+        return this.#onWelcome(message);
+      case "ack": {
+        this.#mergeLamport(message.lamport);
+        counters.acks++;
+        for (const a of message.acks) if (a.seq < context.ledger.size) this.#o.auditor.acknowledged(a.seq, a.index);
+        if (this.#window.onAck(message.nextSeq)) context.ledger.acknowledge(Math.min(message.nextSeq, context.ledger.durableCount));
+        for (const w of this.#ackWaiters) w();
+        this.#ackWaiters.clear();
+        void this.#pump();
+        return;
+      }
+      case "field":
+        this.#mergeLamport(message.lamport);
+        counters.fieldsReceived++;
+        context.applyField({ r: message.r, psi: message.psi, omega: message.omega, n: message.n, t: message.t });
+        return;
+      case "config":
+        this.#applyConfig(message.config);
+        return;
+      case "checkpoint":
+        this.#o.auditor.offer(message.note);
+        return;
+      case "standing":
+        if (message.quarantined !== counters.quarantined) {
+          context.log(message.quarantined ? "warn" : "info", message.quarantined ? "the edge quarantined this agent" : "the edge lifted this agent's quarantine", { reason: message.reason, weight: message.weight });
+        }
+        counters.quarantined = message.quarantined;
+        return;
+      case "pong":
+        return;
+      case "error":
+        return this.#onError(message);
+    }
+  }
+
+  /**
+   * L = max(L, remote) + 1, except for a remote clock so large that adopting it would push ours past
+   * the safe-integer range (a broken or hostile edge could otherwise wreck the agent's clock).
+   */
+  #mergeLamport(remote: number): void {
+    if (remote > LAMPORT_CEILING) {
+      this.#o.counters.invalidMessages++;
+      this.#o.context.log("warn", "ignoring an absurd Lamport clock from the edge", { remote });
+      return;
+    }
+    this.#o.context.lamport.update(remote);
+  }
+
+  #applyConfig(config: FleetConfig): void {
+    this.#summaryHz = config.summaryHz;
+    this.#o.context.applyConfig(config);
+  }
+
+  #onWelcome(message: Extract<EdgeMessage, { type: "welcome" }>): void {
+    const { context, identity, counters } = this.#o;
+    if (this.#welcomed) return;
+    if (message.agentId !== identity.agentId) {
+      context.log("error", "the edge welcomed another agent id; closing", { expected: identity.agentId, got: message.agentId });
+      void this.close(1008, "agent id mismatch");
+      return;
+    }
+    this.#mergeLamport(message.lamport);
+    const durable = context.ledger.durableCount;
+    const nextSeq = message.resume.nextSeq;
+    if (nextSeq > context.ledger.size) {
+      counters.sendingHalted = `the edge holds ${nextSeq} records of this agent, the ledger only ${context.ledger.size}`;
+      context.log("error", "the edge holds more records than this ledger; new records would conflict", { edgeNextSeq: nextSeq, ledgerSize: context.ledger.size });
+    }
+    this.#window.reset(nextSeq);
+    context.ledger.acknowledge(Math.min(nextSeq, durable));
+    this.#applyConfig(message.config);
+    const key = message.log.verifierKey;
+    if (key !== null) {
+      if (identity.verifierKey === null) {
+        this.#o.pinVerifierKey(key);
+        context.log("warn", "pinned the edge's log verifier key on first contact (trust on first use)", { verifierKey: key });
+      } else if (key !== identity.verifierKey) {
+        context.log("error", "the edge presents a different log verifier key than the pinned one; its checkpoints will be refused", { pinned: identity.verifierKey, presented: key });
+      }
+    }
+    if (message.log.checkpoint !== null) this.#o.auditor.offer(message.log.checkpoint);
+    this.#welcomed = true;
+    counters.welcomes++;
+    this.#o.onWelcome();
+    context.log("info", "connected to the edge", { fleetId: message.fleetId, resumeFrom: nextSeq, durable, replay: Math.max(0, durable - nextSeq) });
+    this.#unsubscribe.push(context.onSummary((s) => this.#onSummary(s)));
+    this.#unsubscribe.push(context.ledger.onDurable(() => void this.#pump()));
+    void this.#pump();
+  }
+
+  #onError(message: Extract<EdgeMessage, { type: "error" }>): void {
+    const { context, counters } = this.#o;
+    counters.edgeErrors++;
+    counters.lastError = `${message.code}: ${message.message}`;
+    const details = message.details ?? {};
+    switch (message.code) {
+      case "seq_gap": {
+        const expected = details.expected;
+        if (typeof expected === "number" && Number.isSafeInteger(expected) && expected >= 0) {
+          context.log("warn", "the edge expects an earlier record; resending from there", { expected });
+          this.#window.rewind(expected);
+          void this.#pump();
+        }
+        return;
+      }
+      case "seq_conflict":
+      case "bad_signature":
+      case "bad_record":
+      case "agent_mismatch":
+        // Resending would be refused the same way; stop and say so (docs/link.md).
+        counters.sendingHalted = `${message.code}: ${message.message}`;
+        context.log("error", "the edge refused a record; sending records stops until restart", { code: message.code, error: message.message, details });
+        return;
+      case "lamport_replay":
+      case "lamport_jump":
+      case "rate_limited":
+        context.log("warn", "the edge refused a summary", { code: message.code, error: message.message });
+        return;
+      default:
+        context.log("warn", "the edge reported an error", { code: message.code, error: message.message, ref: message.ref });
+    }
+  }
+
+  /** Called from the token clock's tick: only remembers the summary; the send happens after the tick. */
+  #onSummary(s: PhaseSummary): void {
+    if (!this.#welcomed || this.#closed) return;
+    const scheduled = this.#queuedSummary !== undefined;
+    this.#queuedSummary = s;
+    if (!scheduled) {
+      setImmediate(() => {
+        const next = this.#queuedSummary;
+        this.#queuedSummary = undefined;
+        if (next) this.#sendSummary(next);
+      });
+    }
+  }
+
+  #sendSummary(s: PhaseSummary): void {
+    if (!this.#welcomed || this.#closed) return;
+    const now = Date.now();
+    if (!summaryDue(this.#lastSummaryAt, now, this.#summaryHz)) return;
+    const sent = this.#send({
+      type: "summary",
+      lamport: this.#o.context.lamport.tick(),
+      t: Math.max(0, Math.floor(s.t)),
+      theta: s.theta,
+      omega: s.omega,
+      coherence: Math.min(1, Math.max(0, s.coherence)),
+      tokenHz: s.tokenHz,
+      phaseDrift: s.phaseDrift,
+      collapsed: s.collapsed,
+    });
+    if (sent) {
+      this.#lastSummaryAt = now;
+      this.#o.counters.summariesSent++;
+    }
+  }
+
+  /** Sends durable, unacknowledged records in order while the window has room. One pump at a time. */
+  async #pump(): Promise<void> {
+    if (this.#pumping || !this.#welcomed || this.#closed) return;
+    const { context, counters } = this.#o;
+    this.#pumping = true;
+    try {
+      while (!this.#closed && counters.sendingHalted === null) {
+        const batch = this.#window.next(context.ledger.durableCount);
+        if (!batch) return;
+        let records: SealedRecord[];
+        try {
+          records = await context.ledger.readFrom(batch.from, batch.count);
+        } catch (err) {
+          counters.sendingHalted = `cannot read records from seq ${batch.from}: ${(err as Error).message}`;
+          context.log("error", "cannot read unacknowledged records from the ledger; sending stops", { from: batch.from, error: (err as Error).message });
+          return;
+        }
+        if (records.length === 0 || this.#closed) return;
+        const sent = this.#sendRecords(records.map(recordToWire));
+        if (sent === 0) return;
+        this.#window.markSent(batch.from, sent);
+        counters.recordsSent += sent;
+        counters.batchesSent++;
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Sends a prefix of `records` that fits one message; returns how many went. */
+  #sendRecords(records: WireRecord[]): number {
+    let count = records.length;
+    for (;;) {
+      const text = JSON.stringify({ v: PROTOCOL_VERSION, type: "records", lamport: this.#o.context.lamport.time + 1, records: records.slice(0, count) });
+      if (Buffer.byteLength(text) <= LIMITS.messageBytes - 64 || count === 1) break;
+      count = Math.max(1, Math.floor(count / 2));
+    }
+    return this.#send({ type: "records", lamport: this.#o.context.lamport.tick(), records: records.slice(0, count) }) ? count : 0;
+  }
+}

@@ -1,0 +1,287 @@
+import { z } from "zod";
+import { openCheckpoint, type Checkpoint } from "../../shared/checkpoint/index.js";
+import { decodeBase64 } from "../../shared/encoding/base64.js";
+import { verifyInclusion } from "../../shared/log/index.js";
+import { parseVerifierKey } from "../../shared/note/index.js";
+import { loadKeptCheckpoint, keepCheckpoint } from "./checkpointStore.js";
+import { checkConsistency, planCheckpoint, type TreeHead } from "./checkpointRules.js";
+import { edgeRoute } from "./edgeIdentity.js";
+import { EdgeHttpError, edgeJson, edgeText } from "./edgeHttp.js";
+
+type Log = (level: "error" | "warn" | "info" | "debug", message: string, data?: Record<string, unknown>) => void;
+
+export interface LogAuditorOptions {
+  readonly dataDir: string;
+  /** The edge's HTTP base (edgeIdentity.edgeUrl). */
+  readonly edgeUrl: string;
+  /** The pinned verifier key (null: none pinned yet, nothing can be verified). */
+  verifierKey(): string | null;
+  /** The pinned origin, null until the first checkpoint is accepted… */
+  origin(): string | null;
+  /** …when this is called to pin it. */
+  pinOrigin(origin: string): void;
+  /** The agent's own leaf hash for a record seq (its ledger's Merkle log). */
+  leafHash(seq: number): Uint8Array;
+  readonly log: Log;
+  /** Least time between two audit rounds, ms (default 2000). */
+  readonly roundIntervalMs?: number;
+  /** Fetch GET /v1/log/checkpoint when no checkpoint was offered for this long, ms (default 30 000). */
+  readonly pollIntervalMs?: number;
+  /** Inclusion proofs fetched per round at most (default 16). */
+  readonly inclusionPerRound?: number;
+  /** Acked records waiting for an inclusion check at most; older ones are dropped and counted (default 4096). */
+  readonly inclusionQueueMax?: number;
+}
+
+export interface LogAuditStats {
+  readonly checkpointsAccepted: number;
+  readonly checkpointsRejected: number;
+  readonly checkpointSize: number;
+  readonly inconsistent: boolean;
+  readonly inconsistentReason: string | null;
+  readonly inclusionVerified: number;
+  readonly inclusionFailed: number;
+  readonly inclusionPending: number;
+  readonly inclusionSkipped: number;
+}
+
+const b64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
+const consistencyDoc = z.object({ size1: z.number().int().min(0), size2: z.number().int().min(0), proof: z.array(b64).max(128) });
+const inclusionDoc = z.object({
+  leafIdx: z.number().int().min(0),
+  treeSize: z.number().int().min(0),
+  proof: z.array(b64).max(128),
+  agentId: z.string().optional(),
+  seq: z.number().int().min(0).optional(),
+});
+
+/**
+ * Audits the edge's global log from the agent's side, off the tick path (timers and async I/O only,
+ * one round at a time, at most one round per `roundIntervalMs`):
+ * - every checkpoint offered (welcome, `checkpoint` messages, or a poll of GET /v1/log/checkpoint)
+ *   must carry a valid signature by the pinned verifier key and the pinned origin;
+ * - it replaces the kept one (on disk) only with a verifying consistency proof (checkpointRules.ts);
+ * - every record the edge acknowledged (seq → global index) must be included, with the agent's own
+ *   leaf hash, in the kept checkpoint's tree.
+ * An inconsistency is sticky: logged as an error, shown in stats, and the kept checkpoint stays.
+ */
+export class LogAuditor {
+  readonly #o: LogAuditorOptions;
+  #kept: (TreeHead & { note: string }) | undefined;
+  #offered: string | undefined;
+  #lastOfferAt = 0;
+  #lastRoundAt = 0;
+  #busy = false;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  readonly #inclusion: { seq: number; index: number }[] = [];
+  #warnedNoKey = false;
+  #stats = {
+    checkpointsAccepted: 0,
+    checkpointsRejected: 0,
+    inclusionVerified: 0,
+    inclusionFailed: 0,
+    inclusionSkipped: 0,
+  };
+  #inconsistentReason: string | null = null;
+
+  constructor(options: LogAuditorOptions) {
+    this.#o = options;
+    const note = loadKeptCheckpoint(options.dataDir);
+    if (note !== undefined) {
+      const opened = this.#open(note);
+      if (typeof opened === "string") options.log("warn", "the kept edge checkpoint no longer verifies; starting over from the next one", { reason: opened });
+      else this.#kept = { size: opened.size, root: opened.root, note };
+    }
+  }
+
+  get keptSize(): number {
+    return this.#kept?.size ?? 0;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    const every = this.#o.roundIntervalMs ?? 2000;
+    this.#timer = setInterval(() => void this.runRound(), every);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** A checkpoint note from the edge; only the newest offered is kept until the next round. */
+  offer(note: string): void {
+    this.#offered = note;
+    this.#lastOfferAt = Date.now();
+  }
+
+  /** The edge acknowledged record `seq` at global `index`: check its inclusion once a checkpoint covers it. */
+  acknowledged(seq: number, index: number): void {
+    this.#inclusion.push({ seq, index });
+    const max = this.#o.inclusionQueueMax ?? 4096;
+    if (this.#inclusion.length > max) {
+      const dropped = this.#inclusion.splice(0, this.#inclusion.length - max);
+      this.#stats.inclusionSkipped += dropped.length;
+    }
+  }
+
+  stats(): LogAuditStats {
+    return {
+      ...this.#stats,
+      checkpointSize: this.#kept?.size ?? 0,
+      inconsistent: this.#inconsistentReason !== null,
+      inconsistentReason: this.#inconsistentReason,
+      inclusionPending: this.#inclusion.length,
+    };
+  }
+
+  /** One audit round (also called by tests directly). Never throws. */
+  async runRound(): Promise<void> {
+    if (this.#busy || this.#stopped) return;
+    const now = Date.now();
+    if (now - this.#lastRoundAt < (this.#o.roundIntervalMs ?? 2000) / 2) return;
+    this.#busy = true;
+    this.#lastRoundAt = now;
+    try {
+      let note = this.#offered;
+      this.#offered = undefined;
+      if (note === undefined && now - this.#lastOfferAt >= (this.#o.pollIntervalMs ?? 30_000)) {
+        this.#lastOfferAt = now;
+        try {
+          note = await edgeText(edgeRoute(this.#o.edgeUrl, "/v1/log/checkpoint"), 64 * 1024);
+        } catch (err) {
+          this.#o.log("debug", "could not fetch the edge checkpoint", { error: (err as Error).message });
+        }
+      }
+      if (note !== undefined) {
+        const retry = await this.#consider(note);
+        if (retry && this.#offered === undefined) this.#offered = note;
+      }
+      await this.#checkInclusions();
+    } catch (err) {
+      this.#o.log("error", "log audit round failed", { error: (err as Error).message });
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #open(note: string): (Checkpoint & { origin: string }) | string {
+    const key = this.#o.verifierKey();
+    if (key === null) return "no verifier key is pinned";
+    try {
+      const origin = this.#o.origin();
+      const { checkpoint } = openCheckpoint(note, [parseVerifierKey(key)], origin === null ? {} : { origin });
+      return checkpoint;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  #inconsistent(reason: string, data: Record<string, unknown>): void {
+    this.#stats.checkpointsRejected++;
+    if (this.#inconsistentReason === null) this.#inconsistentReason = reason;
+    this.#o.log("error", "EDGE LOG INCONSISTENT: refusing the edge's checkpoint; the kept one stays", { reason, ...data });
+  }
+
+  /** Verifies and maybe keeps a checkpoint. Returns true when it should be retried (the edge could not be asked). */
+  async #consider(note: string): Promise<boolean> {
+    if (this.#o.verifierKey() === null) {
+      if (!this.#warnedNoKey) this.#o.log("warn", "no edge verifier key pinned: checkpoints cannot be verified yet");
+      this.#warnedNoKey = true;
+      return false;
+    }
+    const opened = this.#open(note);
+    if (typeof opened === "string") {
+      this.#stats.checkpointsRejected++;
+      this.#o.log("error", "refusing an edge checkpoint whose signature or origin does not verify against the pinned key", { reason: opened });
+      return false;
+    }
+    const candidate = { size: opened.size, root: opened.root };
+    const kept = this.#kept;
+    const plan = planCheckpoint(kept, candidate);
+    const data = { keptSize: kept?.size ?? null, size: candidate.size };
+    switch (plan.kind) {
+      case "unchanged":
+        return false;
+      case "inconsistent":
+        this.#inconsistent(plan.reason, data);
+        return false;
+      case "accept":
+        this.#keep(note, opened);
+        return false;
+      case "prove": {
+        let proof: Uint8Array[];
+        try {
+          const doc = await edgeJson(edgeRoute(this.#o.edgeUrl, "/v1/log/proof/consistency", { from: plan.from, to: plan.to }), consistencyDoc);
+          if (doc.size1 !== plan.from || doc.size2 !== plan.to) {
+            this.#inconsistent(`asked for a consistency proof ${plan.from} → ${plan.to}, got ${doc.size1} → ${doc.size2}`, data);
+            return false;
+          }
+          proof = doc.proof.map((h) => decodeBase64(h));
+        } catch (err) {
+          if (err instanceof EdgeHttpError && err.transient) return true;
+          // The edge signed a tree it cannot prove consistent: not accepted; reported, retried with the next checkpoint.
+          this.#stats.checkpointsRejected++;
+          this.#o.log("warn", "the edge could not prove a checkpoint consistent with the kept one; not accepted", { ...data, error: (err as Error).message });
+          return false;
+        }
+        const problem = checkConsistency(kept!, candidate, plan, proof);
+        if (problem !== undefined) {
+          this.#inconsistent(problem, data);
+          return false;
+        }
+        if (plan.replace) this.#keep(note, opened);
+        return false;
+      }
+    }
+  }
+
+  #keep(note: string, checkpoint: Checkpoint): void {
+    keepCheckpoint(this.#o.dataDir, note);
+    this.#kept = { size: checkpoint.size, root: checkpoint.root, note };
+    this.#stats.checkpointsAccepted++;
+    if (this.#o.origin() === null) this.#o.pinOrigin(checkpoint.origin);
+    this.#o.log("debug", "accepted edge checkpoint", { size: checkpoint.size });
+  }
+
+  async #checkInclusions(): Promise<void> {
+    const kept = this.#kept;
+    if (!kept) return;
+    const budget = this.#o.inclusionPerRound ?? 16;
+    let done = 0;
+    for (let i = 0; i < this.#inclusion.length && done < budget && !this.#stopped; ) {
+      const item = this.#inclusion[i]!;
+      if (item.index >= kept.size) {
+        i++;
+        continue;
+      }
+      done++;
+      let doc: z.infer<typeof inclusionDoc>;
+      try {
+        doc = await edgeJson(edgeRoute(this.#o.edgeUrl, "/v1/log/proof/inclusion", { index: item.index, size: kept.size }), inclusionDoc);
+      } catch (err) {
+        if (err instanceof EdgeHttpError && err.transient) return; // try again next round
+        this.#inclusion.splice(i, 1);
+        this.#inclusionFailed(item, `the edge refused the proof: ${(err as Error).message}`);
+        continue;
+      }
+      this.#inclusion.splice(i, 1);
+      try {
+        if (doc.leafIdx !== item.index || doc.treeSize !== kept.size) throw new Error(`proof is for index ${doc.leafIdx} of size ${doc.treeSize}`);
+        verifyInclusion(this.#o.leafHash(item.seq), item.index, kept.size, doc.proof.map((h) => decodeBase64(h)), kept.root);
+        this.#stats.inclusionVerified++;
+      } catch (err) {
+        this.#inclusionFailed(item, (err as Error).message);
+      }
+    }
+  }
+
+  #inclusionFailed(item: { seq: number; index: number }, reason: string): void {
+    this.#stats.inclusionFailed++;
+    if (this.#inconsistentReason === null) this.#inconsistentReason = `record seq ${item.seq} acknowledged at index ${item.index} is not in the signed log: ${reason}`;
+    this.#o.log("error", "EDGE LOG INCONSISTENT: an acknowledged record is not proven in the signed log", { seq: item.seq, index: item.index, size: this.#kept?.size, reason });
+  }
+}

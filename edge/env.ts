@@ -1,0 +1,15 @@
+import type { Fleet } from "./fleet/fleet.js";
+
+
+/** The Worker's bindings: the Fleet namespace, secrets and optional settings (docs/edge.md). */
+export type Env = {
+  FLEET: DurableObjectNamespace<Fleet>;
+  /** Operators' bearer token (secret). */
+  ADMIN_TOKEN?: string;
+  /** Note signer key "PRIVATE+KEY+<name>+<hash>+<base64>" for checkpoints (secret). */
+  LOG_SIGNING_KEY?: string;
+  /** Checkpoint origin; "{fleet}" is replaced by the fleet id. Default "<host>/fleet/<fleetId>". */
+  LOG_ORIGIN?: string;
+  /** Enrollment attempts per client address per minute (default 30). */
+  ENROLL_RATE_PER_MINUTE?: string;
+};

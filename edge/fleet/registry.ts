@@ -1,0 +1,298 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToBase64Url } from "../../shared/protocol/index.js";
+import { failure, success, type Outcome } from "../http/api-error.js";
+
+/**
+ * Enrollment tokens and the agent registry, over the Fleet object's SQLite. Plain functions of the
+ * SQL handle and the time, so workerd tests can drive them directly.
+ */
+
+export type AgentStatus = "pending" | "active" | "revoked";
+
+export interface TokenSpec {
+  readonly name?: string | undefined;
+  readonly maxUses: number;
+  readonly expiresInSeconds: number;
+  readonly requireApproval: boolean;
+}
+
+export interface IssuedToken {
+  readonly id: string;
+  /** The secret, shown once; only its SHA-256 is stored. */
+  readonly token: string;
+  readonly name: string | null;
+  readonly expiresAt: string;
+  readonly maxUses: number;
+  readonly requireApproval: boolean;
+}
+
+export interface TokenView {
+  readonly id: string;
+  readonly name: string | null;
+  readonly maxUses: number;
+  readonly uses: number;
+  readonly requireApproval: boolean;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly revokedAt: string | null;
+}
+
+interface TokenRow extends Record<string, SqlStorageValue> {
+  id: string;
+  name: string | null;
+  max_uses: number;
+  uses: number;
+  require_approval: number;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface AgentRow extends Record<string, SqlStorageValue> {
+  id: string;
+  public_key_x: string;
+  name: string;
+  hardware: string | null;
+  status: AgentStatus;
+  token_id: string;
+  enrolled_at: number;
+  approved_at: number | null;
+  revoked_at: number | null;
+  connected: number;
+  online: number;
+  connected_at: number | null;
+  last_seen_at: number | null;
+  software: string | null;
+  next_seq: number;
+  lamport: number | null;
+  lamport_at: number | null;
+  healthy_streak: number;
+  quarantine_reason: string | null;
+  quarantined_at: number | null;
+  drift_reason: string | null;
+  summary_received_at: number | null;
+  summary_tokens: number | null;
+  summary_tokens_at: number | null;
+  summary_t: number | null;
+  theta: number | null;
+  omega: number | null;
+  coherence: number | null;
+  token_hz: number | null;
+  agent_log_size: number | null;
+  agent_log_root: string | null;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+function randomBytes(n: number): Uint8Array {
+  const bytes = new Uint8Array(n);
+  crypto.getRandomValues(bytes);
+  return bytes;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** SHA-256 of the token secret, hex: how tokens are looked up without storing them. */
+export function tokenHash(token: string): string {
+  return hex(sha256(new TextEncoder().encode(token)));
+}
+
+/** An agent's id is a fingerprint of its public key: "ag_" + the first 16 bytes of SHA-256(key), hex. */
+export function agentIdForKey(publicKey: Uint8Array): string {
+  return `ag_${hex(sha256(publicKey).subarray(0, 16))}`;
+}
+
+export function issueToken(sql: SqlStorage, spec: TokenSpec, now: number): IssuedToken {
+  const id = `tok_${hex(randomBytes(8))}`;
+  const token = `bet_${bytesToBase64Url(randomBytes(32))}`;
+  const expiresAt = now + spec.expiresInSeconds * 1000;
+  sql.exec(
+    `INSERT INTO enrollment_tokens (id, token_hash, name, max_uses, uses, require_approval, created_at, expires_at)
+     VALUES (?, ?, ?, ?, 0, ?, ?, ?)`,
+    id,
+    tokenHash(token),
+    spec.name ?? null,
+    spec.maxUses,
+    spec.requireApproval ? 1 : 0,
+    now,
+    expiresAt,
+  );
+  return {
+    id,
+    token,
+    name: spec.name ?? null,
+    expiresAt: new Date(expiresAt).toISOString(),
+    maxUses: spec.maxUses,
+    requireApproval: spec.requireApproval,
+  };
+}
+
+function tokenView(row: TokenRow): TokenView {
+  return {
+    id: row.id,
+    name: row.name,
+    maxUses: row.max_uses,
+    uses: row.uses,
+    requireApproval: row.require_approval === 1,
+    createdAt: iso(row.created_at)!,
+    expiresAt: iso(row.expires_at)!,
+    revokedAt: iso(row.revoked_at),
+  };
+}
+
+export function listTokens(sql: SqlStorage): TokenView[] {
+  return sql.exec<TokenRow>(`SELECT * FROM enrollment_tokens ORDER BY created_at, id`).toArray().map(tokenView);
+}
+
+/** Revokes a token (kept, so a later use says "revoked" rather than "unknown"). */
+export function revokeToken(sql: SqlStorage, id: string, now: number): Outcome<TokenView> {
+  const row = sql.exec<TokenRow>(`SELECT * FROM enrollment_tokens WHERE id = ?`, id).toArray()[0];
+  if (row === undefined) return failure(404, "enrollment_token_not_found", `no enrollment token with id ${id}`);
+  if (row.revoked_at === null) {
+    sql.exec(`UPDATE enrollment_tokens SET revoked_at = ? WHERE id = ?`, now, id);
+    row.revoked_at = now;
+  }
+  return success(tokenView(row));
+}
+
+export interface EnrollRequest {
+  readonly token: string;
+  readonly publicKey: Uint8Array;
+  readonly publicKeyX: string;
+  readonly name: string;
+  readonly hardware?: string | undefined;
+}
+
+export interface Enrolled {
+  readonly agentId: string;
+  readonly status: "active" | "pending";
+}
+
+/**
+ * Redeems an enrollment token for a new agent. Checks in this order, each refusal changing nothing:
+ * unknown token 401, revoked / expired / used up 410, key already enrolled 409.
+ */
+export function enrollAgent(sql: SqlStorage, request: EnrollRequest, now: number): Outcome<Enrolled> {
+  const row = sql.exec<TokenRow>(`SELECT * FROM enrollment_tokens WHERE token_hash = ?`, tokenHash(request.token)).toArray()[0];
+  if (row === undefined) return failure(401, "enrollment_token_unknown", "the enrollment token is not known to this fleet");
+  if (row.revoked_at !== null) {
+    return failure(410, "enrollment_token_revoked", `enrollment token ${row.id} was revoked at ${iso(row.revoked_at)}`);
+  }
+  if (now >= row.expires_at) {
+    return failure(410, "enrollment_token_expired", `enrollment token ${row.id} expired at ${iso(row.expires_at)}`, {
+      expiresAt: iso(row.expires_at),
+    });
+  }
+  if (row.uses >= row.max_uses) {
+    return failure(410, "enrollment_token_used_up", `enrollment token ${row.id} has been used ${row.uses} of ${row.max_uses} times`, {
+      uses: row.uses,
+      maxUses: row.max_uses,
+    });
+  }
+  const agentId = agentIdForKey(request.publicKey);
+  const existing = sql.exec<{ id: string }>(`SELECT id FROM agents WHERE public_key_x = ? OR id = ?`, request.publicKeyX, agentId).toArray()[0];
+  if (existing !== undefined) {
+    return failure(409, "key_already_enrolled", `this public key is already enrolled as agent ${existing.id}`, { agentId: existing.id });
+  }
+  const status = row.require_approval === 1 ? "pending" : "active";
+  sql.exec(`UPDATE enrollment_tokens SET uses = uses + 1 WHERE id = ?`, row.id);
+  sql.exec(
+    `INSERT INTO agents (id, public_key_x, name, hardware, status, token_id, enrolled_at, approved_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    agentId,
+    request.publicKeyX,
+    request.name,
+    request.hardware ?? null,
+    status,
+    row.id,
+    now,
+    status === "active" ? now : null,
+  );
+  return success({ agentId, status });
+}
+
+export function getAgentRow(sql: SqlStorage, agentId: string): AgentRow | undefined {
+  return sql.exec<AgentRow>(`SELECT * FROM agents WHERE id = ?`, agentId).toArray()[0];
+}
+
+export function listAgentRows(sql: SqlStorage): AgentRow[] {
+  return sql.exec<AgentRow>(`SELECT * FROM agents ORDER BY enrolled_at, id`).toArray();
+}
+
+/** Single-use JWT ids: true if `jti` was unused (and is now recorded until it expires), false on reuse. */
+export function consumeJti(sql: SqlStorage, jti: string, agentId: string, expiresAt: number, now: number): boolean {
+  sql.exec(`DELETE FROM used_jti WHERE expires_at < ?`, now);
+  const seen = sql.exec<{ jti: string }>(`SELECT jti FROM used_jti WHERE jti = ?`, jti).toArray()[0];
+  if (seen !== undefined) return false;
+  sql.exec(`INSERT INTO used_jti (jti, agent_id, expires_at) VALUES (?, ?, ?)`, jti, agentId, expiresAt);
+  return true;
+}
+
+/** The operator's view of an agent. */
+export interface AgentView {
+  readonly id: string;
+  readonly name: string;
+  readonly hardware: string | null;
+  readonly status: AgentStatus;
+  readonly publicKey: { readonly kty: "OKP"; readonly crv: "Ed25519"; readonly x: string };
+  readonly enrolledAt: string;
+  readonly approvedAt: string | null;
+  readonly revokedAt: string | null;
+  readonly enrollmentTokenId: string;
+  readonly connected: boolean;
+  readonly online: boolean;
+  readonly lastSeenAt: string | null;
+  readonly software: string | null;
+  readonly nextSeq: number;
+  readonly lamport: number | null;
+  readonly quarantine: { readonly reason: string; readonly since: string | null } | null;
+  readonly weight: number;
+  readonly inField: boolean;
+  readonly summary: {
+    readonly receivedAt: string;
+    readonly t: string | null;
+    readonly theta: number;
+    readonly omega: number;
+    readonly coherence: number;
+    readonly tokenHz: number;
+  } | null;
+  readonly agentLog: { readonly size: number; readonly root: string } | null;
+}
+
+export function agentView(row: AgentRow, inField: boolean): AgentView {
+  const reason = row.quarantine_reason ?? (row.drift_reason === null ? null : `causal drift: ${row.drift_reason}`);
+  return {
+    id: row.id,
+    name: row.name,
+    hardware: row.hardware,
+    status: row.status,
+    publicKey: { kty: "OKP", crv: "Ed25519", x: row.public_key_x },
+    enrolledAt: iso(row.enrolled_at)!,
+    approvedAt: iso(row.approved_at),
+    revokedAt: iso(row.revoked_at),
+    enrollmentTokenId: row.token_id,
+    connected: row.connected === 1,
+    online: row.online === 1,
+    lastSeenAt: iso(row.last_seen_at),
+    software: row.software,
+    nextSeq: row.next_seq,
+    lamport: row.lamport,
+    quarantine: reason === null ? null : { reason, since: iso(row.quarantined_at) },
+    weight: reason === null ? 1 : 0,
+    inField,
+    summary:
+      row.summary_received_at === null || row.theta === null
+        ? null
+        : {
+            receivedAt: iso(row.summary_received_at)!,
+            t: iso(row.summary_t),
+            theta: row.theta,
+            omega: row.omega ?? 0,
+            coherence: row.coherence ?? 0,
+            tokenHz: row.token_hz ?? 0,
+          },
+    agentLog: row.agent_log_size === null || row.agent_log_root === null ? null : { size: row.agent_log_size, root: row.agent_log_root },
+  };
+}

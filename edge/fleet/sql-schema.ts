@@ -1,0 +1,94 @@
+/**
+ * The Fleet object's SQLite schema. Every piece of state lives here, so an evicted object rebuilds
+ * from these tables alone. Statements are idempotent (IF NOT EXISTS) and run on every wake-up;
+ * `schema_version` in `meta` guards future migrations.
+ */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA_SQL = [
+  `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID`,
+  // Enrollment tokens are stored by SHA-256 of the secret; the secret itself is shown once and dropped.
+  `CREATE TABLE IF NOT EXISTS enrollment_tokens (
+     id TEXT PRIMARY KEY,
+     token_hash TEXT NOT NULL UNIQUE,
+     name TEXT,
+     max_uses INTEGER NOT NULL,
+     uses INTEGER NOT NULL DEFAULT 0,
+     require_approval INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     revoked_at INTEGER
+   )`,
+  `CREATE TABLE IF NOT EXISTS agents (
+     id TEXT PRIMARY KEY,
+     public_key_x TEXT NOT NULL UNIQUE,
+     name TEXT NOT NULL,
+     hardware TEXT,
+     status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'revoked')),
+     token_id TEXT NOT NULL,
+     enrolled_at INTEGER NOT NULL,
+     approved_at INTEGER,
+     revoked_at INTEGER,
+     connected INTEGER NOT NULL DEFAULT 0,
+     online INTEGER NOT NULL DEFAULT 0,
+     connected_at INTEGER,
+     last_seen_at INTEGER,
+     software TEXT,
+     next_seq INTEGER NOT NULL DEFAULT 0,
+     lamport INTEGER,
+     lamport_at INTEGER,
+     healthy_streak INTEGER NOT NULL DEFAULT 0,
+     quarantine_reason TEXT,
+     quarantined_at INTEGER,
+     drift_reason TEXT,
+     summary_received_at INTEGER,
+     summary_tokens REAL,
+     summary_tokens_at INTEGER,
+     summary_t INTEGER,
+     theta REAL,
+     omega REAL,
+     coherence REAL,
+     token_hz REAL,
+     agent_log_size INTEGER,
+     agent_log_root TEXT
+   )`,
+  `CREATE TABLE IF NOT EXISTS used_jti (jti TEXT PRIMARY KEY, agent_id TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID`,
+  `CREATE INDEX IF NOT EXISTS used_jti_expiry ON used_jti (expires_at)`,
+  `CREATE TABLE IF NOT EXISTS rate_limits (key TEXT PRIMARY KEY, window_start INTEGER NOT NULL, count INTEGER NOT NULL) WITHOUT ROWID`,
+  // The global log: perfect-subtree hashes (shared/log NodeStore) and the leaves with their (agent, seq).
+  `CREATE TABLE IF NOT EXISTS log_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS log_entries (
+     idx INTEGER PRIMARY KEY,
+     agent_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     data BLOB NOT NULL,
+     appended_at INTEGER NOT NULL,
+     UNIQUE (agent_id, seq)
+   )`,
+  `CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, root BLOB NOT NULL, note TEXT NOT NULL, created_at INTEGER NOT NULL)`,
+  // Events for operators' integrations (webhooks): written in the same transaction as the change.
+  `CREATE TABLE IF NOT EXISTS outbox (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     kind TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     delivered_at INTEGER
+   )`,
+];
+
+/**
+ * Columns added after a table was first created: [table, column, type]. Added on wake-up when a
+ * database created by an earlier version lacks them (SQLite's ADD COLUMN is cheap and safe).
+ */
+export const ADDED_COLUMNS: readonly (readonly [string, string, string])[] = [
+  ["agents", "summary_tokens", "REAL"],
+  ["agents", "summary_tokens_at", "INTEGER"],
+];
+
+export function migrateSchema(sql: SqlStorage): void {
+  for (const statement of SCHEMA_SQL) sql.exec(statement);
+  for (const [table, column, type] of ADDED_COLUMNS) {
+    const present = sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info(?)`, table).toArray().some((row) => row.name === column);
+    if (!present) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  }
+}

@@ -1,0 +1,57 @@
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { fail, fleetStub, queryInt, unwrap, type AppEnv } from "../context.js";
+
+const CACHE = {
+  checkpoint: "public, max-age=1",
+  key: "public, max-age=3600",
+  /** A proof or page for explicit sizes never changes: the log is append-only. */
+  immutable: "public, max-age=31536000, immutable",
+  short: "public, max-age=1",
+} as const;
+
+/**
+ * The global log's public routes (mounted at /v1): checkpoint, key, proofs, entries. Unauthenticated,
+ * cacheable, readable cross-origin.
+ *
+ * @param verifierKey the note verifier key of LOG_SIGNING_KEY (the app validates the secret first)
+ */
+export function logRoutes(verifierKey: (signingKey: string) => string | null): Hono<AppEnv> {
+  return new Hono<AppEnv>()
+    .use("/log/*", cors({ origin: "*", allowMethods: ["GET"] }))
+    .get("/log/checkpoint", async (c) => {
+      const checkpoint = unwrap(await fleetStub(c).checkpoint(c.get("scope")));
+      return c.body(checkpoint.note, 200, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": CACHE.checkpoint });
+    })
+    .get("/log/key", (c) =>
+      c.body(`${verifierKey(c.env.LOG_SIGNING_KEY!)}\n`, 200, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": CACHE.key }),
+    )
+    .get("/log/proof/inclusion", async (c) => {
+      const size = queryInt(c, "size");
+      const index = queryInt(c, "index");
+      const agent = c.req.query("agent");
+      const seq = queryInt(c, "seq");
+      if (index === undefined && (agent === undefined || seq === undefined)) {
+        fail(400, "bad_query", "give index (and optionally size), or agent and seq");
+      }
+      const target = index === undefined ? { agentId: agent!, seq: seq! } : { index };
+      const proof = unwrap(await fleetStub(c).inclusionProof(c.get("scope"), { ...target, ...(size === undefined ? {} : { size }) }));
+      c.header("Cache-Control", size === undefined ? CACHE.short : CACHE.immutable);
+      return c.json(proof);
+    })
+    .get("/log/proof/consistency", async (c) => {
+      const from = queryInt(c, "from");
+      const to = queryInt(c, "to");
+      if (from === undefined) fail(400, "bad_query", "give from (and optionally to)");
+      const proof = unwrap(await fleetStub(c).consistencyProof(c.get("scope"), { from, ...(to === undefined ? {} : { to }) }));
+      c.header("Cache-Control", to === undefined ? CACHE.short : CACHE.immutable);
+      return c.json(proof);
+    })
+    .get("/log/entries", async (c) => {
+      const start = queryInt(c, "start") ?? 0;
+      const end = queryInt(c, "end") ?? start + 256;
+      const page = unwrap(await fleetStub(c).entries(c.get("scope"), start, end));
+      c.header("Cache-Control", page.end === end ? CACHE.immutable : CACHE.short);
+      return c.json(page);
+    });
+}

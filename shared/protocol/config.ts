@@ -1,0 +1,53 @@
+import { z } from "zod";
+
+/**
+ * Fleet configuration, pushed to agents in `welcome` and in `config` whenever an operator changes it.
+ * `version` grows by one with every change, so an agent can ignore a stale copy.
+ */
+export const fleetConfigSchema = z.object({
+  version: z.number().int().min(1),
+  /** Kuramoto coupling K of dθ = ω dt + K r sin(ψ − θ) dt. */
+  coupling: z.number().min(0).max(100),
+  /** Most phase summaries per second an agent may send; faster ones are refused (`rate_limited`). */
+  summaryHz: z.number().gt(0).max(10),
+  /** Field broadcasts per second while agents are connected. */
+  fieldHz: z.number().gt(0).max(10),
+  /** Largest |dθ| an agent applies in one tick, radians (the reference's "tear protection"). */
+  maxStep: z.number().gt(0).max(Math.PI),
+  /** A summary older than this excludes the agent from the field (the reference's peer age). */
+  peerAgeMs: z.number().int().min(500).max(600_000),
+  /** No message for this long: the agent is shown offline. */
+  offlineAfterMs: z.number().int().min(1000).max(3_600_000),
+  /** Drift analysis thresholds (ENGINE.md §9); a violation sets the agent's weight to 0. */
+  drift: z.object({
+    maxCausalOvershoot: z.number().gt(0),
+    maxPhaseGap: z.number().gt(0),
+    minPeerCoherence: z.number().min(0).max(1),
+  }),
+});
+
+export type FleetConfig = z.infer<typeof fleetConfigSchema>;
+
+/** The defaults of a new fleet (the reference's mesh constants, ENGINE.md §9, and 2 Hz rates). */
+export const DEFAULT_FLEET_CONFIG: FleetConfig = {
+  version: 1,
+  coupling: 2.5,
+  summaryHz: 2,
+  fieldHz: 2,
+  maxStep: 0.05,
+  peerAgeMs: 5000,
+  offlineAfterMs: 15_000,
+  // The reference's coherence floor (0.5) is off by default: the engine's coherence on ordinary
+  // input sits far below it most of the time (golden scenarios average 0.06-0.4), so the floor would
+  // empty the field and nothing would ever synchronize. Operators can set it (docs/edge.md).
+  drift: { maxCausalOvershoot: 4, maxPhaseGap: 0.5, minPeerCoherence: 0 },
+};
+
+/** What an operator may change (`PATCH /v1/fleet/config`); `version` is assigned by the edge. */
+export const fleetConfigPatchSchema = fleetConfigSchema
+  .omit({ version: true, drift: true })
+  .partial()
+  .extend({ drift: fleetConfigSchema.shape.drift.partial().optional() })
+  .strict();
+
+export type FleetConfigPatch = z.infer<typeof fleetConfigPatchSchema>;

@@ -1,0 +1,256 @@
+/**
+ * The link against a hostile or broken edge: a real WebSocket server (the `ws` package) that checks
+ * the connect JWT like the Worker does, then misbehaves on purpose — garbage frames, refusals,
+ * abrupt closes, impossible resume points. The agent is the real runtime (startAgent) with the real
+ * link attached; nothing an edge sends may crash it or make it send out of order.
+ */
+import type { IncomingMessage } from "node:http";
+import { decodeProtectedHeader, jwtVerify } from "jose";
+import { tempDir } from "./tempDir.js";
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket, { WebSocketServer } from "ws";
+import { resolveAgentConfig } from "../../agent/config/agentConfig.js";
+import { EdgeLinkClient } from "../../agent/link/edgeLinkClient.js";
+import { saveEdgeIdentity } from "../../agent/link/edgeIdentity.js";
+import { startAgent, type AgentHandle } from "../../agent/runtime/agent.js";
+import { agentIdFromPublicKey } from "../../agent/identity/agentId.js";
+import { loadOrCreateDeviceKey } from "../../agent/identity/deviceKey.js";
+import { DEFAULT_FLEET_CONFIG } from "../../shared/protocol/config.js";
+
+const AUDIENCE = "urn:becomingone:fleet:default";
+
+interface Conn {
+  readonly ws: WebSocket;
+  readonly received: Record<string, unknown>[];
+  readonly summaryAt: number[];
+  closeCode?: number;
+}
+
+interface HostileEdge {
+  readonly url: string;
+  readonly conns: Conn[];
+  readonly jtis: string[];
+  readonly lifetimes: number[];
+  close(): Promise<void>;
+}
+
+/** A ws server on 127.0.0.1:0 that verifies the agent's JWT and then runs `behave` per connection. */
+async function hostileEdge(publicKey: import("node:crypto").KeyObject, agentId: string, behave: (conn: Conn, n: number) => void): Promise<HostileEdge> {
+  const conns: Conn[] = [];
+  const jtis: string[] = [];
+  const lifetimes: number[] = [];
+  const server = new WebSocketServer({
+    host: "127.0.0.1",
+    port: 0,
+    verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
+      const token = /^Bearer (.+)$/.exec(info.req.headers.authorization ?? "")?.[1];
+      if (!token) return done(false, 401, "no bearer");
+      const header = decodeProtectedHeader(token);
+      if (header.alg !== "EdDSA" || header.typ !== "agent+jwt" || header.kid !== agentId) return done(false, 401, "bad header");
+      jwtVerify(token, publicKey, { audience: AUDIENCE, issuer: agentId, subject: agentId, algorithms: ["EdDSA"], typ: "agent+jwt" }).then(
+        ({ payload }) => {
+          jtis.push(String(payload.jti));
+          lifetimes.push(payload.exp! - payload.iat!);
+          done(true);
+        },
+        () => done(false, 401, "bad jwt"),
+      );
+    },
+  });
+  await new Promise<void>((r) => server.once("listening", () => r()));
+  const addr = server.address();
+  const port = typeof addr === "object" && addr ? addr.port : 0;
+  server.on("connection", (ws) => {
+    const conn: Conn = { ws, received: [], summaryAt: [] };
+    conns.push(conn);
+    ws.on("message", (data) => {
+      const msg = JSON.parse(data.toString()) as Record<string, unknown>;
+      conn.received.push(msg);
+      if (msg.type === "summary") conn.summaryAt.push(Date.now());
+    });
+    ws.on("close", (code) => (conn.closeCode = code));
+    behave(conn, conns.length);
+  });
+  return {
+    url: `ws://127.0.0.1:${port}/v1/connect`,
+    conns,
+    jtis,
+    lifetimes,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const c of server.clients) c.terminate();
+        server.close(() => r());
+      }),
+  };
+}
+
+const welcome = (agentId: string, nextSeq: number, summaryHz = 4) => ({
+  v: 1,
+  type: "welcome",
+  agentId,
+  fleetId: "default",
+  resume: { nextSeq, lastAckedSeq: nextSeq > 0 ? nextSeq - 1 : null },
+  lamport: 5000,
+  serverTime: Date.now(),
+  config: { ...DEFAULT_FLEET_CONFIG, summaryHz },
+  log: { origin: "hostile.test/fleet/default", verifierKey: null, checkpoint: null },
+});
+
+/** Acks every records batch like an honest edge: index = seq. */
+function ackRecords(conn: Conn, from = 0): void {
+  let next = from;
+  conn.ws.on("message", (data) => {
+    const msg = JSON.parse(data.toString()) as { type: string; records?: { seq: number }[] };
+    if (msg.type !== "records") return;
+    const acks = [];
+    for (const r of msg.records!) {
+      if (r.seq === next) next++;
+      acks.push({ seq: r.seq, index: r.seq });
+    }
+    conn.ws.send(JSON.stringify({ v: 1, type: "ack", acks, nextSeq: next, lamport: 6000 }));
+  });
+}
+
+const running: { agent?: AgentHandle; edge?: HostileEdge }[] = [];
+afterEach(async () => {
+  for (const r of running.splice(0)) {
+    await r.agent?.stop();
+    await r.edge?.close();
+  }
+});
+
+async function setup(behave: (conn: Conn, n: number) => void, linkOptions: { pingIntervalMs?: number; silenceLimitMs?: number } = {}) {
+  const dataDir = tempDir("link-hostile-");
+  const key = loadOrCreateDeviceKey(dataDir);
+  const agentId = agentIdFromPublicKey(key.publicKeyRaw);
+  const edge = await hostileEdge(key.publicKey, agentId, behave);
+  saveEdgeIdentity(dataDir, {
+    version: 1,
+    agentId,
+    fleetId: "default",
+    status: "active",
+    audience: AUDIENCE,
+    connectUrl: edge.url,
+    edgeUrl: edge.url.replace("ws://", "http://").replace("/v1/connect", "/"),
+    verifierKey: null,
+    origin: null,
+    enrolledAt: new Date().toISOString(),
+  });
+  const lines: { level: string; msg: string }[] = [];
+  const config = resolveAgentConfig({ flags: { dataDir, hz: 20, api: { enabled: false }, seal: { witnessEverySeconds: 0.1, digestEverySeconds: 1 }, ledger: { fsyncIntervalMs: 20 } } });
+  const link = new EdgeLinkClient({ backoff: { baseMs: 50, capMs: 200 }, auditIntervalMs: 60_000, ...linkOptions });
+  const agent = await startAgent(config, { link, log: (line) => lines.push(JSON.parse(line) as { level: string; msg: string }) });
+  running.push({ agent, edge });
+  return { agent, edge, link, lines, agentId };
+}
+
+const until = async (what: string, cond: () => boolean, timeoutMs = 10_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe("link against a hostile edge", () => {
+  it("survives garbage frames, then streams in order at the fleet's summary rate", async () => {
+    let agentIdRef = "";
+    const { agent, edge, link } = await setup((conn) => {
+      conn.ws.once("message", () => {
+        conn.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+        conn.ws.send("not json");
+        conn.ws.send(JSON.stringify({ v: 2, type: "welcome" }));
+        conn.ws.send(JSON.stringify({ v: 1, type: "ack", acks: "x", nextSeq: -1, lamport: 1 }));
+        conn.ws.send(JSON.stringify({ v: 1, type: "nonsense" }));
+        conn.ws.send(JSON.stringify({ v: 1, type: "field", r: 2, psi: 0, omega: 0, n: 1, t: 0, lamport: 1, configVersion: 1 }));
+        conn.ws.send("x".repeat(300 * 1024));
+        conn.ws.send(JSON.stringify(welcome(agentIdRef, 0, 4)));
+        // Schema-valid, but a clock that would overflow the agent's Lamport clock: ignored.
+        conn.ws.send(JSON.stringify({ v: 1, type: "ack", acks: [], nextSeq: 0, lamport: Number.MAX_SAFE_INTEGER }));
+        conn.ws.send(JSON.stringify({ v: 1, type: "field", r: 0.5, psi: 1, omega: 1, n: 2, t: Date.now(), lamport: 5001, configVersion: 1 }));
+        ackRecords(conn);
+      });
+    });
+    agentIdRef = agent.agentId;
+    await until("records acknowledged", () => agent.ledger.ackedCount >= 20);
+    const stats = link.stats();
+    expect(stats.invalid_messages).toBe(8);
+    expect(agent.lamport.time).toBeLessThan(1_000_000);
+    expect(link.state()).toBe("connected");
+    expect(agent.mesh.view(Date.now()).field?.n).toBe(2);
+    const conn = edge.conns[0]!;
+    // hello first, with the agent's log head; Lamport merged from the welcome before any summary.
+    expect(conn.received[0]).toMatchObject({ v: 1, type: "hello", agentId: agent.agentId });
+    const seqs = conn.received.filter((m) => m.type === "records").flatMap((m) => (m.records as { seq: number }[]).map((r) => r.seq));
+    expect(seqs).toEqual(seqs.map((_, i) => i));
+    await until("a few summaries", () => conn.summaryAt.length >= 4);
+    const summaries = conn.received.filter((m) => m.type === "summary") as { lamport: number }[];
+    expect(summaries[0]!.lamport).toBeGreaterThan(5000);
+    for (let i = 1; i < conn.summaryAt.length; i++) expect(conn.summaryAt[i]! - conn.summaryAt[i - 1]!).toBeGreaterThanOrEqual(0.75 * 250 - 5);
+    await agent.stop();
+    await until("the close", () => conn.closeCode !== undefined);
+    expect(conn.closeCode).toBe(1001);
+  });
+
+  it("reconnects with a fresh single-use JWT after abrupt closes and resumes where the edge says", async () => {
+    let agentIdRef = "";
+    let resumeFrom = -1;
+    const { agent, edge, link } = await setup((conn, n) => {
+      conn.ws.once("message", () => {
+        if (n <= 3) {
+          conn.ws.terminate(); // no close frame: like a crashed edge
+          return;
+        }
+        // The edge already holds the first records (from "an earlier session").
+        resumeFrom = Math.min(5, agent.ledger.durableCount);
+        conn.ws.send(JSON.stringify(welcome(agentIdRef, resumeFrom, 2)));
+        ackRecords(conn, resumeFrom);
+      });
+    });
+    agentIdRef = agent.agentId;
+    await until("connected", () => link.state() === "connected" && edge.conns.length >= 4, 15_000);
+    await until("records acknowledged", () => agent.ledger.ackedCount >= 10);
+    expect(new Set(edge.jtis).size).toBe(edge.jtis.length);
+    expect(edge.lifetimes.every((l) => l > 0 && l <= 120)).toBe(true);
+    const last = edge.conns[edge.conns.length - 1]!;
+    const seqs = last.received.filter((m) => m.type === "records").flatMap((m) => (m.records as { seq: number }[]).map((r) => r.seq));
+    expect(seqs).toEqual(seqs.map((_, i) => resumeFrom + i));
+  });
+
+  it("drops a connection that went silent (half-open after a partition) and reconnects", async () => {
+    let agentIdRef = "";
+    const { agent, edge, lines } = await setup(
+      (conn) => {
+        // Welcomes, then never says anything again (and never answers pings).
+        conn.ws.once("message", () => conn.ws.send(JSON.stringify(welcome(agentIdRef, 0))));
+      },
+      { pingIntervalMs: 100, silenceLimitMs: 400 },
+    );
+    agentIdRef = agent.agentId;
+    await until("a reconnect after silence", () => edge.conns.length >= 2, 10_000);
+    expect(lines.some((l) => l.msg === "edge silent; dropping the connection")).toBe(true);
+    expect(edge.conns[0]!.received.some((m) => m.type === "ping")).toBe(true);
+  });
+
+  it("stops sending, loudly, when the edge claims more records than the ledger has", async () => {
+    let agentIdRef = "";
+    const { agent, link, lines, edge } = await setup((conn) => {
+      conn.ws.once("message", () => conn.ws.send(JSON.stringify(welcome(agentIdRef, 1_000_000))));
+    });
+    agentIdRef = agent.agentId;
+    await until("connected", () => link.state() === "connected");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(link.stats().sending_halted).toBe(1);
+    expect(lines.some((l) => l.level === "error" && /more records than this ledger/.test(l.msg))).toBe(true);
+    expect(edge.conns[0]!.received.some((m) => m.type === "records")).toBe(false);
+  });
+
+  it("stops, on SIGTERM-like shutdown, even while it cannot reach the edge", async () => {
+    const { agent, edge, link } = await setup((conn) => conn.ws.terminate());
+    await until("a few attempts", () => edge.conns.length >= 2);
+    const t0 = Date.now();
+    await agent.stop();
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(link.state()).toBe("closed");
+  });
+});
