@@ -5,7 +5,7 @@ import type { DeviceKey } from "../identity/deviceKey.js";
 import { fsyncDirectory } from "../identity/secretFile.js";
 import { decodeFrames, encodeFrame } from "./frame.js";
 import { MerkleTree } from "../../shared/log/tree.js";
-import { LedgerNodeStore } from "./nodeStore.js";
+import { MemoryNodeStore } from "../../shared/log/node-store.js";
 import { CRITICAL_KINDS, encodeRecord, parseSealedRecord, sealRecord, type JsonValue, type RecordKind, type SealedRecord } from "./record.js";
 
 export class LedgerError extends Error {
@@ -472,7 +472,9 @@ function recoverLedger(
     problems.push(message);
   };
   const names = readdirSync(dir).filter((n) => SEGMENT_PATTERN.test(n)).sort();
-  const store = new LedgerNodeStore();
+  // Node hashes are derived data: kept in memory and rebuilt from the segment files on open, so an
+  // SD card write per record stays one frame, not O(log n) node writes.
+  const store = new MemoryNodeStore();
   let merkle: MerkleTree | undefined;
   const segments: Segment[] = [];
   const leafCache = readLeafCache(dir);

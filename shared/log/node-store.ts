@@ -7,6 +7,7 @@
  * (level 0) and every full parent above them — plus the number of leaves. Those never change once
  * written, so the root at any earlier size and any proof can be computed from O(log n) of them.
  */
+import { CompactRange } from "./compact-range.js";
 import { LogError } from "./errors.js";
 import { HASH_SIZE } from "./rfc6962.js";
 
@@ -106,12 +107,23 @@ export class MemoryNodeStore implements NodeStore {
     this.#size = batch.toSize;
   }
 
-  #put(node: TreeNode): void {
-    let lv = this.#levels[node.level];
-    if (lv === undefined) {
-      while (this.#levels.length <= node.level) this.#levels.push({ bytes: new Uint8Array(64 * HASH_SIZE), count: 0 });
-      lv = this.#levels[node.level]!;
+  /**
+   * Rebuilds the tree's nodes from leaf hashes alone, for a log whose leaf data is no longer at
+   * hand (e.g. an agent's pruned ledger segments). Requires an empty store; call before
+   * `MerkleTree.open`. Leaf data is not kept, even with keepLeaves.
+   */
+  restoreLeafHashes(hashes: readonly Uint8Array[]): void {
+    if (this.#size !== 0) {
+      throw new LogError("STORE_CONFLICT", `restoreLeafHashes needs an empty store, this one holds ${this.#size} leaves`, { size: this.#size });
     }
+    const range = CompactRange.empty();
+    for (const hash of hashes) range.append(hash, (level, index, h) => this.#put({ level, index, hash: h }));
+    this.#size = hashes.length;
+  }
+
+  #put(node: TreeNode): void {
+    while (this.#levels.length <= node.level) this.#levels.push({ bytes: new Uint8Array(64 * HASH_SIZE), count: 0 });
+    const lv = this.#levels[node.level]!;
     if ((lv.count + 1) * HASH_SIZE > lv.bytes.length) {
       const grown = new Uint8Array(lv.bytes.length * 2);
       grown.set(lv.bytes);

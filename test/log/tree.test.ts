@@ -176,3 +176,27 @@ describe("preconditions and storage failures", () => {
     expect(encodeHex(tree.root(4))).toBe(before);
   });
 });
+
+describe("MemoryNodeStore.restoreLeafHashes", () => {
+  it("rebuilds from leaf hashes alone the tree that appending the leaves builds", () => {
+    const appended = MerkleTree.open(new MemoryNodeStore());
+    for (let i = 0; i < 37; i++) appended.append(leafData(i));
+    const store = new MemoryNodeStore();
+    store.restoreLeafHashes(Array.from({ length: 37 }, (_, i) => hashLeaf(leafData(i))));
+    const restored = MerkleTree.open(store);
+    expect(restored.size).toBe(37);
+    expect(encodeHex(restored.root())).toBe(encodeHex(appended.root()));
+    expect(hex(restored.inclusionProof(5, 30))).toEqual(hex(appended.inclusionProof(5, 30)));
+    // The restored tree keeps growing like any other.
+    restored.append(leafData(37));
+    appended.append(leafData(37));
+    expect(encodeHex(restored.root())).toBe(encodeHex(appended.root()));
+  });
+
+  it("refuses to restore into a store that already holds leaves", () => {
+    const store = new MemoryNodeStore();
+    MerkleTree.open(store).append(leafData(0));
+    expect(errorOf(() => store.restoreLeafHashes([hashLeaf(leafData(1))])).code).toBe("STORE_CONFLICT");
+    expect(store.size()).toBe(1);
+  });
+});
