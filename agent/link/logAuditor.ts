@@ -3,6 +3,7 @@ import { openCheckpoint, type Checkpoint } from "../../shared/checkpoint/index.j
 import { decodeBase64 } from "../../shared/encoding/base64.js";
 import { verifyInclusion } from "../../shared/log/index.js";
 import { parseVerifierKey } from "../../shared/note/index.js";
+import { nativeNoteVerifier } from "../identity/nativeNoteVerifier.js";
 import { loadKeptCheckpoint, keepCheckpoint } from "./checkpointStore.js";
 import { checkConsistency, planCheckpoint, type TreeHead } from "./checkpointRules.js";
 import { edgeRoute } from "./edgeIdentity.js";
@@ -173,7 +174,7 @@ export class LogAuditor {
     if (key === null) return "no verifier key is pinned";
     try {
       const origin = this.#o.origin();
-      const { checkpoint } = openCheckpoint(note, [parseVerifierKey(key)], origin === null ? {} : { origin });
+      const { checkpoint } = openCheckpoint(note, [nativeNoteVerifier(parseVerifierKey(key))], origin === null ? {} : { origin });
       return checkpoint;
     } catch (err) {
       return (err as Error).message;
