@@ -1,5 +1,5 @@
-import { chmodSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync, statSync } from "node:fs";
+import { writeFileAtomic } from "../storage/durableFile.js";
 
 /** Error for a secret file that exists but is unsafe or unreadable. */
 export class SecretFileError extends Error {
@@ -31,26 +31,6 @@ export function loadOrCreateSecretFile(path: string, make: () => string): { read
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
   const text = make();
-  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(tmp, "wx", 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
-  fsyncDirectory(dirname(path));
+  writeFileAtomic(path, text);
   return { text, created: true };
-}
-
-/** Makes a directory entry change (create, rename, unlink) durable. */
-export function fsyncDirectory(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -2,7 +2,7 @@ import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, 
 import { open, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { DeviceKey } from "../identity/deviceKey.js";
-import { fsyncDirectory } from "../identity/secretFile.js";
+import { fsyncDirectory } from "../storage/durableFile.js";
 import { decodeFrames, encodeFrame } from "./frame.js";
 import { MerkleTree } from "../../shared/log/tree.js";
 import { MemoryNodeStore } from "../../shared/log/node-store.js";

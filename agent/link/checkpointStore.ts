@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "./atomicFile.js";
+import { writeFileAtomic } from "../storage/durableFile.js";
 
 /** The last global checkpoint this agent accepted (a signed note, verbatim). */
 export const EDGE_CHECKPOINT_FILE = "edge-checkpoint.note";

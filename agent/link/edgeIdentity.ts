@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { writeFileAtomic } from "./atomicFile.js";
+import { writeFileAtomic } from "../storage/durableFile.js";
 
 /** What enrollment leaves in the data dir: who the agent is to the edge, and which log key it trusts. */
 export const EDGE_IDENTITY_FILE = "edge-identity.json";

@@ -1,6 +1,5 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fsyncDirectory } from "../identity/secretFile.js";
 
 /**
  * Replaces a file's content atomically and durably (temporary file, fsync, rename, fsync of the
@@ -17,4 +16,14 @@ export function writeFileAtomic(path: string, text: string): void {
   }
   renameSync(tmp, path);
   fsyncDirectory(dirname(path));
+}
+
+/** Makes a directory entry change (create, rename, unlink) durable. */
+export function fsyncDirectory(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
