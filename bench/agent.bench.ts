@@ -17,8 +17,9 @@ const HZ = 20;
 const WARMUP_MS = 8000;
 const MEASURE_MS = 20_000;
 
-/** As in docs/systemd/becomingone-agent.service: a 1 MB young generation keeps RSS down on a Pi. */
-const DEPLOYED_NODE_OPTIONS = "--max-semi-space-size=1";
+/** As in docs/systemd/becomingone-agent.service: a 1 MB young generation keeps RSS down on a Pi.
+ * BENCH_NODE_OPTIONS overrides it, to compare Node settings. */
+const DEPLOYED_NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS ?? "--max-semi-space-size=1";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const built = join(root, "dist/agent/cli/main.js");
