@@ -5,12 +5,12 @@
  * the edge never holds more of the agent's records than the ledger. At the end the global log holds
  * every record that was fsynced, each once, byte for byte.
  */
-import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyLedger } from "../../agent/ledger/ledger.js";
 import { verifyRecordSignature } from "../../shared/log/index.js";
 import { base64UrlToBytes } from "../../shared/protocol/index.js";
+import { issueToken } from "../edge/fleet-client.js";
 import { startEdge, type RunningEdge } from "../support/edge.js";
 import { agentHealth, FAST_SEALING, removeTempDirs, startAgentProcess, tempDir, waitFor } from "./support/agentProcess.js";
 import { expectIncluded, expectLogHoldsLedger, globalEntries, ledgerRecords, verifiedCheckpoint } from "./support/globalLog.js";
@@ -22,8 +22,7 @@ beforeAll(async () => {
   edge = await startEdge();
 });
 afterAll(async () => {
-  await edge?.stop();
-  if (edge) rmSync(edge.persistDir, { recursive: true, force: true });
+  await edge?.dispose();
   removeTempDirs();
 });
 
@@ -34,12 +33,7 @@ describe("kill -9 while streaming", () => {
   it(`${TRIALS} random kills: the ledger always verifies and the global log ends with every fsynced record once`, async () => {
     const dataDir = join(tempDir("e2e-crash-"), "agent");
     const ledgerDir = join(dataDir, "ledger");
-    const res = await fetch(`${edge.url}/v1/enrollment-tokens`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${edge.adminToken}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ maxUses: 3 }),
-    });
-    const { token } = (await res.json()) as { token: string };
+    const { token } = await issueToken(edge, { maxUses: 3 });
     // A kill during the very first enrollment is possible, so every start carries the token (ignored once enrolled).
     const start = () => startAgentProcess({ dataDir, edgeUrl: edge.url, token, config: FAST_SEALING });
 

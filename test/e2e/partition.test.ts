@@ -4,9 +4,9 @@
  * backoff), resumes from the edge's last acknowledged seq, and the global log ends with every
  * record, each once, in per-agent order.
  */
-import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { issueToken } from "../edge/fleet-client.js";
 import { startEdge, type RunningEdge } from "../support/edge.js";
 import { agentHealth, agentMetrics, FAST_SEALING, removeTempDirs, startAgentProcess, tempDir, waitFor } from "./support/agentProcess.js";
 import { expectIncluded, expectLogHoldsLedger, globalEntries, ledgerRecords, verifiedCheckpoint } from "./support/globalLog.js";
@@ -18,20 +18,14 @@ beforeAll(async () => {
   edge = await startEdge();
 });
 afterAll(async () => {
-  await edge?.stop();
-  if (edge) rmSync(edge.persistDir, { recursive: true, force: true });
+  await edge?.dispose();
   removeTempDirs();
 });
 
 describe("edge partition", () => {
   it("the agent rides out a 30 s edge outage and the global log ends with every record in per-agent order", async () => {
     const dataDir = join(tempDir("e2e-partition-"), "agent");
-    const res = await fetch(`${edge.url}/v1/enrollment-tokens`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${edge.adminToken}`, "Content-Type": "application/json" },
-      body: "{}",
-    });
-    const { token } = (await res.json()) as { token: string };
+    const { token } = await issueToken(edge);
     const agent = startAgentProcess({ dataDir, edgeUrl: edge.url, token, config: FAST_SEALING });
     let agentId: string;
     try {

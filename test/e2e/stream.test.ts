@@ -4,7 +4,7 @@
  * once in the global log, provable against a checkpoint signed by the key the edge serves.
  */
 import { spawn } from "node:child_process";
-import { readFileSync, rmSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +15,7 @@ import { openCheckpoint } from "../../shared/checkpoint/index.js";
 import { base64UrlToBytes } from "../../shared/protocol/index.js";
 import { verifyRecordSignature } from "../../shared/log/index.js";
 import { parseVerifierKey } from "../../shared/note/index.js";
+import { issueToken } from "../edge/fleet-client.js";
 import { startEdge, type RunningEdge } from "../support/edge.js";
 import { agentHealth, agentMetrics, FAST_SEALING, removeTempDirs, startAgentProcess, tempDir, waitFor } from "./support/agentProcess.js";
 import { expectIncluded, expectLogHoldsLedger, globalEntries, ledgerRecords, verifiedCheckpoint } from "./support/globalLog.js";
@@ -24,19 +25,12 @@ beforeAll(async () => {
   edge = await startEdge();
 });
 afterAll(async () => {
-  await edge?.stop();
-  if (edge) rmSync(edge.persistDir, { recursive: true, force: true });
+  await edge?.dispose();
   removeTempDirs();
 });
 
 async function enrollmentToken(maxUses = 1, requireApproval = false): Promise<string> {
-  const res = await fetch(`${edge.url}/v1/enrollment-tokens`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${edge.adminToken}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ maxUses, requireApproval }),
-  });
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { token: string }).token;
+  return (await issueToken(edge, { maxUses, requireApproval })).token;
 }
 
 describe("agent ↔ edge, end to end", () => {

@@ -16,6 +16,7 @@ import {
   verifyRecordSignature,
   type RecordFields,
 } from "../../shared/log/index.js";
+import { thrown } from "./thrown.js";
 
 // A fixed key (RFC 8032 test 1 secret key) so the golden bytes below are stable.
 const secretKey = Uint8Array.from(Buffer.from("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60", "hex"));
@@ -29,15 +30,7 @@ const fields: RecordFields = {
   payloadJson: '{"coherence":0.93,"note":"é"}',
 };
 
-function errorOf(run: () => unknown): LogError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof LogError) return err;
-    throw err;
-  }
-  throw new Error("expected a LogError");
-}
+const errorOf = (run: () => unknown): LogError => thrown(LogError, run);
 
 describe("canonical record encoding", () => {
   it("lays out the documented bytes", () => {

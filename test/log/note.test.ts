@@ -12,16 +12,9 @@ import {
   signNote,
 } from "../../shared/note/index.js";
 import { kat } from "./fixtures.js";
+import { thrown } from "./thrown.js";
 
-function errorOf(run: () => unknown): NoteError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof NoteError) return err;
-    throw err;
-  }
-  throw new Error("expected a NoteError");
-}
+const errorOf = (run: () => unknown): NoteError => thrown(NoteError, run);
 
 const alice = generateSignerKey("alice.example/log");
 const bob = generateSignerKey("bob.example/witness");

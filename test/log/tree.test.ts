@@ -14,19 +14,12 @@ import {
   type NodeStore,
 } from "../../shared/log/index.js";
 import { mth, path, proof } from "./rfc6962-reference.js";
+import { thrown } from "./thrown.js";
 
 const leafData = (i: number) => new TextEncoder().encode(`leaf ${i}`);
 const hex = (hs: Uint8Array[]) => hs.map(encodeHex);
 
-function errorOf(run: () => unknown): LogError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof LogError) return err;
-    throw err;
-  }
-  throw new Error("expected a LogError");
-}
+const errorOf = (run: () => unknown): LogError => thrown(LogError, run);
 
 describe("MerkleTree against the RFC 6962 definitions", () => {
   const N = 40;
