@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../storage/durableFile.js";
+import { writeFileAtomicAsync } from "../storage/durableFile.js";
 
 /** The last global checkpoint this agent accepted (a signed note, verbatim). */
 export const EDGE_CHECKPOINT_FILE = "edge-checkpoint.note";
@@ -14,6 +14,7 @@ export function loadKeptCheckpoint(dataDir: string): string | undefined {
   }
 }
 
-export function keepCheckpoint(dataDir: string, note: string): void {
-  writeFileAtomic(join(dataDir, EDGE_CHECKPOINT_FILE), note);
+/** Durable before it resolves; written off the event loop (the auditor keeps one every few seconds). */
+export function keepCheckpoint(dataDir: string, note: string): Promise<void> {
+  return writeFileAtomicAsync(join(dataDir, EDGE_CHECKPOINT_FILE), note);
 }

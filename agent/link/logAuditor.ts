@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { openCheckpoint, type Checkpoint } from "../../shared/checkpoint/index.js";
 import { decodeBase64 } from "../../shared/encoding/base64.js";
-import { verifyInclusion } from "../../shared/log/index.js";
-import { parseVerifierKey } from "../../shared/note/index.js";
+import { INCLUSION_BATCH_MAX, verifyInclusion } from "../../shared/log/index.js";
+import { parseVerifierKey, type NoteVerifier } from "../../shared/note/index.js";
 import { nativeNoteVerifier } from "../identity/nativeNoteVerifier.js";
 import { loadKeptCheckpoint, keepCheckpoint } from "./checkpointStore.js";
 import { checkConsistency, planCheckpoint, type TreeHead } from "./checkpointRules.js";
@@ -55,6 +55,8 @@ const inclusionDoc = z.object({
   agentId: z.string().optional(),
   seq: z.number().int().min(0).optional(),
 });
+type InclusionDoc = z.infer<typeof inclusionDoc>;
+const inclusionBatchDoc = z.object({ treeSize: z.number().int().min(0), proofs: z.array(inclusionDoc).max(INCLUSION_BATCH_MAX) });
 
 /**
  * Audits the edge's global log from the agent's side, off the tick path (timers and async I/O only,
@@ -77,6 +79,10 @@ export class LogAuditor {
   #stopped = false;
   readonly #inclusion: { seq: number; index: number }[] = [];
   #warnedNoKey = false;
+  /** The pinned key, parsed once (it changes only when the identity is re-pinned). */
+  #verifier: { key: string; verifier: NoteVerifier } | undefined;
+  /** False once the edge answered 404 for the batch route (an older edge). */
+  #batchRoute = true;
   #stats = {
     checkpointsAccepted: 0,
     checkpointsRejected: 0,
@@ -174,7 +180,8 @@ export class LogAuditor {
     if (key === null) return "no verifier key is pinned";
     try {
       const origin = this.#o.origin();
-      const { checkpoint } = openCheckpoint(note, [nativeNoteVerifier(parseVerifierKey(key))], origin === null ? {} : { origin });
+      if (this.#verifier?.key !== key) this.#verifier = { key, verifier: nativeNoteVerifier(parseVerifierKey(key)) };
+      const { checkpoint } = openCheckpoint(note, [this.#verifier.verifier], origin === null ? {} : { origin });
       return checkpoint;
     } catch (err) {
       return (err as Error).message;
@@ -211,7 +218,7 @@ export class LogAuditor {
         this.#inconsistent(plan.reason, data);
         return false;
       case "accept":
-        this.#keep(note, opened);
+        await this.#keep(note, opened);
         return false;
       case "prove": {
         let proof: Uint8Array[];
@@ -234,50 +241,87 @@ export class LogAuditor {
           this.#inconsistent(problem, data);
           return false;
         }
-        if (plan.replace) this.#keep(note, opened);
+        if (plan.replace) await this.#keep(note, opened);
         return false;
       }
     }
   }
 
-  #keep(note: string, checkpoint: Checkpoint): void {
-    keepCheckpoint(this.#o.dataDir, note);
+  async #keep(note: string, checkpoint: Checkpoint): Promise<void> {
+    await keepCheckpoint(this.#o.dataDir, note);
     this.#kept = { size: checkpoint.size, root: checkpoint.root, note };
     this.#stats.checkpointsAccepted++;
     if (this.#o.origin() === null) this.#o.pinOrigin(checkpoint.origin);
     this.#o.log("debug", "accepted edge checkpoint", { size: checkpoint.size });
   }
 
+  /**
+   * Checks the acknowledged records the kept checkpoint covers, up to one batch per round: one
+   * request for all their proofs (GET /v1/log/proof/inclusions), or — against an edge without that
+   * route — one request per record.
+   */
   async #checkInclusions(): Promise<void> {
     const kept = this.#kept;
     if (!kept) return;
-    const budget = this.#o.inclusionPerRound ?? 16;
-    let done = 0;
-    for (let i = 0; i < this.#inclusion.length && done < budget && !this.#stopped; ) {
-      const item = this.#inclusion[i]!;
-      if (item.index >= kept.size) {
-        i++;
-        continue;
-      }
-      done++;
-      let doc: z.infer<typeof inclusionDoc>;
+    const budget = Math.min(this.#o.inclusionPerRound ?? INCLUSION_BATCH_MAX, INCLUSION_BATCH_MAX);
+    const due = this.#inclusion.filter((item) => item.index < kept.size).slice(0, budget);
+    if (due.length === 0) return;
+    let proofs: Map<number, InclusionDoc | Error>;
+    try {
+      proofs = await this.#fetchProofs(due, kept.size);
+    } catch (err) {
+      if (err instanceof EdgeHttpError && err.transient) return; // try again next round
+      proofs = new Map(due.map((item) => [item.index, err as Error]));
+    }
+    const done = new Set(due);
+    const left = this.#inclusion.filter((item) => !done.has(item));
+    this.#inclusion.splice(0, this.#inclusion.length, ...left);
+    for (const item of due) {
+      const doc = proofs.get(item.index);
       try {
-        doc = await edgeJson(edgeRoute(this.#o.edgeUrl, "/v1/log/proof/inclusion", { index: item.index, size: kept.size }), inclusionDoc);
-      } catch (err) {
-        if (err instanceof EdgeHttpError && err.transient) return; // try again next round
-        this.#inclusion.splice(i, 1);
-        this.#inclusionFailed(item, `the edge refused the proof: ${(err as Error).message}`);
-        continue;
-      }
-      this.#inclusion.splice(i, 1);
-      try {
-        if (doc.leafIdx !== item.index || doc.treeSize !== kept.size) throw new Error(`proof is for index ${doc.leafIdx} of size ${doc.treeSize}`);
+        if (doc instanceof Error) throw new Error(`the edge refused the proof: ${doc.message}`);
+        if (doc === undefined) throw new Error("the edge left it out of the proofs it sent");
+        if (doc.treeSize !== kept.size) throw new Error(`proof is for index ${doc.leafIdx} of size ${doc.treeSize}`);
         verifyInclusion(this.#o.leafHash(item.seq), item.index, kept.size, doc.proof.map((h) => decodeBase64(h)), kept.root);
         this.#stats.inclusionVerified++;
       } catch (err) {
         this.#inclusionFailed(item, (err as Error).message);
       }
     }
+  }
+
+  async #fetchProofs(items: readonly { index: number }[], size: number): Promise<Map<number, InclusionDoc | Error>> {
+    if (this.#batchRoute) {
+      try {
+        return await this.#fetchBatch(items, size);
+      } catch (err) {
+        if (!(err instanceof EdgeHttpError && err.status === 404 && err.code === "not_found")) throw err;
+        this.#batchRoute = false;
+        this.#o.log("info", "the edge has no batch inclusion route; asking for one proof per record");
+      }
+    }
+    return this.#fetchOneByOne(items, size);
+  }
+
+  async #fetchBatch(items: readonly { index: number }[], size: number): Promise<Map<number, InclusionDoc>> {
+    const indices = items.map((item) => item.index).join(",");
+    const doc = await edgeJson(edgeRoute(this.#o.edgeUrl, "/v1/log/proof/inclusions", { indices, size }), inclusionBatchDoc);
+    return new Map(doc.proofs.map((p) => [p.leafIdx, p]));
+  }
+
+  /** The fallback: a refusal of one record's proof is that record's failure; no answer at all is thrown. */
+  async #fetchOneByOne(items: readonly { index: number }[], size: number): Promise<Map<number, InclusionDoc | Error>> {
+    const out = new Map<number, InclusionDoc | Error>();
+    for (const item of items) {
+      if (this.#stopped) break;
+      try {
+        out.set(item.index, await edgeJson(edgeRoute(this.#o.edgeUrl, "/v1/log/proof/inclusion", { index: item.index, size }), inclusionDoc));
+      } catch (err) {
+        if (err instanceof EdgeHttpError && err.transient) throw err;
+        out.set(item.index, err as Error);
+      }
+    }
+    return out;
   }
 
   #inclusionFailed(item: { seq: number; index: number }, reason: string): void {

@@ -23,6 +23,7 @@ import {
   GlobalLog,
   type ConsistencyProofJson,
   type EntryJson,
+  type InclusionProofBatchJson,
   type InclusionProofJson,
   type StoredCheckpoint,
 } from "./global-log.js";
@@ -374,6 +375,12 @@ export class Fleet extends DurableObject<Env> {
       const entry = this.#sql.exec<{ agent_id: string; seq: number }>(`SELECT agent_id, seq FROM log_entries WHERE idx = ?`, index).toArray()[0];
       return { ...proof, agentId: entry?.agent_id ?? "", seq: entry?.seq ?? -1 };
     });
+  }
+
+  async inclusionProofs(scope: FleetScope, query: { indices: readonly number[]; size?: number }): Promise<Outcome<InclusionProofBatchJson>> {
+    if (!this.#readyPublic(scope)) return failure(404, "fleet_not_found", `no fleet ${scope.fleetId}`);
+    const size = query.size ?? this.#log.latestCheckpoint()?.size ?? this.#log.size;
+    return this.#proof(() => this.#log.inclusionProofs(query.indices, size));
   }
 
   async consistencyProof(scope: FleetScope, query: { from: number; to?: number }): Promise<Outcome<ConsistencyProofJson>> {

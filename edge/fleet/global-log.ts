@@ -6,6 +6,7 @@ import {
   encodeRecord,
   inclusionProofDocument,
   type ConsistencyProofDocument,
+  type InclusionProofBatchDocument,
   type InclusionProofDocument,
   type SealedRecord,
 } from "../../shared/log/index.js";
@@ -33,6 +34,7 @@ export type AppendOutcome =
 
 /** The shapes `verify-proof` reads (transparency-dev vector format, base64). */
 export type InclusionProofJson = InclusionProofDocument;
+export type InclusionProofBatchJson = InclusionProofBatchDocument;
 export type ConsistencyProofJson = ConsistencyProofDocument;
 
 export interface EntryJson {
@@ -139,6 +141,15 @@ export class GlobalLog {
   inclusionProof(index: number, size: number): InclusionProofJson {
     const proof = this.#merkle.inclusionProof(index, size);
     return inclusionProofDocument(this.#merkle.leafHash(index), index, size, proof, this.#merkle.root(size));
+  }
+
+  /** Proofs of several leaves in the tree of `size`, one root computation for all (the batch route). */
+  inclusionProofs(indices: readonly number[], size: number): InclusionProofBatchJson {
+    const root = this.#merkle.root(size);
+    return {
+      treeSize: size,
+      proofs: indices.map((index) => inclusionProofDocument(this.#merkle.leafHash(index), index, size, this.#merkle.inclusionProof(index, size), root)),
+    };
   }
 
   /** Requires 0 < size1 <= size2 <= tree size. */

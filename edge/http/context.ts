@@ -61,3 +61,13 @@ export function queryInt(c: AppContext, name: string): number | undefined {
   if (!/^\d{1,15}$/.test(raw)) fail(400, "bad_query", `query parameter ${name} must be a non-negative integer`, { [name]: raw.slice(0, 32) });
   return Number(raw);
 }
+
+/** A comma-separated list of 1 to `max` non-negative integers; 400 when absent or malformed. */
+export function queryIntList(c: AppContext, name: string, max: number): number[] {
+  const raw = c.req.query(name) ?? "";
+  const parts = raw.split(",");
+  if (raw === "" || parts.length > max || !parts.every((p) => /^\d{1,15}$/.test(p))) {
+    fail(400, "bad_query", `query parameter ${name} must be 1 to ${max} comma-separated non-negative integers`, { [name]: raw.slice(0, 32) });
+  }
+  return parts.map(Number);
+}

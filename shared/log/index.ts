@@ -36,6 +36,8 @@ export { sealRecord, verifyRecordSignature } from "./record-seal.js";
 export {
   inclusionProofDocument,
   consistencyProofDocument,
+  INCLUSION_BATCH_MAX,
+  type InclusionProofBatchDocument,
   type InclusionProofDocument,
   type ConsistencyProofDocument,
 } from "./proof-document.js";

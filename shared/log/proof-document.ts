@@ -13,6 +13,19 @@ export interface InclusionProofDocument {
   readonly proof: readonly string[];
 }
 
+/** Most leaves one batch of inclusion proofs may ask for (GET /v1/log/proof/inclusions). */
+export const INCLUSION_BATCH_MAX = 64;
+
+/**
+ * Inclusion proofs of several leaves in one tree: what an agent's auditor asks for once per round
+ * instead of one request per record. Each element is a whole inclusion document, so any one of them
+ * can be saved and checked offline on its own.
+ */
+export interface InclusionProofBatchDocument {
+  readonly treeSize: number;
+  readonly proofs: readonly InclusionProofDocument[];
+}
+
 export interface ConsistencyProofDocument {
   readonly size1: number;
   readonly size2: number;

@@ -101,6 +101,18 @@ describe("edge end to end", () => {
       const byIndex = await call(edge, "GET", `/v1/log/proof/inclusion?index=${res.body.leafIdx}&size=${cp2.size}`, { token: null });
       expect(byIndex.body).toMatchObject({ leafIdx: res.body.leafIdx, treeSize: 8, proof: res.body.proof });
     }
+    // The batch route (what an agent's auditor uses): the same proofs, one request.
+    const wanted = [7, 0, 3];
+    const batch = await call(edge, "GET", `/v1/log/proof/inclusions?indices=${wanted.join(",")}&size=${cp2.size}`, { token: null });
+    expect(batch.status).toBe(200);
+    expect(batch.headers.get("cache-control")).toMatch(/immutable/);
+    expect(batch.body.treeSize).toBe(8);
+    expect(batch.body.proofs.map((p: { leafIdx: number }) => p.leafIdx)).toEqual(wanted);
+    for (const p of batch.body.proofs as { leafIdx: number; leafHash: string; proof: string[] }[]) {
+      const single = await call(edge, "GET", `/v1/log/proof/inclusion?index=${p.leafIdx}&size=${cp2.size}`, { token: null });
+      expect(p).toMatchObject({ leafHash: single.body.leafHash, proof: single.body.proof, treeSize: 8 });
+      verifyInclusion(b64(p.leafHash), p.leafIdx, 8, p.proof.map(b64), cp2.root);
+    }
     const consistency = await call(edge, "GET", `/v1/log/proof/consistency?from=${cp1.size}&to=${cp2.size}`, { token: null });
     expect(consistency.status).toBe(200);
     expect(consistency.body).toMatchObject({ size1: 5, size2: 8 });

@@ -331,6 +331,12 @@ describe("HTTP errors are JSON with stable codes", () => {
     expect(query).toMatchObject({ status: 400, body: { error: { code: "bad_query" } } });
     const beyond = await call(edge, "GET", "/v1/log/proof/inclusion?index=0&size=999999", { token: null });
     expect(beyond).toMatchObject({ status: 400, body: { error: { code: "bad_proof_request" } } });
+    for (const indices of ["", "1,,2", "1,-2", "a", Array.from({ length: 65 }, (_, i) => i).join(",")]) {
+      const batch = await call(edge, "GET", `/v1/log/proof/inclusions?indices=${indices}`, { token: null });
+      expect(batch, indices).toMatchObject({ status: 400, body: { error: { code: "bad_query" } } });
+    }
+    const batchBeyond = await call(edge, "GET", "/v1/log/proof/inclusions?indices=0&size=999999", { token: null });
+    expect(batchBeyond).toMatchObject({ status: 400, body: { error: { code: "bad_proof_request" } } });
     const fleet = await call(edge, "GET", "/v1/log/key?fleet=Bad_Fleet", { token: null });
     expect(fleet).toMatchObject({ status: 400, body: { error: { code: "bad_fleet" } } });
     const plainGet = await call(edge, "GET", "/v1/connect", { token: null });

@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "./tempDir.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EDGE_CHECKPOINT_FILE } from "../../agent/link/checkpointStore.js";
 import { LogAuditor } from "../../agent/link/logAuditor.js";
 import { signCheckpoint } from "../../shared/checkpoint/index.js";
@@ -30,6 +30,10 @@ const note = (t: MerkleTree, size: number, s = signer, origin = ORIGIN) => signC
 
 const honest = tree(leaves(40));
 let served = honest;
+/** Whether the server has the batch route (an older edge does not), and a leaf it leaves out of batches. */
+let batchRoute = true;
+let batchOmits = -1;
+let batchRequests = 0;
 let server: Server;
 let base = "";
 
@@ -47,6 +51,14 @@ beforeAll(async () => {
         const index = q("index");
         const size = q("size");
         body = inclusionProofDocument(served.leafHash(index), index, size, served.inclusionProof(index, size), served.root(size));
+      } else if (u.pathname === "/v1/log/proof/inclusions" && batchRoute) {
+        const size = q("size");
+        const indices = (u.searchParams.get("indices") ?? "").split(",").map(Number);
+        const proofs = indices
+          .filter((index) => index !== batchOmits)
+          .map((index) => inclusionProofDocument(served.leafHash(index), index, size, served.inclusionProof(index, size), served.root(size)));
+        body = { treeSize: size, proofs };
+        batchRequests++;
       } else {
         res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ error: { code: "not_found", message: "no" } }));
         return;
@@ -77,7 +89,16 @@ function auditor(dataDir: string, lines: { level: string; msg: string; data?: Re
   });
 }
 
-describe("log auditor", () => {
+describe.each([
+  { edge: "with the batch inclusion route", batch: true },
+  { edge: "against an older edge (one proof per record)", batch: false },
+])("log auditor $edge", ({ batch }) => {
+  beforeEach(() => {
+    batchRoute = batch;
+    batchOmits = -1;
+    batchRequests = 0;
+  });
+
   it("accepts an honest log's checkpoints, proves its growth, and verifies its own records' inclusion", async () => {
     served = honest;
     const dir = tempDir("link-audit-");
@@ -96,6 +117,8 @@ describe("log auditor", () => {
     a.offer(note(honest, 16));
     await a.runRound();
     expect(a.stats()).toMatchObject({ checkpointSize: 16, inclusionVerified: 4, inclusionPending: 0 });
+    // One request per round for all the proofs that round checks.
+    expect(batchRequests).toBe(batch ? 2 : 0);
     expect(readFileSync(join(dir, EDGE_CHECKPOINT_FILE), "utf8")).toBe(note(honest, 16));
     // An older (cached) checkpoint is checked but does not replace the kept one.
     a.offer(note(honest, 9));
@@ -156,5 +179,22 @@ describe("log auditor", () => {
     await a.runRound();
     expect(a.stats()).toMatchObject({ inclusionFailed: 1, inconsistent: true });
     expect(lines.some((l) => l.level === "error" && /not proven/.test(l.msg))).toBe(true);
+  });
+});
+
+describe("log auditor batches", () => {
+  it("reports a record whose proof the edge leaves out of a batch", async () => {
+    batchRoute = true;
+    batchOmits = -1;
+    served = honest;
+    const lines: { level: string; msg: string; data?: Record<string, unknown> }[] = [];
+    const a = auditor(tempDir("link-audit-"), lines);
+    a.offer(note(honest, 20));
+    await a.runRound();
+    batchOmits = 4;
+    for (const seq of [3, 4, 5]) a.acknowledged(seq, seq);
+    await a.runRound();
+    expect(a.stats()).toMatchObject({ inclusionVerified: 2, inclusionFailed: 1, inclusionPending: 0, inconsistent: true });
+    expect(lines.find((l) => /not proven/.test(l.msg))?.data).toMatchObject({ seq: 4, reason: expect.stringMatching(/left it out/) });
   });
 });

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
-import { fail, fleetStub, queryInt, unwrap, type AppEnv } from "../context.js";
+import { INCLUSION_BATCH_MAX } from "../../../shared/log/index.js";
+import { fail, fleetStub, queryInt, queryIntList, unwrap, type AppEnv } from "../context.js";
 
 const CACHE = {
   checkpoint: "public, max-age=1",
@@ -38,6 +39,13 @@ export function logRoutes(verifierKey: (signingKey: string) => string | null): H
       const proof = unwrap(await fleetStub(c).inclusionProof(c.get("scope"), { ...target, ...(size === undefined ? {} : { size }) }));
       c.header("Cache-Control", size === undefined ? CACHE.short : CACHE.immutable);
       return c.json(proof);
+    })
+    .get("/log/proof/inclusions", async (c) => {
+      const size = queryInt(c, "size");
+      const indices = queryIntList(c, "indices", INCLUSION_BATCH_MAX);
+      const batch = unwrap(await fleetStub(c).inclusionProofs(c.get("scope"), { indices, ...(size === undefined ? {} : { size }) }));
+      c.header("Cache-Control", size === undefined ? CACHE.short : CACHE.immutable);
+      return c.json(batch);
     })
     .get("/log/proof/consistency", async (c) => {
       const from = queryInt(c, "from");
