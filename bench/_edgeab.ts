@@ -13,12 +13,13 @@ try {
     const nodeOpts = nodeOptsS!.split(" ").filter(Boolean);
     const { token } = await issueToken(edge);
     const dataDir = mkdtempSync(join(tmpdir(), "prof-"));
-    const child = spawn(process.execPath, [...nodeOpts, main ?? "/work/main/dist/agent/cli/main.js", "run", "--data-dir", dataDir, "--port", "0", "--hz", "20", "--stdin", "--log-level", "warn", "--edge", edge.url, "--token", token], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [...nodeOpts, ...(process.env.PERF ? ["--perf-basic-prof-only-functions"] : []), main ?? "/work/main/dist/agent/cli/main.js", "run", "--data-dir", dataDir, "--port", "0", "--hz", "20", "--stdin", "--log-level", "warn", "--edge", edge.url, "--token", token], { stdio: ["pipe", "pipe", "inherit"] });
     let api = ""; child.stdout.on("data", (d: Buffer) => { if (!api) { try { api = JSON.parse(d.toString().split("\n")[0]!).api; } catch {} } });
     let n = 0; const words = ["the","quick","brown","fox","jumps","over","lazy","dog","and","sings"];
     const feeder = process.env.IDLE ? null : setInterval(() => { child.stdin.write(`${words[n % 10]} ${words[(n*7)%10]}${n%13} `); n++; }, 1000/12);
     const ns = () => { let m = 0, all = 0; for (const t of readdirSync(`/proc/${child.pid}/task`)) { try { const x = Number(readFileSync(`/proc/${child.pid}/task/${t}/schedstat`, "utf8").split(" ")[0]); all += x; if (t === String(child.pid)) m = x; } catch {} } return [m, all] as const; };
     await new Promise(r => setTimeout(r, warm));
+    if (process.env.PERF) spawn("perf", ["record", "-F", "2000", "-g", "-o", "/tmp/prof/perf-edge.data", "-p", String(child.pid), "--", "sleep", String(secs)], { stdio: "ignore" });
     const [m0, a0] = ns(); const t0 = performance.now();
     await new Promise(r => setTimeout(r, secs * 1000));
     const [m1, a1] = ns(); const el = (performance.now() - t0) * 1e6;

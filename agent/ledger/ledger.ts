@@ -1,5 +1,5 @@
-import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
+import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { open, rename, writeFile, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { DeviceKey } from "../identity/deviceKey.js";
 import { fsyncDirectory } from "../storage/durableFile.js";
@@ -27,6 +27,8 @@ export interface LedgerOptions {
   readonly agentId: string;
   /** Write + fsync pending records at least this often; default 200 ms. */
   readonly fsyncIntervalMs?: number;
+  /** The edge's acknowledgement mark (acked.json) is written at most this often, ms; default 5000. */
+  readonly ackPersistIntervalMs?: number;
   /** …or as soon as this many records are pending; default 64. */
   readonly fsyncEveryRecords?: number;
   /** Start a new segment file past this size; default 1 MiB. */
@@ -115,6 +117,8 @@ export class Ledger {
   private writeErrors = 0;
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private ackTimer: NodeJS.Timeout | undefined;
+  private ackWrite: Promise<void> | undefined;
   private closed = false;
   private readonly listeners = new Set<(durableCount: number) => void>();
 
@@ -138,6 +142,7 @@ export class Ledger {
     const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
     const opts = {
       fsyncIntervalMs: options.fsyncIntervalMs ?? 200,
+      ackPersistIntervalMs: options.ackPersistIntervalMs ?? 5000,
       fsyncEveryRecords: options.fsyncEveryRecords ?? 64,
       segmentBytes: options.segmentBytes ?? 1024 * 1024,
       retainAckedBytes: options.retainAckedBytes ?? Math.min(8 * 1024 * 1024, Math.floor(maxBytes / 2)),
@@ -222,15 +227,20 @@ export class Ledger {
     return { ok: true, seq, record };
   }
 
-  /** Writes and fsyncs everything appended so far. */
+  /** Writes and fsyncs everything appended so far, and writes the acknowledgement mark. */
   async flush(): Promise<void> {
+    await this.flushRecords();
+    await this.persistAcked();
+  }
+
+  private async flushRecords(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (this.pending.length === 0 && this.ackedPersisted === this.ackedValue) return;
+    if (this.pending.length === 0) return;
     this.flushing = this.writeBatch().finally(() => {
       this.flushing = undefined;
     });
     await this.flushing;
-    if (this.pending.length > 0) await this.flush();
+    if (this.pending.length > 0) await this.flushRecords();
   }
 
   /**
@@ -279,7 +289,7 @@ export class Ledger {
     const clamped = Math.min(nextSeq, this.durableValue);
     if (clamped > this.ackedValue) {
       this.ackedValue = clamped;
-      this.scheduleFlush(this.opts.fsyncIntervalMs);
+      this.scheduleAckPersist();
     }
   }
 
@@ -307,7 +317,9 @@ export class Ledger {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.timer) clearTimeout(this.timer);
+    if (this.ackTimer) clearTimeout(this.ackTimer);
     this.timer = undefined;
+    this.ackTimer = undefined;
     await this.flush();
     this.closed = true;
     await this.current?.fh.close();
@@ -326,11 +338,26 @@ export class Ledger {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.flush().catch(() => {
+      this.flushRecords().catch(() => {
         // writeBatch counted the error; the records stay pending and the next flush retries them.
         this.scheduleFlush(this.opts.fsyncIntervalMs);
       });
     }, delayMs);
+  }
+
+  /**
+   * Acks arrive about once per record; the mark is written at most every ackPersistIntervalMs.
+   * A stale mark costs nothing but resending acknowledged records after a crash (the edge dedups).
+   */
+  private scheduleAckPersist(): void {
+    if (this.closed || this.ackTimer) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = undefined;
+      this.persistAcked().catch(() => {
+        this.writeErrors++;
+        this.scheduleAckPersist();
+      });
+    }, this.opts.ackPersistIntervalMs);
   }
 
   private async openCurrentSegment(): Promise<void> {
@@ -394,23 +421,28 @@ export class Ledger {
       this.durableValue = batch[done - 1]!.seq + 1;
       for (const listener of this.listeners) listener(this.durableValue);
     }
-    if (this.ackedPersisted !== this.ackedValue) this.persistAcked();
     this.applyRetention();
   }
 
-  private persistAcked(): void {
+  /**
+   * Writes acked.json off the event loop, then prunes what the new mark allows. No fsync: rename is
+   * atomic, and a mark lost in a crash (or an empty file after a power cut) only makes the link
+   * resend acknowledged records, which the edge dedups.
+   */
+  private async persistAcked(): Promise<void> {
+    while (this.ackWrite) await this.ackWrite;
+    if (this.ackedPersisted === this.ackedValue) return;
+    const value = this.ackedValue;
     const path = join(this.dir, ACKED_FILE);
-    const tmp = path + ".tmp";
-    const fd = openSync(tmp, "w", 0o600);
-    try {
-      writeSync(fd, JSON.stringify({ ackedCount: this.ackedValue }));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    // rename is atomic; losing it in a crash only resends acknowledged records (the edge dedups).
-    renameSync(tmp, path);
-    this.ackedPersisted = this.ackedValue;
+    this.ackWrite = (async () => {
+      await writeFile(path + ".tmp", JSON.stringify({ ackedCount: value }), { mode: 0o600 });
+      await rename(path + ".tmp", path);
+      this.ackedPersisted = value;
+    })().finally(() => {
+      this.ackWrite = undefined;
+    });
+    await this.ackWrite;
+    this.applyRetention();
   }
 
   /** Deletes the oldest fully acknowledged segments while the ledger is over `retainAckedBytes`. */

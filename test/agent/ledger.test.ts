@@ -147,6 +147,35 @@ describe("ledger", () => {
     await b.close();
   });
 
+  it("writes the acknowledgement mark at most once per interval, without a flush", async () => {
+    const { dir, key, agentId } = setup();
+    const ledger = await Ledger.open({ dir, key, agentId, fsyncIntervalMs: 5, ackPersistIntervalMs: 150 });
+    for (let i = 0; i < 5; i++) ledger.append("memory.signature", { i });
+    await ledger.flush();
+    const mark = () => {
+      try {
+        return (JSON.parse(readFileSync(join(dir, "acked.json"), "utf8")) as { ackedCount: number }).ackedCount;
+      } catch {
+        return undefined;
+      }
+    };
+    ledger.acknowledge(2);
+    ledger.acknowledge(3);
+    // Record flushes in between do not write it early.
+    ledger.append("memory.signature", { i: 5 });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ledger.durableCount).toBe(6);
+    expect(mark()).toBeUndefined();
+    await expect.poll(mark, { timeout: 2000, interval: 20 }).toBe(3);
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    ledger.acknowledge(6);
+    await ledger.close();
+    expect(mark()).toBe(6);
+    const reopened = await Ledger.open({ dir, key, agentId });
+    expect(reopened.ackedCount).toBe(6);
+    await reopened.close();
+  });
+
   it("bounds disk use: refuses non-critical records at maxBytes, critical ones past the reserve", async () => {
     const { dir, key, agentId } = setup();
     const ledger = await Ledger.open({ dir, key, agentId, maxBytes: 20_000, retainAckedBytes: 4096, criticalReserveBytes: 5_000, segmentBytes: 4096 });
