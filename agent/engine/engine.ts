@@ -29,6 +29,8 @@ export interface TemporalState {
   readonly integration: number;
   /** arg(mean(phase vector)). */
   readonly eigenPhase: number;
+  /** mean(phase vector) = (1/n)·Σ e^{i·angles_k}, summed in index order (what PhaseHistory.setPhase computes). */
+  readonly meanPhasor: Complex;
   readonly metadata: Readonly<Record<string, unknown>>;
 }
 
@@ -175,7 +177,8 @@ export class TemporalEngine {
     if (options.lamportTime !== undefined) this.observeLamport(options.lamportTime);
 
     const newest = this.ring.newestSlot();
-    const eigenPhase = Math.atan2(this.ring.meanIm[newest]!, this.ring.meanRe[newest]!);
+    const meanPhasor = { re: this.ring.meanRe[newest]!, im: this.ring.meanIm[newest]! };
+    const eigenPhase = Math.atan2(meanPhasor.im, meanPhasor.re);
     return {
       angles,
       coherence: c,
@@ -185,6 +188,7 @@ export class TemporalEngine {
       collapsed: this.collapsedFlag,
       integration: this.count,
       eigenPhase,
+      meanPhasor,
       metadata: { ...(options.metadata ?? {}) },
     };
   }

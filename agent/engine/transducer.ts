@@ -128,7 +128,8 @@ export abstract class Transducer {
       ...(timestamp !== undefined ? { timestamp } : {}),
       metadata: { ...(metadata ?? {}), transducer: this.name },
     });
-    this.phase.setPhase(state.angles, state.timestamp, "integrate");
+    // The engine already summed this input's phasors; the phase track would sum them again.
+    this.phase.setPhase(state.meanPhasor, state.timestamp, "integrate");
     // One logical operation reads one T: the engine's reads are pure, so these agree.
     const T: Complex = this.engine.tTau;
     this.coherenceStats.update(T);

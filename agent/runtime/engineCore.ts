@@ -16,12 +16,16 @@ import type { QueuedToken } from "./tokenQueue.js";
 
 /**
  * Lets a `phase` input reach the engines as its angle vector: the next `uses` encode() calls
- * return the given angles instead of hashing text (Master and Emissary each encode once).
+ * return the given angles instead of hashing text (Master and Emissary each encode once). Text is
+ * hashed once per token, not once per engine: the last text's angles are handed out again (the
+ * engines only read them).
  */
 class PhaseInputEncoder implements PhaseEncoder {
   readonly name = "sha256-hash-384+phase-input";
   private next: Float64Array | undefined;
   private uses = 0;
+  private lastText: string | undefined;
+  private lastAngles: Float64Array | undefined;
 
   provide(angles: readonly number[], uses: number): void {
     this.next = Float64Array.from(angles);
@@ -38,7 +42,11 @@ class PhaseInputEncoder implements PhaseEncoder {
       this.uses--;
       return this.next;
     }
-    return hashPhaseEncoder.encode(text);
+    if (text !== this.lastText || this.lastAngles === undefined) {
+      this.lastAngles = hashPhaseEncoder.encode(text);
+      this.lastText = text;
+    }
+    return this.lastAngles;
   }
 }
 

@@ -32,6 +32,16 @@ describe("transducers", () => {
     expect(master.engine.integrationCount).toBe(0);
   });
 
+  it("track the input's mean phasor exactly as PhaseHistory.setPhase computes it from the angles", () => {
+    const { master } = pair();
+    const reference = new PhaseHistory({ omega: master.config.omega, historySize: 10 }, "ref", START);
+    for (const [i, text] of ["alpha", "β-γ", "", "a much longer input with several words"].entries()) {
+      const result = master.integrate(text, START + 1 + i);
+      const expected = reference.setPhase(result.angles, START + 1 + i).value;
+      expect(master.phase.current.value).toEqual(expected);
+    }
+  });
+
   it("use the reference's configuration (history 120 and 1000, ω, thresholds)", () => {
     const { master, emissary } = pair();
     expect(master.engine.config.historySize).toBe(120);
