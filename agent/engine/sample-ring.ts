@@ -139,8 +139,10 @@ export class SampleRing {
    */
   append(angles: Float64Array, t: number, noiseRe: number, noiseIm: number, tau: number, omega: number): number {
     const n = angles.length;
-    // Token mode recycles the buffer of the vector about to leave the small vector ring.
-    const recycleAt = this.keepsVectors ? -1 : this.nextSeq % this.vectorSlots;
+    // Recycle the buffer of the vector about to leave: token mode's small vector ring, or (keeping
+    // every vector) the oldest sample's when the ring is full — nothing pairs with an evicted sample.
+    // At 20 Hz that is 6 KiB per input that would otherwise live ~50 s and then burden the old space.
+    const recycleAt = this.keepsVectors ? (this.count === this.capacity ? this.head : -1) : this.nextSeq % this.vectorSlots;
     const old = recycleAt >= 0 ? this.vectors[recycleAt] : undefined;
     const vec = old !== undefined && old.length === 2 * n ? old : new Float64Array(2 * n);
     if (recycleAt >= 0) this.vectors[recycleAt] = undefined;
