@@ -70,6 +70,18 @@ export class SampleRing {
   readonly termRp: Float64Array;
   readonly termCross: Uint8Array;
 
+  /**
+   * Wall mode: each term's factor that stays fixed while the sample is stored — unit direction ×
+   * noise factor × carrier × dt — so a T_tau pass only multiplies it by sign × drift (which change
+   * with dampening and recovery). Invalid (0 in `wallBaseOk`) until formed, and again whenever the
+   * term, the carrier anchor or the noise σ changes.
+   */
+  readonly wallBaseRe: Float64Array;
+  readonly wallBaseIm: Float64Array;
+  readonly wallBaseOk: Uint8Array;
+  /** The σ the wall bases were formed with. */
+  wallBaseSigma = Number.NaN;
+
   private readonly pairRe: Float64Array;
   private readonly pairIm: Float64Array;
   /** Full interleaved (re, im) unit vectors: per slot (keepsVectors) or for the last P samples. */
@@ -106,6 +118,9 @@ export class SampleRing {
     this.termM = f64();
     this.termRp = f64();
     this.termCross = new Uint8Array(H);
+    this.wallBaseRe = f64();
+    this.wallBaseIm = f64();
+    this.wallBaseOk = new Uint8Array(H);
     this.pairRe = new Float64Array(H * this.pairDepth);
     this.pairIm = new Float64Array(H * this.pairDepth);
     this.vectorSlots = this.keepsVectors ? H : this.pairDepth + 1;
@@ -131,6 +146,7 @@ export class SampleRing {
     this.count = 0;
     this.head = 0;
     this.vectors.fill(undefined);
+    this.wallBaseOk.fill(0);
   }
 
   /**
@@ -178,6 +194,7 @@ export class SampleRing {
     this.noiseRe[slot] = noiseRe;
     this.noiseIm[slot] = noiseIm;
     this.termPartner[slot] = -1;
+    this.wallBaseOk[slot] = 0;
     if (this.count === 1) this.anchor = t;
     const phase = omega * (t - this.anchor);
     this.rotRe[slot] = Math.cos(phase);
@@ -219,6 +236,7 @@ export class SampleRing {
   reanchor(omega: number): void {
     const t0 = this.time[this.head]!;
     this.anchor = t0;
+    this.wallBaseOk.fill(0);
     for (let i = 0; i < this.count; i++) {
       const s = this.slotAt(i);
       const phase = omega * (this.time[s]! - t0);
@@ -265,6 +283,7 @@ export class SampleRing {
     this.termDirIm[e] = abs > 0 ? im / abs : 0;
     this.termM[e] = m;
     this.termCross[e] = cross ? 1 : 0;
+    this.wallBaseOk[e] = 0;
   }
 }
 

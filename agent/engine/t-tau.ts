@@ -1,7 +1,7 @@
 /**
  * T_tau over the stored samples (ENGINE.md §4–§5), from the per-sample data the ring derived when
  * each sample was added: one pass of scalar arithmetic per sample, no vector work and no random
- * draws, so a read is pure and reproducible.
+ * draws, so a read is reproducible.
  *
  *   T = Σ_i s_i · e^{iω t_rel,i} · dt_i / Σ_i dt_i
  *
@@ -10,7 +10,9 @@
  * noise factor 1 + σ·dW_i and the drift factor 1 + μ·dt (μ = −0.5·w), each renormalised when its
  * magnitude exceeds 1. The reference renormalises the product 1 + μ·dt + σ·dW once; the two agree
  * exactly at σ = 0 and differ by the cross term σ·μ·dt·dW otherwise (see docs/engine.md): splitting
- * them is what lets the token-clock sum be kept incrementally (token-accumulator.ts).
+ * them is what lets the token-clock sum be kept incrementally (token-accumulator.ts). In wall
+ * mode each term's fixed part is cached in the ring (see wallSum); a read returns the same value
+ * with or without that cache.
  */
 import type { ClockMode } from "./config.js";
 import type { Complex } from "./complex.js";
@@ -43,67 +45,71 @@ export function tokenCarrier(historySize: number, omega: number, tokenFrequency:
 }
 
 export function computeTTau(ring: SampleRing, p: TTauParams): Complex {
+  if (ring.count < 2) return { re: 1, im: 0 };
+  return p.mode === "token_clock" ? tokenSum(ring, p) : wallSum(ring, p);
+}
+
+/** The sign of |b| + K·r·m = a_p·(a_e·|B| + |mean u_p|·m) for a same-dimension term; 0 drops it. */
+function termSign(ring: SampleRing, e: number, absB: number): number {
+  if (ring.termCross[e] !== 0) return 1;
+  const v = ring.scale[e]! * absB + ring.termRp[e]! * ring.termM[e]!;
+  return v < 0 ? -1 : v > 0 ? 1 : 0;
+}
+
+/** Noise factor 1 + σ·dW with dW = z·√dt, renormalised when its magnitude exceeds 1. */
+function noiseFactor(ring: SampleRing, e: number, sigma: number, sq: number): [number, number] {
+  let nRe = 1 + sigma * ring.noiseRe[e]! * sq;
+  let nIm = sigma * ring.noiseIm[e]! * sq;
+  const n2 = nRe * nRe + nIm * nIm;
+  if (n2 > 1) {
+    const n = Math.sqrt(n2);
+    nRe /= n;
+    nIm /= n;
+  }
+  return [nRe, nIm];
+}
+
+/** The drift factor 1 + μ·dt, clamped to [−1, 1]. */
+function driftFactor(mu: number, dt: number): number {
+  const drift = 1 + mu * dt;
+  return drift > 1 || drift < -1 ? (drift > 0 ? 1 : -1) : drift;
+}
+
+/** Token clock: dt = 1/f, partner L positions back (clamped to the oldest), carrier by position. */
+function tokenSum(ring: SampleRing, p: TTauParams): Complex {
   const M = ring.count;
-  if (M < 2) return { re: 1, im: 0 };
   const mu = -0.5 * p.recovery;
   const sigma = p.noiseStd;
-  const token = p.mode === "token_clock";
-  const tokenDt = 1.0 / p.tokenFrequency;
-  const tokenSqrtDt = Math.sqrt(tokenDt);
+  const dt = 1.0 / p.tokenFrequency;
+  const sq = Math.sqrt(dt);
   const lag = p.lag;
   const seq0 = ring.seq[ring.head]!;
-  const slot0 = ring.head;
   const cap = ring.capacity;
-  // Local references: this loop runs once per stored sample per tick.
+  // Local references: this loop runs once per stored sample per read.
   const seqA = ring.seq;
-  const timeA = ring.time;
-  const natA = ring.naturalPartner;
   const partA = ring.termPartner;
   const absBA = ring.termAbsB;
-  const crossA = ring.termCross;
-  const scaleA = ring.scale;
-  const rpA = ring.termRp;
-  const mA = ring.termM;
   const dirReA = ring.termDirRe;
   const dirImA = ring.termDirIm;
   const nReA = ring.noiseRe;
   const nImA = ring.noiseIm;
-  const rotReA = token ? p.tokenCarrierRe : ring.rotRe;
-  const rotImA = token ? p.tokenCarrierIm : ring.rotIm;
+  const rotReA = p.tokenCarrierRe;
+  const rotImA = p.tokenCarrierIm;
+  const drift = driftFactor(mu, dt);
   let sRe = 0;
   let sIm = 0;
   let D = 0;
-  let prevSlot = slot0;
-  let e = slot0;
+  let e = ring.head;
   for (let i = 1; i < M; i++) {
     e = e + 1 === cap ? 0 : e + 1;
-    let dt: number;
-    let partner: number;
-    let sq: number;
-    if (token) {
-      dt = tokenDt;
-      sq = tokenSqrtDt;
-      partner = i >= lag ? seqA[e]! - lag : seq0;
-    } else {
-      dt = timeA[e]! - timeA[prevSlot]!;
-      prevSlot = e;
-      if (dt <= 0) continue;
-      sq = Math.sqrt(dt);
-      const natural = natA[e]!;
-      partner = natural > seq0 ? natural : seq0;
-    }
+    const partner = i >= lag ? seqA[e]! - lag : seq0;
     if (partA[e] !== partner) ring.ensureTerm(e, partner);
     D += dt;
     const absB = absBA[e]!;
     if (!(absB > 0)) continue;
-    let sign = 1;
-    if (crossA[e] === 0) {
-      // sign of |b| + K·r·m = a_p·(a_e·|B| + |mean u_p|·m)
-      const v = scaleA[e]! * absB + rpA[e]! * mA[e]!;
-      if (v < 0) sign = -1;
-      else if (!(v > 0)) continue;
-    }
-    // Noise factor 1 + σ·dW, renormalised when above 1; then the drift factor 1 + μ·dt, likewise.
+    const sign = termSign(ring, e, absB);
+    if (sign === 0) continue;
+    // Noise factor inline (no tuple per sample in this loop).
     let nRe = 1 + sigma * nReA[e]! * sq;
     let nIm = sigma * nImA[e]! * sq;
     const n2 = nRe * nRe + nIm * nIm;
@@ -112,26 +118,82 @@ export function computeTTau(ring: SampleRing, p: TTauParams): Complex {
       nRe /= n;
       nIm /= n;
     }
-    let drift = 1 + mu * dt;
-    if (drift > 1 || drift < -1) drift = drift > 0 ? 1 : -1;
     const dirRe = sign * dirReA[e]! * drift;
     const dirIm = sign * dirImA[e]! * drift;
     const re = dirRe * nRe - dirIm * nIm;
     const im = dirRe * nIm + dirIm * nRe;
-    const ci = token ? i : e;
-    const cRe = rotReA[ci]!;
-    const cIm = rotImA[ci]!;
+    const cRe = rotReA[i]!;
+    const cIm = rotImA[i]!;
     sRe += (re * cRe - im * cIm) * dt;
     sIm += (re * cIm + im * cRe) * dt;
   }
-  if (!token) {
-    // The wall carrier was stored relative to an anchor; bring it to t_rel = t − t_0.
-    const r0Re = ring.rotRe[slot0]!;
-    const r0Im = ring.rotIm[slot0]!;
-    const re = sRe * r0Re + sIm * r0Im;
-    const im = sIm * r0Re - sRe * r0Im;
-    sRe = re;
-    sIm = im;
-  }
   return D > 0 ? { re: sRe / D, im: sIm / D } : { re: sRe, im: sIm };
+}
+
+/**
+ * Wall clock: dt from the timestamps (non-positive gaps skipped), the τ-lagged natural partner
+ * (clamped to the oldest), the carrier stored relative to an anchor. Each term's fixed factor is
+ * formed once per stored sample (ring.wallBase*); a pass multiplies it by sign × drift.
+ */
+function wallSum(ring: SampleRing, p: TTauParams): Complex {
+  const M = ring.count;
+  const mu = -0.5 * p.recovery;
+  const sigma = p.noiseStd;
+  if (ring.wallBaseSigma !== sigma) {
+    ring.wallBaseOk.fill(0);
+    ring.wallBaseSigma = sigma;
+  }
+  const seq0 = ring.seq[ring.head]!;
+  const slot0 = ring.head;
+  const cap = ring.capacity;
+  const timeA = ring.time;
+  const natA = ring.naturalPartner;
+  const partA = ring.termPartner;
+  const absBA = ring.termAbsB;
+  const okA = ring.wallBaseOk;
+  const baseReA = ring.wallBaseRe;
+  const baseImA = ring.wallBaseIm;
+  let sRe = 0;
+  let sIm = 0;
+  let D = 0;
+  let prevSlot = slot0;
+  let e = slot0;
+  for (let i = 1; i < M; i++) {
+    e = e + 1 === cap ? 0 : e + 1;
+    const dt = timeA[e]! - timeA[prevSlot]!;
+    prevSlot = e;
+    if (dt <= 0) continue;
+    const natural = natA[e]!;
+    const partner = natural > seq0 ? natural : seq0;
+    if (partA[e] !== partner) ring.ensureTerm(e, partner);
+    D += dt;
+    const absB = absBA[e]!;
+    if (!(absB > 0)) continue;
+    const sign = termSign(ring, e, absB);
+    if (sign === 0) continue;
+    if (okA[e] === 0) formWallBase(ring, e, sigma, dt);
+    const k = sign * driftFactor(mu, dt);
+    sRe += k * baseReA[e]!;
+    sIm += k * baseImA[e]!;
+  }
+  // The carrier was stored relative to an anchor; bring it to t_rel = t − t_0.
+  const r0Re = ring.rotRe[slot0]!;
+  const r0Im = ring.rotIm[slot0]!;
+  const re = sRe * r0Re + sIm * r0Im;
+  const im = sIm * r0Re - sRe * r0Im;
+  return D > 0 ? { re: re / D, im: im / D } : { re, im };
+}
+
+/** unit direction × noise factor × carrier × dt of slot e's term (its partner is already formed). */
+function formWallBase(ring: SampleRing, e: number, sigma: number, dt: number): void {
+  const [nRe, nIm] = noiseFactor(ring, e, sigma, Math.sqrt(dt));
+  const dirRe = ring.termDirRe[e]!;
+  const dirIm = ring.termDirIm[e]!;
+  const re = dirRe * nRe - dirIm * nIm;
+  const im = dirRe * nIm + dirIm * nRe;
+  const cRe = ring.rotRe[e]!;
+  const cIm = ring.rotIm[e]!;
+  ring.wallBaseRe[e] = (re * cRe - im * cIm) * dt;
+  ring.wallBaseIm[e] = (re * cIm + im * cRe) * dt;
+  ring.wallBaseOk[e] = 1;
 }

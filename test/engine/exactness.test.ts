@@ -56,6 +56,14 @@ wallCases.push({
   encoder: clustered,
 });
 
+wallCases.push({
+  name: "wall: a fast carrier re-anchored several times while the window slides",
+  config: { tauScale: 0.01, omega: 2 * Math.PI * 10, coherenceThreshold: 0.3, historySize: 100, clockMode: "wall_clock", tokenFrequency: 20 },
+  steps: 1400,
+  time: (i) => START + i * 0.05,
+  vocabulary: 6,
+});
+
 const tokenCases: Case[] = [
   {
     name: "token: sliding ring smaller than the lag (everything pairs with the oldest)",
