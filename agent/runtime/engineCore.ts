@@ -55,7 +55,11 @@ export interface EngineCoreOptions {
   readonly hz: number;
   /** Memory signatures kept in RAM (each holds a 384-angle vector); default 500. Every one is sealed. */
   readonly maxMemories?: number;
-  /** Sync records kept in RAM for /coherence; default 256 (the ledger keeps what matters). */
+  /**
+   * Entries kept in RAM of each of the engine's introspection logs — sync records, dissipations,
+   * Emissary actions, witness records — for /coherence; default 256 (the ledger keeps what
+   * matters). The engine's own limits (1,000–10,000 each) would hold several MB on a Pi after an hour.
+   */
   readonly syncHistory?: number;
   /** UTC epoch ms, for memory timestamps; default Date.now. */
   readonly nowMs?: () => number;
@@ -91,6 +95,8 @@ export class EngineCore implements PhaseCore {
   private dissipations = 0;
   private lastSync: SyncRecord | undefined;
   private newSignatures: TemporalSignature[] = [];
+  /** The logs trimHistory bounds (rebuilt with the engines). */
+  private logs: unknown[][] = [];
 
   constructor(options: EngineCoreOptions) {
     if (!(options.hz > 0)) throw new RangeError(`hz must be > 0, got ${options.hz}`);
@@ -118,6 +124,7 @@ export class EngineCore implements PhaseCore {
     for (const id of ["master", "emissary", "sync"]) this.witnessing.createWitness(id);
     this.memory = new TemporalMemory({ maxMemories: this.maxMemories }, this.nowMs, (s) => this.newSignatures.push(s));
     this.lastSync = undefined;
+    this.logs = [this.sync.history, this.sync.dissipations, this.emissary.actions, this.master.witnessLog, this.emissary.witnessLog];
   }
 
   step(token: QueuedToken, _dtSeconds: number): CoreStepResult {
@@ -217,9 +224,11 @@ export class EngineCore implements PhaseCore {
     this.build();
   }
 
+  /** Amortised: a log is cut back to syncHistory entries once it holds twice that many. */
   private trimHistory(): void {
-    const h = this.sync.history;
-    if (h.length > this.syncHistory * 2) h.splice(0, h.length - this.syncHistory);
+    for (const log of this.logs) {
+      if (log.length > this.syncHistory * 2) log.splice(0, log.length - this.syncHistory);
+    }
   }
 }
 

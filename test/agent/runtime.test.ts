@@ -78,6 +78,29 @@ describe("engine core (agent/engine)", () => {
   });
 });
 
+describe("engine core memory", () => {
+  it("bounds the engine's in-RAM logs (sync records, dissipations, Emissary actions) to 2 × syncHistory", () => {
+    const core = new EngineCore({ hz: 20, syncHistory: 16 });
+    let maxSync = 0;
+    let maxDissipations = 0;
+    let maxActions = 0;
+    let everActed = 0;
+    for (let i = 0; i < 600; i++) {
+      core.step({ type: "text", text: `w${i % 7}`, source: "t" }, 0.05);
+      const view = core.view() as { sync: { syncHistoryLength: number; dissipationsCount: number }; emissary: { actionsCount: number } };
+      maxSync = Math.max(maxSync, view.sync.syncHistoryLength);
+      maxDissipations = Math.max(maxDissipations, view.sync.dissipationsCount);
+      maxActions = Math.max(maxActions, view.emissary.actionsCount);
+      everActed += view.emissary.actionsCount > 0 ? 1 : 0;
+    }
+    expect(maxSync).toBeGreaterThan(16);
+    expect(maxSync).toBeLessThanOrEqual(32 + 2);
+    expect(maxDissipations).toBeLessThanOrEqual(32 + 1);
+    expect(everActed).toBeGreaterThan(0);
+    expect(maxActions).toBeLessThanOrEqual(32 + 1);
+  });
+});
+
 describe("tick pipeline", () => {
   it("takes at most one token per tick, seals digests and witness reports on schedule, rate-limits dissipations", async () => {
     const data = mkdtempSync(join(tmpdir(), "bo-pipe-"));
