@@ -12,10 +12,11 @@ import type { BenchSection } from "./section.js";
 // (docs/systemd/becomingone-agent.service). Tick lateness comes from its own /metrics; its RSS and
 // CPU are measured from outside through /proc/<pid>.
 const HZ = 20;
-// Startup (module compilation, enrollment, the first JIT tiers) is excluded: the targets are for the
-// steady state at 20 Hz.
-const WARMUP_MS = 8000;
-const MEASURE_MS = 20_000;
+// The targets are for the steady state at 20 Hz. The first half minute (module compilation,
+// enrollment, and V8 still optimising the hot functions — at 20 calls a second that takes a while)
+// is measured and shown separately; the target applies to the 30 s after it.
+const WARMUP_MS = 30_000;
+const MEASURE_MS = 30_000;
 
 /** As in docs/systemd/becomingone-agent.service: a 1 MB young generation keeps RSS down on a Pi.
  * BENCH_NODE_OPTIONS overrides it, to compare Node settings. */
@@ -60,6 +61,7 @@ export default async function agentBench(): Promise<BenchSection> {
     "run", "--data-dir", dataDir, "--port", "0", "--hz", String(HZ), "--stdin", "--log-level", "warn",
     "--edge", edge.url, "--token", token,
   ];
+  const spawnedAt = performance.now();
   const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"], cwd: root });
   try {
     const ready = await new Promise<{ api: string }>((resolve, reject) => {
@@ -78,13 +80,15 @@ export default async function agentBench(): Promise<BenchSection> {
       child.stdin.write(`${words[n % words.length]} ${words[(n * 7) % words.length]}${n % 13} `);
       n++;
     }, 1000 / 12);
-    await new Promise((r) => setTimeout(r, WARMUP_MS));
     const pid = child.pid!;
     const hzTicks = clockTicksPerSecond();
-    const cpu0 = cpuTicks(pid);
-    const t0 = performance.now();
     let rssMax = 0;
     const rssTimer = setInterval(() => (rssMax = Math.max(rssMax, rssBytes(pid))), 500);
+    await new Promise((r) => setTimeout(r, WARMUP_MS - (performance.now() - spawnedAt)));
+    // The process's whole CPU time so far (utime + stime count from its start) over the time since spawn.
+    const cpu0 = cpuTicks(pid);
+    const t0 = performance.now();
+    const startupCpuPercent = (cpu0 / hzTicks / ((t0 - spawnedAt) / 1000)) * 100;
     await new Promise((r) => setTimeout(r, MEASURE_MS));
     clearInterval(rssTimer);
     const cpu1 = cpuTicks(pid);
@@ -106,7 +110,7 @@ export default async function agentBench(): Promise<BenchSection> {
     await new Promise((r) => child.once("exit", r));
     const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
     return {
-      title: `Agent runtime (real process at ${HZ} Hz, ${(WARMUP_MS + MEASURE_MS) / 1000} s with tokens streaming, linked to a local edge, ${useBuilt ? "dist" : "tsx"}, ${DEPLOYED_NODE_OPTIONS})`,
+      title: `Agent runtime (real process at ${HZ} Hz with tokens streaming, linked to a local edge, ${useBuilt ? "dist" : "tsx"}, ${DEPLOYED_NODE_OPTIONS}; steady state = ${WARMUP_MS / 1000}–${(WARMUP_MS + MEASURE_MS) / 1000} s after start)`,
       rows: [
         { metric: "edge link connected at the end", value: connected ? "yes" : "no", target: "yes", pass: connected },
         { metric: "tick lateness p50", value: `${p50.toFixed(2)} ms` },
@@ -118,7 +122,8 @@ export default async function agentBench(): Promise<BenchSection> {
         { metric: "tokens processed", value: String(tokens), target: `≈ ${HZ}/s`, pass: tokens >= ticks * 0.9 },
         { metric: "records sealed", value: String(sealed) },
         { metric: "agent RSS (max)", value: mb(rssMax), target: "≤ 80 MB", pass: rssMax <= 80 * 1024 * 1024 },
-        { metric: "agent CPU (one core)", value: `${cpuPercent.toFixed(2)} %`, target: "≤ 2 %", pass: cpuPercent <= 2 },
+        { metric: `agent CPU, first ${WARMUP_MS / 1000} s (start-up, enrollment, JIT warm-up)`, value: `${startupCpuPercent.toFixed(2)} %` },
+        { metric: "agent CPU, steady state (one core)", value: `${cpuPercent.toFixed(2)} %`, target: "≤ 2 %", pass: cpuPercent <= 2 },
       ],
     };
   } finally {
