@@ -73,7 +73,6 @@ export class LogAuditor {
   #kept: (TreeHead & { note: string }) | undefined;
   #offered: string | undefined;
   #lastOfferAt = 0;
-  #lastRoundAt = 0;
   #busy = false;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -147,11 +146,10 @@ export class LogAuditor {
 
   /** One audit round (also called by tests directly). Never throws. */
   async runRound(): Promise<void> {
+    // Paced by the interval timer; a round still running when it fires again is not doubled.
     if (this.#busy || this.#stopped) return;
     const now = Date.now();
-    if (now - this.#lastRoundAt < (this.#o.roundIntervalMs ?? 2000) / 2) return;
     this.#busy = true;
-    this.#lastRoundAt = now;
     try {
       let note = this.#offered;
       this.#offered = undefined;

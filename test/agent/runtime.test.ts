@@ -87,7 +87,7 @@ describe("engine core memory", () => {
     let everActed = 0;
     for (let i = 0; i < 600; i++) {
       core.step({ type: "text", text: `w${i % 7}`, source: "t" }, 0.05);
-      const view = core.view() as { sync: { syncHistoryLength: number; dissipationsCount: number }; emissary: { actionsCount: number } };
+      const view = core.view() as unknown as { sync: { syncHistoryLength: number; dissipationsCount: number }; emissary: { actionsCount: number } };
       maxSync = Math.max(maxSync, view.sync.syncHistoryLength);
       maxDissipations = Math.max(maxDissipations, view.sync.dissipationsCount);
       maxActions = Math.max(maxActions, view.emissary.actionsCount);
