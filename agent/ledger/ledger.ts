@@ -425,7 +425,7 @@ export class Ledger {
   }
 
   /**
-   * Writes acked.json off the event loop, then prunes what the new mark allows. No fsync: rename is
+   * Writes acked.json off the event loop, then applies retention. No fsync: rename is
    * atomic, and a mark lost in a crash (or an empty file after a power cut) only makes the link
    * resend acknowledged records, which the edge dedups.
    */

@@ -28,7 +28,7 @@ export interface LogAuditorOptions {
   readonly roundIntervalMs?: number;
   /** Fetch GET /v1/log/checkpoint when no checkpoint was offered for this long, ms (default 30 000). */
   readonly pollIntervalMs?: number;
-  /** Inclusion proofs fetched per round at most (default 16). */
+  /** Inclusion proofs fetched per round at most (default and ceiling: INCLUSION_BATCH_MAX, 64, one request). */
   readonly inclusionPerRound?: number;
   /** Acked records waiting for an inclusion check at most; older ones are dropped and counted (default 4096). */
   readonly inclusionQueueMax?: number;
