@@ -6,25 +6,20 @@
  * every record that was fsynced, each once, byte for byte.
  */
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { verifyLedger } from "../../agent/ledger/ledger.js";
 import { verifyRecordSignature } from "../../shared/log/index.js";
 import { base64UrlToBytes } from "../../shared/protocol/index.js";
 import { issueToken } from "../edge/fleet-client.js";
-import { startEdge, type RunningEdge } from "../support/edge.js";
-import { agentHealth, FAST_SEALING, removeTempDirs, startAgentProcess, tempDir, waitFor } from "./support/agentProcess.js";
+import type { RunningEdge } from "../support/edge.js";
+import { useSuiteEdge } from "./support/suiteEdge.js";
+import { agentHealth, FAST_SEALING, startAgentProcess, tempDir, waitFor } from "./support/agentProcess.js";
 import { expectIncluded, expectLogHoldsLedger, globalEntries, ledgerRecords, verifiedCheckpoint } from "./support/globalLog.js";
 
 const TRIALS = 20;
 
 let edge: RunningEdge;
-beforeAll(async () => {
-  edge = await startEdge();
-});
-afterAll(async () => {
-  await edge?.dispose();
-  removeTempDirs();
-});
+useSuiteEdge((started) => (edge = started));
 
 const adminGet = async (path: string) =>
   (await (await fetch(`${edge.url}${path}`, { headers: { Authorization: `Bearer ${edge.adminToken}` } })).json()) as Record<string, unknown>;

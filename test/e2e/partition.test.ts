@@ -5,22 +5,17 @@
  * record, each once, in per-agent order.
  */
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { issueToken } from "../edge/fleet-client.js";
-import { startEdge, type RunningEdge } from "../support/edge.js";
-import { agentHealth, agentMetrics, FAST_SEALING, removeTempDirs, startAgentProcess, tempDir, waitFor } from "./support/agentProcess.js";
+import type { RunningEdge } from "../support/edge.js";
+import { useSuiteEdge } from "./support/suiteEdge.js";
+import { agentHealth, agentMetrics, FAST_SEALING, startAgentProcess, tempDir, waitFor } from "./support/agentProcess.js";
 import { expectIncluded, expectLogHoldsLedger, globalEntries, ledgerRecords, verifiedCheckpoint } from "./support/globalLog.js";
 
 const PARTITION_MS = 30_000;
 
 let edge: RunningEdge;
-beforeAll(async () => {
-  edge = await startEdge();
-});
-afterAll(async () => {
-  await edge?.dispose();
-  removeTempDirs();
-});
+useSuiteEdge((started) => (edge = started));
 
 describe("edge partition", () => {
   it("the agent rides out a 30 s edge outage and the global log ends with every record in per-agent order", async () => {

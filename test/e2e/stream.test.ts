@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { agentIdFromPublicKey } from "../../agent/identity/agentId.js";
 import { verifyLedger } from "../../agent/ledger/ledger.js";
 import { EDGE_CHECKPOINT_FILE, EDGE_IDENTITY_FILE } from "../../agent/link/index.js";
@@ -16,18 +16,13 @@ import { base64UrlToBytes } from "../../shared/protocol/index.js";
 import { verifyRecordSignature } from "../../shared/log/index.js";
 import { parseVerifierKey } from "../../shared/note/index.js";
 import { issueToken } from "../edge/fleet-client.js";
-import { startEdge, type RunningEdge } from "../support/edge.js";
-import { agentHealth, agentMetrics, FAST_SEALING, removeTempDirs, startAgentProcess, tempDir, waitFor } from "./support/agentProcess.js";
+import type { RunningEdge } from "../support/edge.js";
+import { useSuiteEdge } from "./support/suiteEdge.js";
+import { agentHealth, agentMetrics, FAST_SEALING, startAgentProcess, tempDir, waitFor } from "./support/agentProcess.js";
 import { expectIncluded, expectLogHoldsLedger, globalEntries, ledgerRecords, verifiedCheckpoint } from "./support/globalLog.js";
 
 let edge: RunningEdge;
-beforeAll(async () => {
-  edge = await startEdge();
-});
-afterAll(async () => {
-  await edge?.dispose();
-  removeTempDirs();
-});
+useSuiteEdge((started) => (edge = started));
 
 async function enrollmentToken(maxUses = 1, requireApproval = false): Promise<string> {
   return (await issueToken(edge, { maxUses, requireApproval })).token;
