@@ -147,33 +147,40 @@ describe("ledger", () => {
     await b.close();
   });
 
-  it("writes the acknowledgement mark at most once per interval, without a flush", async () => {
-    const { dir, key, agentId } = setup();
-    const ledger = await Ledger.open({ dir, key, agentId, fsyncIntervalMs: 5, ackPersistIntervalMs: 150 });
-    for (let i = 0; i < 5; i++) ledger.append("memory.signature", { i });
-    await ledger.flush();
-    const mark = () => {
+  it("writes the acknowledgement mark on its own timer, not with record flushes, and on close", async () => {
+    const mark = (dir: string) => {
       try {
         return (JSON.parse(readFileSync(join(dir, "acked.json"), "utf8")) as { ackedCount: number }).ackedCount;
       } catch {
         return undefined;
       }
     };
-    ledger.acknowledge(2);
-    ledger.acknowledge(3);
-    // Record flushes in between do not write it early.
-    ledger.append("memory.signature", { i: 5 });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(ledger.durableCount).toBe(6);
-    expect(mark()).toBeUndefined();
-    await expect.poll(mark, { timeout: 2000, interval: 20 }).toBe(3);
-    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
-    ledger.acknowledge(6);
-    await ledger.close();
-    expect(mark()).toBe(6);
-    const reopened = await Ledger.open({ dir, key, agentId });
+    // An interval the test never reaches: record flushes alone must not write the mark.
+    const a = setup();
+    const slow = await Ledger.open({ dir: a.dir, key: a.key, agentId: a.agentId, fsyncIntervalMs: 5, ackPersistIntervalMs: 600_000 });
+    for (let i = 0; i < 5; i++) slow.append("memory.signature", { i });
+    await slow.flush();
+    slow.acknowledge(2);
+    slow.acknowledge(3);
+    slow.append("memory.signature", { i: 5 });
+    await expect.poll(() => slow.durableCount, { timeout: 2000, interval: 5 }).toBe(6);
+    expect(mark(a.dir)).toBeUndefined();
+    slow.acknowledge(6);
+    await slow.close();
+    expect(mark(a.dir)).toBe(6);
+    expect(readdirSync(a.dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    const reopened = await Ledger.open({ dir: a.dir, key: a.key, agentId: a.agentId });
     expect(reopened.ackedCount).toBe(6);
     await reopened.close();
+
+    // A short interval: the timer writes it without any flush or close.
+    const b = setup();
+    const quick = await Ledger.open({ dir: b.dir, key: b.key, agentId: b.agentId, ackPersistIntervalMs: 20 });
+    for (let i = 0; i < 4; i++) quick.append("memory.signature", { i });
+    await quick.flush();
+    quick.acknowledge(4);
+    await expect.poll(() => mark(b.dir), { timeout: 5000, interval: 10 }).toBe(4);
+    await quick.close();
   });
 
   it("bounds disk use: refuses non-critical records at maxBytes, critical ones past the reserve", async () => {

@@ -25,7 +25,6 @@ describe("wall-clock T_tau term cache", () => {
     const rnd = new SeededRandom(11);
     let sigma = 0.005;
     let recovery = 0;
-    let checks = 0;
     for (let i = 0; i < 400; i++) {
       const angles = Float64Array.from({ length: 24 }, () => (rnd.nextUniform() * 2 - 1) * Math.PI * (i % 3 === 0 ? 0.2 : 1));
       const t = START + i * 0.05 + (i % 9 === 0 ? -0.07 : 0);
@@ -41,8 +40,6 @@ describe("wall-clock T_tau term cache", () => {
       expect(cached, `step ${i}`).toEqual(fresh);
       // And once more from the cache just formed.
       expect(computeTTau(ring, p)).toEqual(fresh);
-      checks++;
     }
-    expect(checks).toBe(400);
   });
 });
