@@ -75,7 +75,10 @@ function driftFactor(mu: number, dt: number): number {
   return drift > 1 || drift < -1 ? (drift > 0 ? 1 : -1) : drift;
 }
 
-/** Token clock: dt = 1/f, partner L positions back (clamped to the oldest), carrier by position. */
+/**
+ * Token clock: dt = 1/f, partner L positions back (clamped to the oldest), carrier by position.
+ * Only wall-clock engines fed a token stream get here; token engines keep T incrementally.
+ */
 function tokenSum(ring: SampleRing, p: TTauParams): Complex {
   const M = ring.count;
   const mu = -0.5 * p.recovery;
@@ -91,8 +94,6 @@ function tokenSum(ring: SampleRing, p: TTauParams): Complex {
   const absBA = ring.termAbsB;
   const dirReA = ring.termDirRe;
   const dirImA = ring.termDirIm;
-  const nReA = ring.noiseRe;
-  const nImA = ring.noiseIm;
   const rotReA = p.tokenCarrierRe;
   const rotImA = p.tokenCarrierIm;
   const drift = driftFactor(mu, dt);
@@ -109,15 +110,7 @@ function tokenSum(ring: SampleRing, p: TTauParams): Complex {
     if (!(absB > 0)) continue;
     const sign = termSign(ring, e, absB);
     if (sign === 0) continue;
-    // Noise factor inline (no tuple per sample in this loop).
-    let nRe = 1 + sigma * nReA[e]! * sq;
-    let nIm = sigma * nImA[e]! * sq;
-    const n2 = nRe * nRe + nIm * nIm;
-    if (n2 > 1) {
-      const n = Math.sqrt(n2);
-      nRe /= n;
-      nIm /= n;
-    }
+    const [nRe, nIm] = noiseFactor(ring, e, sigma, sq);
     const dirRe = sign * dirReA[e]! * drift;
     const dirIm = sign * dirImA[e]! * drift;
     const re = dirRe * nRe - dirIm * nIm;
