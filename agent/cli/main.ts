@@ -3,17 +3,32 @@ import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { UsageError, type Command } from "./command.js";
 
-// Subcommands are discovered from ./commands so each lives in one small module. Works from the
-// TypeScript sources (tsx, vitest) and from the compiled JavaScript in dist/.
-async function loadCommands(): Promise<Command[]> {
-  const dir = new URL("./commands/", import.meta.url);
-  const files = readdirSync(fileURLToPath(dir))
-    .filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith(".d.ts") && !f.endsWith(".map"))
-    .sort();
+// Subcommands are discovered from ./commands so each lives in one small module, named after the
+// command. Works from the TypeScript sources (tsx, vitest) and from the compiled JavaScript in dist/.
+// Only the command being run is imported: `run` is a long-lived process on a 512 MB Pi, and the
+// other commands' dependencies (the pure-JS Ed25519 of verify-* and enroll, ~10 MB resident)
+// would otherwise stay loaded for its whole life.
+const commandsDir = new URL("./commands/", import.meta.url);
+
+function commandFiles(): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const file of readdirSync(fileURLToPath(commandsDir)).sort()) {
+    const m = /^([a-z][a-z-]*)\.(js|ts)$/.exec(file);
+    if (m && !file.endsWith(".d.ts")) files.set(m[1]!, file);
+  }
+  return files;
+}
+
+async function importCommand(file: string): Promise<Command | undefined> {
+  const mod = (await import(new URL(file, commandsDir).href)) as { command?: Command };
+  return mod.command;
+}
+
+async function loadCommands(files: Map<string, string>): Promise<Command[]> {
   const commands: Command[] = [];
-  for (const file of files) {
-    const mod = (await import(new URL(file, dir).href)) as { command?: Command };
-    if (mod.command) commands.push(mod.command);
+  for (const file of files.values()) {
+    const command = await importCommand(file);
+    if (command) commands.push(command);
   }
   return commands;
 }
@@ -32,14 +47,15 @@ function helpText(commands: readonly Command[]): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const commands = await loadCommands();
+  const files = commandFiles();
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(helpText(commands) + "\n");
+    process.stdout.write(helpText(await loadCommands(files)) + "\n");
     return name === undefined ? 2 : 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const file = files.get(name);
+  const command = file === undefined ? undefined : await importCommand(file);
+  if (!command || command.name !== name) {
     process.stderr.write(`becomingone-agent: unknown command "${name}" (try --help)\n`);
     return 2;
   }

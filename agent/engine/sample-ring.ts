@@ -8,8 +8,12 @@
  * - B(e, p) = (1/n)·Σ conj(u_p,k)·u_e,k against each partner p it can ever be paired with. In token
  *   mode those are the P = min(L, H−1) samples before it, kept in a pair table (P complex per
  *   sample); only the last P vectors are kept, to compute it. In wall-clock mode the partner is data
- *   dependent, so full vectors are kept for every sample (and likewise in token mode when the pair
- *   table would be larger than the vectors).
+ *   dependent, so every sample's angles are kept (and likewise in token mode when the pair table
+ *   would be larger than the vectors): n doubles instead of the 2n of its unit phasors, which are
+ *   recomputed (bit for bit: the same Math.cos/Math.sin of the same angles) for a term whose
+ *   operand is not one of the two newest samples. At 20 Hz that halves the Emissary's 1,000-sample
+ *   window from 6 MB to 3 MB; a new sample's partner is almost always the one before it, whose
+ *   phasors are still cached.
  * - one complex standard normal z per sample, drawn when it is added (its term's dW = z·√dt).
  */
 import type { EngineConfig } from "./config.js";
@@ -84,9 +88,18 @@ export class SampleRing {
 
   private readonly pairRe: Float64Array;
   private readonly pairIm: Float64Array;
-  /** Full interleaved (re, im) unit vectors: per slot (keepsVectors) or for the last P samples. */
+  /**
+   * keepsVectors: each slot's angles (n doubles). Otherwise: interleaved (re, im) unit vectors of
+   * the last P samples, for the pair table.
+   */
   private readonly vectors: (Float64Array | undefined)[];
   private readonly vectorSlots: number;
+  /** keepsVectors: interleaved unit vectors of the two newest samples, by seq (−1: empty). */
+  private readonly recentUnitSeq = [-1, -1];
+  private readonly recentUnit: (Float64Array | undefined)[] = [undefined, undefined];
+  /** keepsVectors: where a term's operands are rebuilt when they are not among the recent ones. */
+  private scratchA: Float64Array | undefined;
+  private scratchB: Float64Array | undefined;
 
   constructor(
     config: Pick<EngineConfig, "historySize" | "clockMode" | "tauScale" | "tokenFrequency" | "omega">,
@@ -146,6 +159,7 @@ export class SampleRing {
     this.count = 0;
     this.head = 0;
     this.vectors.fill(undefined);
+    this.recentUnitSeq.fill(-1);
     this.wallBaseOk.fill(0);
   }
 
@@ -155,13 +169,27 @@ export class SampleRing {
    */
   append(angles: Float64Array, t: number, noiseRe: number, noiseIm: number, tau: number, omega: number): number {
     const n = angles.length;
-    // Recycle the buffer of the vector about to leave: token mode's small vector ring, or (keeping
-    // every vector) the oldest sample's when the ring is full — nothing pairs with an evicted sample.
-    // At 20 Hz that is 6 KiB per input that would otherwise live ~50 s and then burden the old space.
-    const recycleAt = this.keepsVectors ? (this.count === this.capacity ? this.head : -1) : this.nextSeq % this.vectorSlots;
-    const old = recycleAt >= 0 ? this.vectors[recycleAt] : undefined;
-    const vec = old !== undefined && old.length === 2 * n ? old : new Float64Array(2 * n);
-    if (recycleAt >= 0) this.vectors[recycleAt] = undefined;
+    // Recycle buffers instead of allocating per input (at 20 Hz a sample's data would otherwise live
+    // ~50 s and then burden the old space): keeping angles, the oldest sample's when the ring is
+    // full (nothing pairs with an evicted sample) and the older recent unit vector; otherwise token
+    // mode's small vector ring.
+    let vec: Float64Array;
+    let kept: Float64Array | undefined;
+    if (this.keepsVectors) {
+      const r = this.recentUnitSeq[0]! < this.recentUnitSeq[1]! ? 0 : 1;
+      const oldUnit = this.recentUnit[r];
+      vec = oldUnit !== undefined && oldUnit.length === 2 * n ? oldUnit : new Float64Array(2 * n);
+      this.recentUnit[r] = vec;
+      this.recentUnitSeq[r] = this.nextSeq;
+      const evicted = this.count === this.capacity ? this.vectors[this.head] : undefined;
+      kept = evicted !== undefined && evicted.length === n ? evicted : new Float64Array(n);
+      kept.set(angles);
+    } else {
+      const recycleAt = this.nextSeq % this.vectorSlots;
+      const old = this.vectors[recycleAt];
+      vec = old !== undefined && old.length === 2 * n ? old : new Float64Array(2 * n);
+      this.vectors[recycleAt] = undefined;
+    }
     let sr = 0;
     let si = 0;
     let sq = 0;
@@ -212,7 +240,7 @@ export class SampleRing {
     this.naturalPartner[slot] = natural;
 
     if (this.keepsVectors) {
-      this.vectors[slot] = vec;
+      this.vectors[slot] = kept;
     } else {
       const P = this.pairDepth;
       const base = slot * P;
@@ -261,7 +289,7 @@ export class SampleRing {
     let re: number;
     let im: number;
     if (this.keepsVectors) {
-      const b = innerB(this.vectors[e]!, this.vectors[p]!);
+      const b = innerB(this.unitVector(e, 0), this.unitVector(p, 1));
       re = b[0];
       im = b[1];
     } else {
@@ -274,6 +302,26 @@ export class SampleRing {
       }
     }
     this.setTerm(e, re, im, im, false);
+  }
+
+  /** keepsVectors: slot's interleaved unit vector, from the recent cache or rebuilt into scratch `which`. */
+  private unitVector(slot: number, which: 0 | 1): Float64Array {
+    const seq = this.seq[slot]!;
+    if (this.recentUnitSeq[0] === seq) return this.recentUnit[0]!;
+    if (this.recentUnitSeq[1] === seq) return this.recentUnit[1]!;
+    const angles = this.vectors[slot]!;
+    const n = angles.length;
+    let out = which === 0 ? this.scratchA : this.scratchB;
+    if (out === undefined || out.length !== 2 * n) {
+      out = new Float64Array(2 * n);
+      if (which === 0) this.scratchA = out;
+      else this.scratchB = out;
+    }
+    for (let k = 0; k < n; k++) {
+      out[2 * k] = Math.cos(angles[k]!);
+      out[2 * k + 1] = Math.sin(angles[k]!);
+    }
+    return out;
   }
 
   private setTerm(e: number, re: number, im: number, m: number, cross: boolean): void {

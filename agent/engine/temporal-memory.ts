@@ -16,6 +16,15 @@ export interface MemoryConfig {
 
 export const DEFAULT_MEMORY_CONFIG: MemoryConfig = { maxMemories: 10000, decayBase: 0.01, attentionThreshold: 0.7 };
 
+/**
+ * createdAt are ISO 8601 UTC strings of one format, so code-unit order is time order (as in the
+ * reference's Python string comparison). localeCompare would sort by the locale's collation instead
+ * and pull ICU's collation data into a process that otherwise never needs it.
+ */
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** What memory needs of an engine state. */
 export interface MemoryQuery {
   readonly coherence: number;
@@ -239,13 +248,13 @@ export class TemporalMemory {
    * still over (all strong), drop the oldest until within bounds (the reference could grow forever).
    */
   private prune(): void {
-    const sorted = [...this.signatures.values()].sort((a, b) => a.strength - b.strength || a.createdAt.localeCompare(b.createdAt));
+    const sorted = [...this.signatures.values()].sort((a, b) => a.strength - b.strength || compareCodeUnits(a.createdAt, b.createdAt));
     const excess = this.signatures.size - this.config.maxMemories + 100;
     for (const s of sorted.slice(0, Math.max(0, excess))) {
       if (s.strength < MemoryStrength.EPISODIC) this.delete(s.signatureId);
     }
     if (this.signatures.size > this.config.maxMemories) {
-      const byAge = [...this.signatures.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      const byAge = [...this.signatures.values()].sort((a, b) => compareCodeUnits(a.createdAt, b.createdAt));
       for (const s of byAge.slice(0, this.signatures.size - this.config.maxMemories)) this.delete(s.signatureId);
     }
   }

@@ -1,4 +1,5 @@
-import { EMPTY_ROOT, verifyConsistency } from "../../shared/log/index.js";
+import { verifyConsistency } from "../../shared/log/proof-verify.js";
+import { EMPTY_ROOT } from "../../shared/log/rfc6962.js";
 
 /**
  * When a new global checkpoint may replace the one kept on disk. Pure rules; the I/O (fetching the

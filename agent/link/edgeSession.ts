@@ -1,5 +1,8 @@
 import WebSocket from "ws";
-import { LIMITS, PROTOCOL_VERSION, decodeEdgeMessage, recordToWire, type EdgeMessage, type WireRecord } from "../../shared/protocol/index.js";
+import { decodeEdgeMessage } from "../../shared/protocol/decode.js";
+import { LIMITS, PROTOCOL_VERSION } from "../../shared/protocol/limits.js";
+import type { EdgeMessage } from "../../shared/protocol/messages.js";
+import { recordToWire, type WireRecord } from "../../shared/protocol/record.js";
 import type { FleetConfig } from "../../shared/protocol/config.js";
 import type { LinkContext, PhaseSummary } from "../runtime/edgeLink.js";
 import type { SealedRecord } from "../ledger/record.js";

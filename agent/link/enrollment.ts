@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { z } from "zod";
-import { parseVerifierKey } from "../../shared/note/index.js";
+import { parseVerifierKeyText } from "../../shared/note/key-text.js";
 import type { DeviceKey } from "../identity/deviceKey.js";
 import { edgeHttpBase, edgeRoute, type EdgeIdentity } from "./edgeIdentity.js";
 import { EdgeHttpError, edgeJson, edgeText } from "./edgeHttp.js";
@@ -81,7 +81,7 @@ export async function enrollWithEdge(options: EnrollOptions): Promise<EdgeIdenti
 export async function fetchVerifierKey(base: string, signal?: AbortSignal): Promise<string | null> {
   try {
     const text = (await edgeText(edgeRoute(base, "/v1/log/key"), 1024, { signal })).trim();
-    parseVerifierKey(text);
+    parseVerifierKeyText(text);
     return text;
   } catch (err) {
     if (err instanceof EdgeHttpError && err.transient && err.status === 0) throw err;

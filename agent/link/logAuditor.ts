@@ -1,8 +1,10 @@
 import { z } from "zod";
-import { openCheckpoint, type Checkpoint } from "../../shared/checkpoint/index.js";
+import { openCheckpoint } from "../../shared/checkpoint/signed-checkpoint.js";
+import type { Checkpoint } from "../../shared/checkpoint/checkpoint.js";
 import { decodeBase64 } from "../../shared/encoding/base64.js";
-import { INCLUSION_BATCH_MAX, verifyInclusion } from "../../shared/log/index.js";
-import { parseVerifierKey, type NoteVerifier } from "../../shared/note/index.js";
+import { INCLUSION_BATCH_MAX } from "../../shared/log/proof-document.js";
+import { verifyInclusion } from "../../shared/log/proof-verify.js";
+import { parseVerifierKeyText, type NoteVerifier } from "../../shared/note/key-text.js";
 import { nativeNoteVerifier } from "../identity/nativeNoteVerifier.js";
 import { loadKeptCheckpoint, keepCheckpoint } from "./checkpointStore.js";
 import { checkConsistency, planCheckpoint, type TreeHead } from "./checkpointRules.js";
@@ -178,7 +180,7 @@ export class LogAuditor {
     if (key === null) return "no verifier key is pinned";
     try {
       const origin = this.#o.origin();
-      if (this.#verifier?.key !== key) this.#verifier = { key, verifier: nativeNoteVerifier(parseVerifierKey(key)) };
+      if (this.#verifier?.key !== key) this.#verifier = { key, verifier: nativeNoteVerifier(parseVerifierKeyText(key)) };
       const { checkpoint } = openCheckpoint(note, [this.#verifier.verifier], origin === null ? {} : { origin });
       return checkpoint;
     } catch (err) {

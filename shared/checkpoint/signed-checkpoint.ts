@@ -1,5 +1,6 @@
 /** Checkpoints as signed notes: sign a checkpoint, open one against trusted keys. */
-import { openNote, signNote, type NoteSigner, type NoteVerifier, type OpenedNote } from "../note/index.js";
+import { openNote, signNote, type OpenedNote } from "../note/note.js";
+import type { NoteSigner, NoteVerifier } from "../note/key-text.js";
 import { CheckpointError, formatCheckpoint, parseCheckpoint, type Checkpoint } from "./checkpoint.js";
 
 /**

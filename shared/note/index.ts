@@ -1,5 +1,6 @@
 /** C2SP signed notes with Ed25519 keys (the formats of Go's sumdb/note). */
 export { NoteError, type NoteErrorCode } from "./errors.js";
+export { parseVerifierKeyText, type VerifierKeyParts } from "./key-text.js";
 export {
   ED25519_TYPE,
   keyId,

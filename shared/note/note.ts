@@ -9,7 +9,7 @@ import { decodeBase64, encodeBase64 } from "../encoding/base64.js";
 import { concatBytes } from "../encoding/bytes.js";
 import { decodeUtf8, encodeUtf8, isWellFormedText } from "../encoding/utf8.js";
 import { NoteError } from "./errors.js";
-import { formatKeyId, isValidKeyName, type NoteSigner, type NoteVerifier } from "./key.js";
+import { formatKeyId, isValidKeyName, type NoteSigner, type NoteVerifier } from "./key-text.js";
 
 export const NOTE_LIMITS = {
   /** Largest signed note accepted or produced, in bytes (a checkpoint is a few hundred). */

@@ -24,6 +24,18 @@ function cli(args: string[], env: Record<string, string> = {}) {
 }
 
 describe("becomingone-agent CLI", () => {
+  it("--help lists every command (each is imported only when it runs); an unknown one is exit 2", () => {
+    const help = cli(["--help"]);
+    expect(help.status).toBe(0);
+    for (const name of ["enroll", "replay", "run", "status", "verify-checkpoint", "verify-proof"]) {
+      expect(help.stdout).toMatch(new RegExp(`^  ${name} +\\S`, "m"));
+    }
+    const unknown = cli(["verify"]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "verify"');
+    expect(cli(["verify-proof", "--help"]).stdout).toContain("usage: becomingone-agent verify-proof");
+  });
+
   it("run --help lists the options", () => {
     const r = cli(["run", "--help"]);
     expect(r.status).toBe(0);

@@ -9,6 +9,7 @@ import {
   parseNote,
   parseSignerKey,
   parseVerifierKey,
+  parseVerifierKeyText,
   signNote,
 } from "../../shared/note/index.js";
 import { kat } from "./fixtures.js";
@@ -34,8 +35,19 @@ describe("keys", () => {
     expect(parseVerifierKey(kat.signedNote.verifierKey).keyId).toBe(0xc74f20a3);
   });
 
+  it("parseVerifierKeyText gives the verifier's name, key id and key without a verifier", () => {
+    for (const text of [alice.verifierKey, kat.signedNote.verifierKey]) {
+      const parts = parseVerifierKeyText(text);
+      const v = parseVerifierKey(text);
+      expect(parts).toEqual({ name: v.name, keyId: v.keyId, publicKey: v.publicKey });
+      expect("verify" in parts).toBe(false);
+    }
+  });
+
   it("rejects malformed keys with stable codes", () => {
     const [name, hash, b64] = [alice.verifierKey.split("+")[0]!, alice.verifierKey.split("+")[1]!, alice.verifierKey.split("+").slice(2).join("+")];
+    expect(errorOf(() => parseVerifierKeyText(`${name}+00000000+${b64}`)).code).toBe("KEY_MALFORMED");
+    expect(errorOf(() => parseVerifierKeyText(`+${hash}+${b64}`)).code).toBe("KEY_NAME_INVALID");
     expect(errorOf(() => parseVerifierKey(`${name}+00000000+${b64}`)).code).toBe("KEY_MALFORMED"); // wrong hash
     expect(errorOf(() => parseVerifierKey(`${name}+${hash}`)).code).toBe("KEY_MALFORMED");
     expect(errorOf(() => parseVerifierKey(`${name}+${hash}+!!!!`)).code).toBe("KEY_MALFORMED");
