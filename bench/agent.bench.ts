@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEdge } from "../test/support/edge.js";
 import { issueToken } from "../test/edge/fleet-client.js";
+import { deployedNode } from "../test/support/systemdUnit.js";
 import type { BenchSection } from "./section.js";
 
 // The real agent process at 20 Hz with tokens streaming in on stdin, as deployed: enrolled with and
@@ -12,19 +13,16 @@ import type { BenchSection } from "./section.js";
 // (docs/systemd/becomingone-agent.service). Tick lateness comes from its own /metrics; its RSS and
 // CPU are measured from outside through /proc/<pid>.
 const HZ = 20;
-// The targets are for the steady state at 20 Hz. The first half minute (module compilation,
-// enrollment, and V8 still optimising the hot functions — at 20 calls a second that takes a while)
-// is measured and shown separately; the target applies to the 30 s after it.
-const WARMUP_MS = 30_000;
-const MEASURE_MS = 30_000;
-
-/** As in docs/systemd/becomingone-agent.service: a 1 MB young generation keeps RSS down on a Pi.
- * BENCH_NODE_OPTIONS overrides it, to compare Node settings. */
-const DEPLOYED_NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS ?? "--max-semi-space-size=1";
+// The targets are for the steady state at 20 Hz: the agent runs for days. The first two minutes
+// (module compilation, enrollment, the Emissary's window filling, and V8 still optimising the hot
+// functions — at 20 calls a second TurboFan keeps compiling for about 100 s) are measured and shown
+// separately; the CPU target applies to the minute after them, the RSS target to the maximum over
+// the whole run.
+const WARMUP_MS = 120_000;
+const MEASURE_MS = 60_000;
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const built = join(root, "dist/agent/cli/main.js");
-
 function clockTicksPerSecond(): number {
   const r = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" });
   const n = Number(r.stdout.trim());
@@ -51,18 +49,21 @@ function metric(text: string, name: string): number {
 
 export default async function agentBench(): Promise<BenchSection> {
   if (!existsSync("/proc/self/stat")) return { title: "Agent runtime (20 Hz, real process)", rows: [{ metric: "skipped", value: "needs /proc (Linux)" }] };
+  const unit = deployedNode();
+  const deployed = { ...unit, flags: process.env.BENCH_NODE_OPTIONS?.split(/\s+/).filter(Boolean) ?? unit.flags };
+  const settings = [...deployed.flags, ...Object.entries(deployed.env).map(([k, v]) => `${k}=${v}`)].join(" ");
   const dataDir = mkdtempSync(join(tmpdir(), "bo-bench-agent-"));
   const useBuilt = existsSync(built);
   const edge = await startEdge();
   const { token } = await issueToken(edge);
   const args = [
-    ...DEPLOYED_NODE_OPTIONS.split(" "),
+    ...deployed.flags,
     ...(useBuilt ? [built] : ["--import", "tsx", join(root, "agent/cli/main.ts")]),
     "run", "--data-dir", dataDir, "--port", "0", "--hz", String(HZ), "--stdin", "--log-level", "warn",
     "--edge", edge.url, "--token", token,
   ];
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"], cwd: root });
+  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"], cwd: root, env: { ...process.env, ...deployed.env } });
   try {
     const ready = await new Promise<{ api: string }>((resolve, reject) => {
       let out = "";
@@ -110,7 +111,7 @@ export default async function agentBench(): Promise<BenchSection> {
     await new Promise((r) => child.once("exit", r));
     const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
     return {
-      title: `Agent runtime (real process at ${HZ} Hz with tokens streaming, linked to a local edge, ${useBuilt ? "dist" : "tsx"}, ${DEPLOYED_NODE_OPTIONS}; steady state = ${WARMUP_MS / 1000}–${(WARMUP_MS + MEASURE_MS) / 1000} s after start)`,
+      title: `Agent runtime (real process at ${HZ} Hz with tokens streaming, linked to a local edge, ${useBuilt ? "dist" : "tsx"}, ${settings}; steady state = ${WARMUP_MS / 1000}–${(WARMUP_MS + MEASURE_MS) / 1000} s after start)`,
       rows: [
         { metric: "edge link connected at the end", value: connected ? "yes" : "no", target: "yes", pass: connected },
         { metric: "tick lateness p50", value: `${p50.toFixed(2)} ms` },

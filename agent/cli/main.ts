@@ -6,7 +6,7 @@ import { UsageError, type Command } from "./command.js";
 // Subcommands are discovered from ./commands so each lives in one small module, named after the
 // command. Works from the TypeScript sources (tsx, vitest) and from the compiled JavaScript in dist/.
 // Only the command being run is imported: `run` is a long-lived process on a 512 MB Pi, and the
-// other commands' dependencies (the pure-JS Ed25519 of verify-* and enroll, ~10 MB resident)
+// other commands' modules (and through them the portable pure-JS Ed25519 of verify-* and enroll)
 // would otherwise stay loaded for its whole life.
 const commandsDir = new URL("./commands/", import.meta.url);
 

@@ -5,9 +5,9 @@ import { describe, expect, it } from "vitest";
 
 // What a long-running `becomingone-agent run` keeps loaded is part of its memory budget on a 512 MB
 // Pi (docs/agent.md, "Measured"). The agent signs and verifies with node:crypto; the portable
-// pure-JS Ed25519 in shared/ (for workerd and offline tools) costs about 10 MB resident once
-// imported, and a barrel import (shared/log/index.js, shared/note/index.js,
-// shared/protocol/index.js) is enough to pull it in. This walks the static imports of the TypeScript
+// pure-JS Ed25519 in shared/ (for workerd and offline tools) costs ≈ 0.7 MB resident imported and
+// ≈ 3 MB once used (its precomputed tables), and a barrel import (shared/log/index.js,
+// shared/note/index.js, shared/protocol/index.js) is enough to pull it in. This walks the static imports of the TypeScript
 // sources the way Node resolves the compiled ones.
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
