@@ -49,8 +49,15 @@ export function computeTTau(ring: SampleRing, p: TTauParams): Complex {
   return p.mode === "token_clock" ? tokenSum(ring, p) : wallSum(ring, p);
 }
 
-/** The sign of |b| + K·r·m = a_p·(a_e·|B| + |mean u_p|·m) for a same-dimension term; 0 drops it. */
-function termSign(ring: SampleRing, e: number, absB: number): number {
+/**
+ * Forms slot e's term against `partner` if it is not already, and returns the term's sign: that of
+ * |b| + K·r·m = a_p·(a_e·|B| + |mean u_p|·m) for a same-dimension term, 1 across dimensions, and 0
+ * (the term drops out) when B = 0 or the coupling is exactly 0.
+ */
+function termSign(ring: SampleRing, e: number, partner: number): number {
+  if (ring.termPartner[e] !== partner) ring.ensureTerm(e, partner);
+  const absB = ring.termAbsB[e]!;
+  if (!(absB > 0)) return 0;
   if (ring.termCross[e] !== 0) return 1;
   const v = ring.scale[e]! * absB + ring.termRp[e]! * ring.termM[e]!;
   return v < 0 ? -1 : v > 0 ? 1 : 0;
@@ -90,12 +97,6 @@ function tokenSum(ring: SampleRing, p: TTauParams): Complex {
   const cap = ring.capacity;
   // Local references: this loop runs once per stored sample per read.
   const seqA = ring.seq;
-  const partA = ring.termPartner;
-  const absBA = ring.termAbsB;
-  const dirReA = ring.termDirRe;
-  const dirImA = ring.termDirIm;
-  const rotReA = p.tokenCarrierRe;
-  const rotImA = p.tokenCarrierIm;
   const drift = driftFactor(mu, dt);
   let sRe = 0;
   let sIm = 0;
@@ -104,21 +105,13 @@ function tokenSum(ring: SampleRing, p: TTauParams): Complex {
   for (let i = 1; i < M; i++) {
     e = e + 1 === cap ? 0 : e + 1;
     const partner = i >= lag ? seqA[e]! - lag : seq0;
-    if (partA[e] !== partner) ring.ensureTerm(e, partner);
     D += dt;
-    const absB = absBA[e]!;
-    if (!(absB > 0)) continue;
-    const sign = termSign(ring, e, absB);
+    const sign = termSign(ring, e, partner);
     if (sign === 0) continue;
-    const [nRe, nIm] = noiseFactor(ring, e, sigma, sq);
-    const dirRe = sign * dirReA[e]! * drift;
-    const dirIm = sign * dirImA[e]! * drift;
-    const re = dirRe * nRe - dirIm * nIm;
-    const im = dirRe * nIm + dirIm * nRe;
-    const cRe = rotReA[i]!;
-    const cIm = rotImA[i]!;
-    sRe += (re * cRe - im * cIm) * dt;
-    sIm += (re * cIm + im * cRe) * dt;
+    const [bRe, bIm] = termBase(ring, e, sigma, sq, p.tokenCarrierRe[i]!, p.tokenCarrierIm[i]!, dt);
+    const k = sign * drift;
+    sRe += k * bRe;
+    sIm += k * bIm;
   }
   return D > 0 ? { re: sRe / D, im: sIm / D } : { re: sRe, im: sIm };
 }
@@ -141,8 +134,6 @@ function wallSum(ring: SampleRing, p: TTauParams): Complex {
   const cap = ring.capacity;
   const timeA = ring.time;
   const natA = ring.naturalPartner;
-  const partA = ring.termPartner;
-  const absBA = ring.termAbsB;
   const okA = ring.wallBaseOk;
   const baseReA = ring.wallBaseRe;
   const baseImA = ring.wallBaseIm;
@@ -158,11 +149,8 @@ function wallSum(ring: SampleRing, p: TTauParams): Complex {
     if (dt <= 0) continue;
     const natural = natA[e]!;
     const partner = natural > seq0 ? natural : seq0;
-    if (partA[e] !== partner) ring.ensureTerm(e, partner);
     D += dt;
-    const absB = absBA[e]!;
-    if (!(absB > 0)) continue;
-    const sign = termSign(ring, e, absB);
+    const sign = termSign(ring, e, partner);
     if (sign === 0) continue;
     if (okA[e] === 0) formWallBase(ring, e, sigma, dt);
     const k = sign * driftFactor(mu, dt);
@@ -177,16 +165,21 @@ function wallSum(ring: SampleRing, p: TTauParams): Complex {
   return D > 0 ? { re: re / D, im: im / D } : { re, im };
 }
 
-/** unit direction × noise factor × carrier × dt of slot e's term (its partner is already formed). */
-function formWallBase(ring: SampleRing, e: number, sigma: number, dt: number): void {
-  const [nRe, nIm] = noiseFactor(ring, e, sigma, Math.sqrt(dt));
+/**
+ * A term's factor before sign and drift: unit direction × noise factor × carrier (cRe, cIm) × dt,
+ * for slot e whose partner term is already formed. Both sums multiply it by sign × drift.
+ */
+function termBase(ring: SampleRing, e: number, sigma: number, sq: number, cRe: number, cIm: number, dt: number): [number, number] {
+  const [nRe, nIm] = noiseFactor(ring, e, sigma, sq);
   const dirRe = ring.termDirRe[e]!;
   const dirIm = ring.termDirIm[e]!;
   const re = dirRe * nRe - dirIm * nIm;
   const im = dirRe * nIm + dirIm * nRe;
-  const cRe = ring.rotRe[e]!;
-  const cIm = ring.rotIm[e]!;
-  ring.wallBaseRe[e] = (re * cRe - im * cIm) * dt;
-  ring.wallBaseIm[e] = (re * cIm + im * cRe) * dt;
+  return [(re * cRe - im * cIm) * dt, (re * cIm + im * cRe) * dt];
+}
+
+/** Caches slot e's wall-clock term base (its carrier is stored in the ring). */
+function formWallBase(ring: SampleRing, e: number, sigma: number, dt: number): void {
+  [ring.wallBaseRe[e], ring.wallBaseIm[e]] = termBase(ring, e, sigma, Math.sqrt(dt), ring.rotRe[e]!, ring.rotIm[e]!, dt);
   ring.wallBaseOk[e] = 1;
 }
