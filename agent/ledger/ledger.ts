@@ -1,11 +1,13 @@
-import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { open, rename, writeFile, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { DeviceKey } from "../identity/deviceKey.js";
 import { fsyncDirectory } from "../storage/durableFile.js";
 import { decodeFrames, encodeFrame } from "./frame.js";
-import { MerkleTree } from "../../shared/log/tree.js";
-import { MemoryNodeStore } from "../../shared/log/node-store.js";
+import { CompactRange } from "../../shared/log/compact-range.js";
+import { hashLeaf } from "../../shared/log/rfc6962.js";
+import { LedgerTree } from "./ledgerTree.js";
+import { foldLegacyLeafCache, LEGACY_LEAF_CACHE_FILE, PRUNED_PREFIX_FILE, readPrunedPrefix, writePrunedPrefix } from "./prunedPrefix.js";
 import { CRITICAL_KINDS, encodeRecord, parseSealedRecord, sealRecord, type JsonValue, type RecordKind, type SealedRecord } from "./record.js";
 
 export class LedgerError extends Error {
@@ -71,6 +73,8 @@ interface Segment {
   /** Byte offset of each durable record, index = seq − firstSeq. */
   readonly offsets: number[];
   bytes: number;
+  /** The agent log's compact range at firstSeq: what pruned.range becomes once the segments before this one are deleted. */
+  readonly start: CompactRange;
 }
 
 interface Pending {
@@ -79,7 +83,6 @@ interface Pending {
 }
 
 const SEGMENT_PATTERN = /^seg-(\d{16})\.log$/;
-export const LEAF_CACHE_FILE = "leaves.bin";
 const ACKED_FILE = "acked.json";
 
 function segmentName(firstSeq: number): string {
@@ -91,6 +94,8 @@ function segmentName(firstSeq: number): string {
  *
  * - `append` signs the record, adds its leaf to the Merkle log and queues it; it never touches the
  *   disk, so the token clock never waits on the SD card.
+ * - The Merkle log is held in O(log n) memory (ledgerTree.ts); what retention deletes lives on as
+ *   the compact range of the pruned prefix (prunedPrefix.ts), so roots cover the whole log.
  * - A background flush writes queued frames in order and fsyncs them in batches (by time or
  *   count); `durableCount` then advances and `onDurable` listeners run. Only durable records are
  *   handed to the edge link (`readFrom`), so the edge never holds a record a crash could undo.
@@ -103,7 +108,7 @@ export class Ledger {
   private readonly key: DeviceKey;
   private readonly opts: Required<Omit<LedgerOptions, "key" | "dir" | "agentId">>;
   private readonly segments: Segment[];
-  private readonly merkle: MerkleTree;
+  private readonly tree: LedgerTree;
   private current: { seg: Segment; fh: FileHandle } | undefined;
   private pending: Pending[] = [];
   private pendingBytes = 0;
@@ -111,7 +116,6 @@ export class Ledger {
   private durableValue: number;
   private ackedValue: number;
   private ackedPersisted: number;
-  private leafCacheCount: number;
   private fsyncs = 0;
   private refused = 0;
   private writeErrors = 0;
@@ -128,12 +132,11 @@ export class Ledger {
     this.key = options.key;
     this.opts = opts;
     this.segments = state.segments;
-    this.merkle = state.merkle;
+    this.tree = state.tree;
     this.sizeValue = state.size;
     this.durableValue = state.size;
     this.ackedValue = state.ackedCount;
     this.ackedPersisted = state.ackedCount;
-    this.leafCacheCount = state.leafCacheCount;
     this.tornBytesCut = state.tornBytesCut;
   }
 
@@ -162,6 +165,7 @@ export class Ledger {
     if (foreign !== undefined && foreign !== options.agentId) {
       throw new LedgerError("ledger_agent_mismatch", `ledger in ${options.dir} belongs to ${foreign}, not ${options.agentId}`);
     }
+    finishInterruptedWork(options.dir, state);
     const ledger = new Ledger(options, opts, state);
     await ledger.openCurrentSegment();
     return ledger;
@@ -184,13 +188,27 @@ export class Ledger {
     return this.ackedValue;
   }
 
-  /** Root of the agent's Merkle log over the first `size` records (default: the durable ones). */
+  /**
+   * Root of the agent's Merkle log over the first `size` records: the durable ones by default, or
+   * up to the pending ones (durableCount ≤ size ≤ size). Earlier roots are not kept in memory;
+   * `verifyLedger(dir, …, { rootsAt })` recomputes them from the files.
+   * @throws RangeError for any other size
+   */
   root(size: number = this.durableValue): Uint8Array {
-    return this.merkle.root(size);
+    return this.tree.root(size);
   }
 
-  leafHash(seq: number): Uint8Array {
-    return this.merkle.leafHash(seq);
+  /**
+   * Leaf hash of record `seq` (< size): from memory for pending and recent records, else read back
+   * from its segment. Throws `ledger_records_pruned` once retention deleted the record.
+   */
+  async leafHash(seq: number): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(seq) || seq < 0 || seq >= this.sizeValue) throw new RangeError(`seq must be an integer in 0…${this.sizeValue - 1}, got ${seq}`);
+    const held = this.tree.leafHash(seq);
+    if (held) return held;
+    const [record] = await this.readFrom(seq, 1);
+    if (!record) throw new LedgerError("ledger_records_pruned", `record ${seq} is no longer on disk`);
+    return hashLeaf(encodeRecord(record));
   }
 
   /** Runs `listener(durableCount)` each time a batch becomes durable. Returns an unsubscribe function. */
@@ -219,7 +237,7 @@ export class Ledger {
       this.key.sign,
     );
     const frame = encodeFrame(leaf);
-    this.merkle.append(leaf);
+    this.tree.seal(hashLeaf(leaf));
     this.sizeValue = seq + 1;
     this.pending.push({ seq, frame });
     this.pendingBytes += frame.length;
@@ -368,7 +386,10 @@ export class Ledger {
   private async rollSegment(firstSeq: number): Promise<void> {
     if (this.current) await this.current.fh.close();
     this.current = undefined;
-    const seg: Segment = { firstSeq, path: join(this.dir, segmentName(firstSeq)), offsets: [], bytes: 0 };
+    if (this.tree.durableSize !== firstSeq) {
+      throw new LedgerError("ledger_corrupt", `new segment would start at seq ${firstSeq} but ${this.tree.durableSize} records are durable`);
+    }
+    const seg: Segment = { firstSeq, path: join(this.dir, segmentName(firstSeq)), offsets: [], bytes: 0, start: this.tree.durableRange() };
     // "w" not "wx": a previous run may have created this file and crashed before writing to it.
     const fh = await open(seg.path, "w", 0o600);
     // The new file's directory entry must be durable before records in it are reported durable.
@@ -410,6 +431,8 @@ export class Ledger {
         seg.bytes = offset;
         done = end;
         this.pendingBytes -= groupBytes;
+        this.tree.commit(group.length);
+        this.durableValue = group[group.length - 1]!.seq + 1;
       } catch (err) {
         this.writeErrors++;
         this.pending = this.pending.slice(done);
@@ -418,7 +441,6 @@ export class Ledger {
     }
     if (done > 0) {
       this.pending = this.pending.slice(done);
-      this.durableValue = batch[done - 1]!.seq + 1;
       for (const listener of this.listeners) listener(this.durableValue);
     }
     this.applyRetention();
@@ -445,91 +467,116 @@ export class Ledger {
     this.applyRetention();
   }
 
-  /** Deletes the oldest fully acknowledged segments while the ledger is over `retainAckedBytes`. */
+  /**
+   * Deletes the oldest fully acknowledged segments while the ledger is over `retainAckedBytes`.
+   * Before each unlink, the compact range at the next segment's start is made durable in
+   * pruned.range: a crash in between leaves a segment that open() finishes deleting.
+   */
   private applyRetention(): void {
     while (this.segments.length > 1 && this.bytesOnDisk() > this.opts.retainAckedBytes) {
       const oldest = this.segments[0]!;
-      const end = oldest.firstSeq + oldest.offsets.length;
-      if (end > this.ackedValue || oldest === this.current?.seg) return;
-      this.extendLeafCache(end);
+      const next = this.segments[1]!;
+      if (next.firstSeq > this.ackedValue || oldest === this.current?.seg) return;
+      writePrunedPrefix(this.dir, next.start);
       unlinkSync(oldest.path);
       fsyncDirectory(this.dir);
       this.segments.shift();
     }
   }
-
-  /** The leaf-hash cache keeps the Merkle log whole after segments are pruned; fsynced before any unlink. */
-  private extendLeafCache(count: number): void {
-    if (this.leafCacheCount >= count) return;
-    const fd = openSync(join(this.dir, LEAF_CACHE_FILE), "a+", 0o600);
-    try {
-      ftruncateSync(fd, this.leafCacheCount * 32);
-      const buf = Buffer.alloc((count - this.leafCacheCount) * 32);
-      for (let seq = this.leafCacheCount; seq < count; seq++) buf.set(this.merkle.leafHash(seq), (seq - this.leafCacheCount) * 32);
-      writeSync(fd, buf, 0, buf.length, this.leafCacheCount * 32);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    this.leafCacheCount = count;
-  }
 }
 
 interface RecoveredLedger {
   segments: Segment[];
-  merkle: MerkleTree;
+  tree: LedgerTree;
   size: number;
   ackedCount: number;
-  leafCacheCount: number;
   tornBytesCut: number;
   firstAgentId: string | undefined;
   /** Problems found (only when not throwing, i.e. in verification mode). */
   problems: string[];
   records: number;
   sigFailures: number;
+  /** The compact range of the records retention deleted (undefined: none were). */
+  prunedPrefix: CompactRange | undefined;
+  /** The prefix came from a legacy leaves.bin and has yet to be written as pruned.range. */
+  fromLegacyLeafCache: boolean;
+  /** Segments wholly inside the pruned prefix: a prune interrupted between its two steps. */
+  leftoverSegments: string[];
+  /** False when a problem left no way to compute the root (verification mode only). */
+  rootKnown: boolean;
+  /** Roots at the sizes asked for in `rootsAt`, where computable. */
+  roots: Map<number, Uint8Array>;
 }
 
 /**
- * Reads a ledger directory and rebuilds its Merkle log. In open mode (`cutTornTail`) a torn tail of
- * the last segment is cut and anything else wrong throws `ledger_corrupt`; in verification mode the
- * directory is only read and problems are collected. `verifySignature`, when given, checks every record.
+ * Reads a ledger directory and rebuilds its Merkle log: from the pruned prefix (pruned.range, or
+ * a legacy leaves.bin) and the records in the segments. In open mode (`cutTornTail`) a torn tail
+ * of the last segment is cut and anything else wrong throws `ledger_corrupt`; in verification mode
+ * the directory is only read and problems are collected. `verifySignature`, when given, checks
+ * every record; `rootsAt` asks for the roots at those sizes.
  */
 function recoverLedger(
   dir: string,
-  mode: { cutTornTail: boolean; verifySignature?: (record: SealedRecord) => boolean },
+  mode: { cutTornTail: boolean; verifySignature?: (record: SealedRecord) => boolean; rootsAt?: readonly number[] },
 ): RecoveredLedger {
   const problems: string[] = [];
   const fail = (message: string): void => {
     if (mode.cutTornTail) throw new LedgerError("ledger_corrupt", message);
     problems.push(message);
   };
-  const names = readdirSync(dir).filter((n) => SEGMENT_PATTERN.test(n)).sort();
-  // Node hashes are derived data: kept in memory and rebuilt from the segment files on open, so an
-  // SD card write per record stays one frame, not O(log n) node writes.
-  const store = new MemoryNodeStore();
-  let merkle: MerkleTree | undefined;
+  const found = readdirSync(dir)
+    .filter((n) => SEGMENT_PATTERN.test(n))
+    .sort()
+    .map((name) => ({ path: join(dir, name), firstSeq: Number(SEGMENT_PATTERN.exec(name)![1]) }));
+
+  // Node hashes are derived data: only the compact range is kept, rebuilt on open from the pruned
+  // prefix and the segment files, so the SD card sees one frame per record and nothing else.
+  let rootKnown = true;
+  let prunedPrefix: CompactRange | undefined;
+  let fromLegacyLeafCache = false;
+  const recorded = readPrunedPrefix(dir);
+  if (typeof recorded === "string") {
+    fail(recorded);
+    rootKnown = false;
+  } else if (recorded !== undefined) {
+    prunedPrefix = recorded;
+  } else {
+    const legacy = foldLegacyLeafCache(dir, found[0]?.firstSeq ?? 0);
+    if (typeof legacy === "string") {
+      fail(legacy);
+      rootKnown = false;
+    } else if (legacy !== undefined) {
+      prunedPrefix = legacy;
+      fromLegacyLeafCache = true;
+    }
+  }
+  const prefixSize = prunedPrefix?.size ?? (rootKnown ? 0 : (found[0]?.firstSeq ?? 0));
+  const leftoverSegments = found.filter((f) => f.firstSeq < prefixSize).map((f) => f.path);
+  const kept = found.filter((f) => f.firstSeq >= prefixSize);
+
+  const tree = new LedgerTree(prunedPrefix ?? CompactRange.empty());
+  const wanted = new Set(mode.rootsAt ?? []);
+  const roots = new Map<number, Uint8Array>();
+  const noteRoot = (): void => {
+    if (rootKnown && wanted.has(tree.durableSize)) roots.set(tree.durableSize, tree.root());
+  };
+  noteRoot();
   const segments: Segment[] = [];
-  const leafCache = readLeafCache(dir);
   let tornBytesCut = 0;
-  let next = 0;
+  let next = prefixSize;
   let records = 0;
   let sigFailures = 0;
   let firstAgentId: string | undefined;
-  names.forEach((name, i) => {
-    const firstSeq = Number(SEGMENT_PATTERN.exec(name)![1]);
-    const path = join(dir, name);
-    const isLast = i === names.length - 1;
-    if (i === 0) {
-      if (leafCache.length < firstSeq) {
-        fail(`${path} starts at seq ${firstSeq} but the leaf-hash cache holds only ${leafCache.length} of the ${firstSeq} pruned records`);
-        merkle = MerkleTree.open(store);
-        return;
-      }
-      store.restoreLeafHashes(leafCache.slice(0, firstSeq));
-      merkle = MerkleTree.open(store);
+  kept.forEach(({ path, firstSeq }, i) => {
+    const isLast = i === kept.length - 1;
+    if (firstSeq !== next) {
+      fail(
+        i === 0
+          ? `${path} starts at seq ${firstSeq} but ${prefixSize === 0 ? "nothing was pruned" : `the pruned prefix (${PRUNED_PREFIX_FILE}) covers ${prefixSize} records`}`
+          : `${path} starts at seq ${firstSeq}, expected ${next}`,
+      );
+      rootKnown = false;
       next = firstSeq;
-    } else if (firstSeq !== next) {
-      fail(`${path} starts at seq ${firstSeq}, expected ${next}`);
     }
     const bytes = readFileSync(path);
     const decoded = decodeFrames(bytes);
@@ -546,7 +593,7 @@ function recoverLedger(
         }
       }
     }
-    const seg: Segment = { firstSeq, path, offsets: [], bytes: decoded.validBytes };
+    const seg: Segment = { firstSeq, path, offsets: [], bytes: decoded.validBytes, start: tree.durableRange() };
     for (const { offset, payload } of decoded.frames) {
       const record = parseSealedRecord(payload);
       if (typeof record === "string") {
@@ -560,7 +607,9 @@ function recoverLedger(
         sigFailures++;
         fail(`seq ${record.seq}: signature does not verify`);
       }
-      merkle!.append(encodeRecord(record));
+      tree.seal(hashLeaf(encodeRecord(record)));
+      tree.commit(1);
+      noteRoot();
       seg.offsets.push(offset);
       next = record.seq + 1;
       records++;
@@ -575,28 +624,54 @@ function recoverLedger(
   } catch {
     // Missing or unreadable: start from 0; the link resends and the edge dedups.
   }
-  return { segments, merkle: merkle ?? MerkleTree.open(store), size: next, ackedCount: Math.min(ackedCount, next), leafCacheCount: leafCache.length, tornBytesCut, firstAgentId, problems, records, sigFailures };
+  return {
+    segments,
+    tree,
+    size: next,
+    ackedCount: Math.min(ackedCount, next),
+    tornBytesCut,
+    firstAgentId,
+    problems,
+    records,
+    sigFailures,
+    prunedPrefix,
+    fromLegacyLeafCache,
+    leftoverSegments,
+    rootKnown,
+    roots,
+  };
 }
 
-function readLeafCache(dir: string): Uint8Array[] {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(join(dir, LEAF_CACHE_FILE));
-  } catch {
-    return [];
+/**
+ * Completes what a crash or an older version left on open: segments an interrupted prune did not
+ * get to delete, and a legacy leaves.bin, replaced by pruned.range (written first, so the prefix
+ * is never without a durable copy).
+ */
+function finishInterruptedWork(dir: string, state: RecoveredLedger): void {
+  let changed = false;
+  for (const path of state.leftoverSegments) {
+    unlinkSync(path);
+    changed = true;
   }
-  const out: Uint8Array[] = [];
-  for (let i = 0; i + 32 <= bytes.length; i += 32) out.push(new Uint8Array(bytes.subarray(i, i + 32)));
-  return out;
+  if (state.fromLegacyLeafCache && state.prunedPrefix) writePrunedPrefix(dir, state.prunedPrefix);
+  const legacy = join(dir, LEGACY_LEAF_CACHE_FILE);
+  if (existsSync(legacy)) {
+    unlinkSync(legacy);
+    changed = true;
+  }
+  if (changed) fsyncDirectory(dir);
 }
 
 export interface LedgerVerification {
   readonly ok: boolean;
-  /** Records present in segment files (pruned ones are covered by the leaf-hash cache). */
+  /** Records present in segment files (pruned ones are summed up in pruned.range). */
   readonly records: number;
   /** Size of the agent log: next seq. */
   readonly size: number;
-  readonly root: Uint8Array;
+  /** Root over all `size` records; null when a problem leaves no way to compute it. */
+  readonly root: Uint8Array | null;
+  /** Roots at the sizes asked for in `rootsAt` (those from the pruned prefix's size on). */
+  readonly roots: ReadonlyMap<number, Uint8Array>;
   /** Bytes after the last complete frame (what a crash leaves; cut on the next open). */
   readonly tornBytes: number;
   readonly problems: readonly string[];
@@ -604,16 +679,23 @@ export interface LedgerVerification {
 
 /**
  * Independent, read-only check of a ledger directory: frames and checksums, seqs contiguous, one
- * agent, every signature valid, and the Merkle root recomputed from the records. A torn tail of the
- * last segment is reported in `tornBytes` but is not a problem: it is what a crash leaves.
+ * agent, every signature valid, and the Merkle root recomputed from the records (and the pruned
+ * prefix, for records retention deleted). A torn tail of the last segment is reported in
+ * `tornBytes` but is not a problem: it is what a crash leaves; nor is a segment a prune did not
+ * finish deleting.
  */
-export function verifyLedger(dir: string, verifySignature: (record: SealedRecord) => boolean): LedgerVerification {
-  const state = recoverLedger(dir, { cutTornTail: false, verifySignature });
+export function verifyLedger(
+  dir: string,
+  verifySignature: (record: SealedRecord) => boolean,
+  options: { readonly rootsAt?: readonly number[] } = {},
+): LedgerVerification {
+  const state = recoverLedger(dir, { cutTornTail: false, verifySignature, ...(options.rootsAt ? { rootsAt: options.rootsAt } : {}) });
   return {
     ok: state.problems.length === 0,
     records: state.records,
     size: state.size,
-    root: state.merkle.root(),
+    root: state.rootKnown ? state.tree.root() : null,
+    roots: state.roots,
     tornBytes: state.tornBytesCut,
     problems: state.problems,
   };

@@ -23,8 +23,11 @@ export interface LogAuditorOptions {
   origin(): string | null;
   /** …when this is called to pin it. */
   pinOrigin(origin: string): void;
-  /** The agent's own leaf hash for a record seq (its ledger's Merkle log). */
-  leafHash(seq: number): Uint8Array;
+  /**
+   * The agent's own leaf hash for a record seq (its ledger's Merkle log). Rejects when the record is
+   * gone (retention deleted it before it was checked): that record is skipped, not failed.
+   */
+  leafHash(seq: number): Promise<Uint8Array>;
   readonly log: Log;
   /** Least time between two audit rounds, ms (default 2000). */
   readonly roundIntervalMs?: number;
@@ -264,7 +267,20 @@ export class LogAuditor {
     const kept = this.#kept;
     if (!kept) return;
     const budget = Math.min(this.#o.inclusionPerRound ?? INCLUSION_BATCH_MAX, INCLUSION_BATCH_MAX);
-    const due = this.#inclusion.filter((item) => item.index < kept.size).slice(0, budget);
+    const covered = this.#inclusion.filter((item) => item.index < kept.size).slice(0, budget);
+    if (covered.length === 0) return;
+    const leaves = new Map<{ seq: number; index: number }, Uint8Array>();
+    for (const item of covered) {
+      try {
+        leaves.set(item, await this.#o.leafHash(item.seq));
+      } catch (err) {
+        this.#stats.inclusionSkipped++;
+        this.#o.log("warn", "cannot check a record's inclusion: its leaf hash is gone", { seq: item.seq, reason: (err as Error).message });
+      }
+    }
+    const gone = new Set(covered.filter((item) => !leaves.has(item)));
+    if (gone.size > 0) this.#inclusion.splice(0, this.#inclusion.length, ...this.#inclusion.filter((item) => !gone.has(item)));
+    const due = covered.filter((item) => leaves.has(item));
     if (due.length === 0) return;
     let proofs: Map<number, InclusionDoc | Error>;
     try {
@@ -282,7 +298,7 @@ export class LogAuditor {
         if (doc instanceof Error) throw new Error(`the edge refused the proof: ${doc.message}`);
         if (doc === undefined) throw new Error("the edge left it out of the proofs it sent");
         if (doc.treeSize !== kept.size) throw new Error(`proof is for index ${doc.leafIdx} of size ${doc.treeSize}`);
-        verifyInclusion(this.#o.leafHash(item.seq), item.index, kept.size, doc.proof.map((h) => decodeBase64(h)), kept.root);
+        verifyInclusion(leaves.get(item)!, item.index, kept.size, doc.proof.map((h) => decodeBase64(h)), kept.root);
         this.#stats.inclusionVerified++;
       } catch (err) {
         this.#inclusionFailed(item, (err as Error).message);

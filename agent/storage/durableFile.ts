@@ -10,11 +10,12 @@ function temporaryPath(path: string): string {
  * Replaces a file's content atomically and durably (temporary file, fsync, rename, fsync of the
  * directory), mode 0600: a crash leaves either the old or the new content, never half of one.
  */
-export function writeFileAtomic(path: string, text: string): void {
+export function writeFileAtomic(path: string, content: string | Uint8Array): void {
   const tmp = temporaryPath(path);
   const fd = openSync(tmp, "wx", 0o600);
   try {
-    writeSync(fd, text);
+    if (typeof content === "string") writeSync(fd, content);
+    else writeSync(fd, content, 0, content.length);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

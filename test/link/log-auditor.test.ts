@@ -74,7 +74,11 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-function auditor(dataDir: string, lines: { level: string; msg: string; data?: Record<string, unknown> }[]) {
+function auditor(
+  dataDir: string,
+  lines: { level: string; msg: string; data?: Record<string, unknown> }[],
+  leafHash: (seq: number) => Promise<Uint8Array> = async (seq) => honest.leafHash(seq),
+) {
   let origin: string | null = null;
   return new LogAuditor({
     dataDir,
@@ -83,7 +87,7 @@ function auditor(dataDir: string, lines: { level: string; msg: string; data?: Re
     origin: () => origin,
     pinOrigin: (o) => (origin = o),
     // The agent's own records are leaves 0…39 of the honest log, seq = index.
-    leafHash: (seq) => honest.leafHash(seq),
+    leafHash,
     log: (level, msg, data) => lines.push({ level, msg, ...(data ? { data } : {}) }),
     roundIntervalMs: 1,
   });
@@ -127,6 +131,23 @@ describe.each([
     expect(lines.filter((l) => l.level === "error")).toEqual([]);
     // A restarted agent starts from the checkpoint kept on disk.
     expect(auditor(dir, []).keptSize).toBe(16);
+  });
+
+  it("skips, without calling it an inconsistency, a record whose leaf hash the ledger no longer has", async () => {
+    served = honest;
+    const dir = tempDir("link-audit-");
+    const lines: { level: string; msg: string }[] = [];
+    const a = auditor(dir, lines, async (seq) => {
+      if (seq === 2) throw new Error("record 2 was pruned");
+      return honest.leafHash(seq);
+    });
+    a.offer(note(honest, 8));
+    await a.runRound();
+    for (const seq of [1, 2, 3]) a.acknowledged(seq, seq);
+    await a.runRound();
+    expect(a.stats()).toMatchObject({ inclusionVerified: 2, inclusionSkipped: 1, inclusionFailed: 0, inclusionPending: 0, inconsistent: false });
+    expect(lines.some((l) => l.level === "warn" && /leaf hash is gone/.test(l.msg))).toBe(true);
+    expect(lines.filter((l) => l.level === "error")).toEqual([]);
   });
 
   it("refuses a forked log loudly and keeps the last good checkpoint on disk", async () => {
