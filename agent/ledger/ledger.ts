@@ -41,13 +41,19 @@ export interface LedgerOptions {
   readonly maxBytes?: number;
   /** Extra room for critical records past maxBytes; default maxBytes / 8. */
   readonly criticalReserveBytes?: number;
+  /**
+   * Records sealed but not yet written are held in memory; past this many bytes of them (the disk
+   * is failing: writes keep erroring) every append is refused, so a dead SD card cannot eat the
+   * Pi's RAM. Default 16 MiB: far above a normal batch (≤ fsyncEveryRecords records of ≤ 64 KiB).
+   */
+  readonly maxPendingBytes?: number;
   /** UTC epoch ms; default Date.now. */
   readonly now?: () => number;
 }
 
 export type AppendResult =
   | { readonly ok: true; readonly seq: number; readonly record: SealedRecord }
-  | { readonly ok: false; readonly code: "ledger_full"; readonly message: string };
+  | { readonly ok: false; readonly code: "ledger_full" | "ledger_backlog"; readonly message: string };
 
 export interface LedgerStats {
   /** Records sealed (durable or pending): the next seq. */
@@ -151,6 +157,7 @@ export class Ledger {
       retainAckedBytes: options.retainAckedBytes ?? Math.min(8 * 1024 * 1024, Math.floor(maxBytes / 2)),
       maxBytes,
       criticalReserveBytes: options.criticalReserveBytes ?? Math.floor(maxBytes / 8),
+      maxPendingBytes: options.maxPendingBytes ?? 16 * 1024 * 1024,
       now: options.now ?? Date.now,
     };
     if (opts.retainAckedBytes >= opts.maxBytes) {
@@ -221,10 +228,15 @@ export class Ledger {
 
   /**
    * Seals a record: assigns the next seq, signs it, appends its leaf to the Merkle log and queues
-   * it for the disk. Refused (not thrown) when the disk budget is spent; see docs/agent.md.
+   * it for the disk. Refused (not thrown) when the disk budget is spent, or when the disk has stopped
+   * taking writes and maxPendingBytes wait in memory; see docs/agent.md.
    */
   append(kind: RecordKind, payload: JsonValue): AppendResult {
     if (this.closed) throw new LedgerError("ledger_closed", "ledger is closed");
+    if (this.pendingBytes >= this.opts.maxPendingBytes) {
+      this.refused++;
+      return { ok: false, code: "ledger_backlog", message: `${this.pendingBytes} bytes of records wait to be written (${this.writeErrors} write errors so far); refusing more until the disk takes them` };
+    }
     const used = this.bytesOnDisk() + this.pendingBytes;
     const limit = CRITICAL_KINDS.has(kind) ? this.opts.maxBytes + this.opts.criticalReserveBytes : this.opts.maxBytes;
     if (used >= limit) {
@@ -384,11 +396,11 @@ export class Ledger {
   }
 
   private async rollSegment(firstSeq: number): Promise<void> {
-    if (this.current) await this.current.fh.close();
-    this.current = undefined;
     if (this.tree.durableSize !== firstSeq) {
       throw new LedgerError("ledger_corrupt", `new segment would start at seq ${firstSeq} but ${this.tree.durableSize} records are durable`);
     }
+    if (this.current) await this.current.fh.close();
+    this.current = undefined;
     const seg: Segment = { firstSeq, path: join(this.dir, segmentName(firstSeq)), offsets: [], bytes: 0, start: this.tree.durableRange() };
     // "w" not "wx": a previous run may have created this file and crashed before writing to it.
     const fh = await open(seg.path, "w", 0o600);

@@ -58,12 +58,23 @@ const httpsAgent = new HttpsAgent(KEEP_ALIVE);
 function request(url: string, init: EdgeRequestInit, maxBytes = DEFAULT_MAX_BYTES): Promise<EdgeResponse> {
   const { timeoutMs = DEFAULT_TIMEOUT_MS, signal, method = "GET", headers = {}, body } = init;
   const target = new URL(url);
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const abort = signal ? AbortSignal.any([timeout, signal]) : timeout;
+  // One controller per request, fed by a timer and by the caller's (long-lived) signal through a
+  // listener removed when the request ends: AbortSignal.any over a long-lived signal keeps every
+  // combined signal reachable from it for as long as it lives (nodejs/node#55351).
+  const controller = new AbortController();
+  const abort = controller.signal;
+  const timer = setTimeout(() => controller.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  const forward = (): void => controller.abort(signal?.reason);
+  if (signal?.aborted) forward();
+  else signal?.addEventListener("abort", forward, { once: true });
+  const cleanup = (): void => {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", forward);
+  };
   const secure = target.protocol === "https:";
   const send = secure ? httpsRequest : httpRequest;
   const unreachable = (why: string) => new EdgeHttpError(0, "edge_unreachable", `cannot reach ${target.origin}: ${why}`);
-  return new Promise((resolve, reject) => {
+  return new Promise<EdgeResponse>((resolve, reject) => {
     const req = send(
       target,
       {
@@ -93,7 +104,7 @@ function request(url: string, init: EdgeRequestInit, maxBytes = DEFAULT_MAX_BYTE
     );
     req.on("error", (err: NodeJS.ErrnoException) => reject(unreachable(abort.aborted ? "timed out or aborted" : (err.code ?? err.message))));
     req.end(body);
-  });
+  }).finally(cleanup);
 }
 
 function refusal(url: string, res: EdgeResponse): EdgeHttpError {

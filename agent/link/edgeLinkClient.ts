@@ -20,6 +20,8 @@ export interface EdgeLinkOptions {
   readonly pingIntervalMs?: number;
   /** …and drop a connection silent for this long, ms (default 40 000). */
   readonly silenceLimitMs?: number;
+  /** Unsent bytes on the socket above which summaries are skipped (default 256 KiB; see SessionOptions). */
+  readonly sendBufferLimitBytes?: number;
 }
 
 /** Refusals after which retrying the same way cannot help; the link waits at the backoff cap. */
@@ -49,6 +51,7 @@ export class EdgeLinkClient implements EdgeLink {
     batchesSent: 0,
     acks: 0,
     summariesSent: 0,
+    summariesSkipped: 0,
     fieldsReceived: 0,
     invalidMessages: 0,
     edgeErrors: 0,
@@ -111,6 +114,7 @@ export class EdgeLinkClient implements EdgeLink {
       acked_next_seq: w?.ackedNext ?? this.#context?.ledger.ackedCount ?? 0,
       in_flight: w?.inFlight ?? 0,
       summaries_sent: c.summariesSent,
+      summaries_skipped: c.summariesSkipped,
       fields_received: c.fieldsReceived,
       invalid_messages: c.invalidMessages,
       edge_errors: c.edgeErrors,
@@ -194,6 +198,7 @@ export class EdgeLinkClient implements EdgeLink {
         pinVerifierKey: (key) => this.#updateIdentity({ verifierKey: key }),
         ...(this.#options.pingIntervalMs === undefined ? {} : { pingIntervalMs: this.#options.pingIntervalMs }),
         ...(this.#options.silenceLimitMs === undefined ? {} : { silenceLimitMs: this.#options.silenceLimitMs }),
+        ...(this.#options.sendBufferLimitBytes === undefined ? {} : { sendBufferLimitBytes: this.#options.sendBufferLimitBytes }),
         onWelcome: () => {
           this.#attempt = 0;
           this.#state = "connected";

@@ -15,6 +15,8 @@ import { summaryDue } from "./summaryPacing.js";
 export const AGENT_SOFTWARE = "becomingone-agent/0.1.0";
 /** 2^52: a clock ticking a million times a second takes 142 years to get here. */
 const LAMPORT_CEILING = 2 ** 52;
+/** Default for SessionOptions.sendBufferLimitBytes: a few seconds of a full replay window. */
+const SEND_BUFFER_LIMIT_BYTES = 256 * 1024;
 
 /** Counters shared by all sessions of one link. */
 export interface SessionCounters {
@@ -24,6 +26,8 @@ export interface SessionCounters {
   batchesSent: number;
   acks: number;
   summariesSent: number;
+  /** Summaries not sent because the socket was congested (the edge not reading). */
+  summariesSkipped: number;
   fieldsReceived: number;
   invalidMessages: number;
   edgeErrors: number;
@@ -46,6 +50,12 @@ export interface SessionOptions {
   readonly pingIntervalMs?: number;
   /** …and give the socket up after this long without any message, ms (default 40 000). */
   readonly silenceLimitMs?: number;
+  /**
+   * Bytes queued unsent on the socket above which summaries and pings are skipped; congestion that
+   * lasts silenceLimitMs drops the connection (default 256 KiB). An edge that keeps talking but
+   * stops reading would otherwise grow the agent's memory by every summary it sends.
+   */
+  readonly sendBufferLimitBytes?: number;
   readonly batchMax?: number;
   readonly maxInFlight?: number;
 }
@@ -77,6 +87,7 @@ export class EdgeSession {
   #lastSummaryAt: number | undefined;
   #queuedSummary: PhaseSummary | undefined;
   #lastHeardAt = Date.now();
+  #congestedSince: number | undefined;
   #timers: NodeJS.Timeout[] = [];
   #unsubscribe: (() => void)[] = [];
   #ended: Promise<SessionEnd>;
@@ -216,12 +227,22 @@ export class EdgeSession {
     const pingEvery = this.#o.pingIntervalMs ?? 15_000;
     const silence = this.#o.silenceLimitMs ?? 40_000;
     const timer = setInterval(() => {
-      if (Date.now() - this.#lastHeardAt > silence) {
-        context.log("warn", "edge silent; dropping the connection", { silentMs: Date.now() - this.#lastHeardAt });
+      const now = Date.now();
+      if (now - this.#lastHeardAt > silence) {
+        context.log("warn", "edge silent; dropping the connection", { silentMs: now - this.#lastHeardAt });
         this.#ws?.terminate();
         return;
       }
-      this.#send({ type: "ping", nonce: Date.now().toString(36) });
+      if (this.#congested()) {
+        this.#congestedSince ??= now;
+        if (now - this.#congestedSince > silence) {
+          context.log("warn", "the edge is not reading; dropping the connection", { unsentBytes: this.#ws?.bufferedAmount ?? 0, congestedMs: now - this.#congestedSince });
+          this.#ws?.terminate();
+        }
+        return;
+      }
+      this.#congestedSince = undefined;
+      this.#send({ type: "ping", nonce: now.toString(36) });
     }, pingEvery);
     timer.unref();
     this.#timers.push(timer);
@@ -390,10 +411,20 @@ export class EdgeSession {
     }
   }
 
+  /** More unsent bytes on the socket than the limit: the edge (or the path to it) is not reading. */
+  #congested(): boolean {
+    return (this.#ws?.bufferedAmount ?? 0) > (this.#o.sendBufferLimitBytes ?? SEND_BUFFER_LIMIT_BYTES);
+  }
+
   #sendSummary(s: PhaseSummary): void {
     if (!this.#welcomed || this.#closed) return;
     const now = Date.now();
     if (!summaryDue(this.#lastSummaryAt, now, this.#summaryHz)) return;
+    if (this.#congested()) {
+      // A summary is a snapshot; the next one supersedes it. Skipping bounds what waits in memory.
+      this.#o.counters.summariesSkipped++;
+      return;
+    }
     const sent = this.#send({
       type: "summary",
       lamport: this.#o.context.lamport.tick(),

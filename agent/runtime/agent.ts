@@ -23,6 +23,7 @@ import { MeshOscillator } from "./meshOscillator.js";
 import type { PhaseCore } from "./phaseCore.js";
 import { TickPipeline } from "./tickPipeline.js";
 import { TokenQueue, type QueuedToken } from "./tokenQueue.js";
+import { boundedLineSink } from "./logSink.js";
 
 export const AGENT_VERSION = "0.1.0";
 
@@ -69,7 +70,7 @@ export interface AgentHandle {
  * API. The edge link plugs in through `options.link` / `attachLink` (agent/link).
  */
 export async function startAgent(config: AgentConfig, options: StartAgentOptions = {}): Promise<AgentHandle> {
-  const write = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
+  const write = options.log ?? boundedLineSink();
   const log = (level: LogLevel, message: string, data?: Record<string, unknown>): void => {
     if (LEVELS[level] > LEVELS[config.logLevel]) return;
     write(JSON.stringify({ t: new Date().toISOString(), level, msg: message, ...data }));

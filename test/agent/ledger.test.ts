@@ -346,6 +346,22 @@ describe("ledger", () => {
     await ledger.close();
   });
 
+  it("bounds what waits in memory for the disk: past maxPendingBytes every kind is refused until written", async () => {
+    const { dir, key, agentId } = setup();
+    // Nothing flushes on its own here, as when every write fails: records only pile up in memory.
+    const ledger = await Ledger.open({ dir, key, agentId, fsyncIntervalMs: 60_000, fsyncEveryRecords: 100_000, maxPendingBytes: 10_000 });
+    const big = { pad: "m".repeat(900) };
+    let sealed = 0;
+    while (ledger.append("state.digest", big).ok) sealed++;
+    expect(sealed).toBeGreaterThanOrEqual(9);
+    expect(sealed).toBeLessThanOrEqual(11);
+    expect(ledger.append("sync.collapse", big)).toMatchObject({ ok: false, code: "ledger_backlog" });
+    expect(ledger.stats()).toMatchObject({ pendingRecords: sealed, refused: 2 });
+    await ledger.flush();
+    expect(ledger.append("sync.collapse", big).ok).toBe(true);
+    await ledger.close();
+  });
+
   it("refuses a ledger that belongs to another agent", async () => {
     const { dir, key, agentId } = setup();
     const a = await Ledger.open({ dir, key, agentId });

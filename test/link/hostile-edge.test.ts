@@ -5,6 +5,7 @@
  * link attached; nothing an edge sends may crash it or make it send out of order.
  */
 import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import { decodeProtectedHeader, jwtVerify } from "jose";
 import { tempDir } from "./tempDir.js";
 import { afterEach, describe, expect, it } from "vitest";
@@ -21,6 +22,8 @@ const AUDIENCE = "urn:becomingone:fleet:default";
 
 interface Conn {
   readonly ws: WebSocket;
+  /** The server side's TCP socket (to stop reading from it). */
+  readonly socket: Socket;
   readonly received: Record<string, unknown>[];
   readonly summaryAt: number[];
   closeCode?: number;
@@ -60,8 +63,8 @@ async function hostileEdge(publicKey: import("node:crypto").KeyObject, agentId: 
   await new Promise<void>((r) => server.once("listening", () => r()));
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : 0;
-  server.on("connection", (ws) => {
-    const conn: Conn = { ws, received: [], summaryAt: [] };
+  server.on("connection", (ws, req) => {
+    const conn: Conn = { ws, socket: req.socket, received: [], summaryAt: [] };
     conns.push(conn);
     ws.on("message", (data) => {
       const msg = JSON.parse(data.toString()) as Record<string, unknown>;
@@ -119,7 +122,7 @@ afterEach(async () => {
   }
 });
 
-async function setup(behave: (conn: Conn, n: number) => void, linkOptions: { pingIntervalMs?: number; silenceLimitMs?: number } = {}) {
+async function setup(behave: (conn: Conn, n: number) => void, linkOptions: { pingIntervalMs?: number; silenceLimitMs?: number; sendBufferLimitBytes?: number } = {}) {
   const dataDir = tempDir("link-hostile-");
   const key = loadOrCreateDeviceKey(dataDir);
   const agentId = agentIdFromPublicKey(key.publicKeyRaw);
@@ -231,6 +234,32 @@ describe("link against a hostile edge", () => {
     expect(lines.some((l) => l.msg === "edge silent; dropping the connection")).toBe(true);
     expect(edge.conns[0]!.received.some((m) => m.type === "ping")).toBe(true);
   });
+
+  it("drops a connection the edge keeps talking on but stops reading, skipping summaries meanwhile", async () => {
+    let agentIdRef = "";
+    const { agent, edge, lines, link } = await setup(
+      (conn, n) => {
+        conn.ws.once("message", () => {
+          conn.ws.send(JSON.stringify(welcome(agentIdRef, 0, 10)));
+          if (n > 1) return ackRecords(conn);
+          // Stop reading (what the agent sends piles up: kernel buffers, then the agent's own), but
+          // keep answering, so the silence watchdog alone would never notice.
+          conn.socket.pause();
+          const chatter = setInterval(() => conn.ws.send(JSON.stringify({ v: 1, type: "pong", nonce: "x", serverTime: Date.now() })), 50);
+          conn.ws.on("close", () => clearInterval(chatter));
+        });
+      },
+      { pingIntervalMs: 100, silenceLimitMs: 1000, sendBufferLimitBytes: 4096 },
+    );
+    agentIdRef = agent.agentId;
+    // ≈ 12 MB of records: more than loopback's kernel buffers absorb here (between 2.4 and 7 MB), so
+    // the rest waits in the agent's socket buffer (without the guard the test times out).
+    for (let i = 0; i < 200; i++) agent.ledger.append("witness.report", { i, pad: "p".repeat(60_000) });
+    await until("a reconnect after the edge stopped reading", () => edge.conns.length >= 2, 30_000);
+    expect(lines.some((l) => l.msg === "the edge is not reading; dropping the connection")).toBe(true);
+    expect(lines.some((l) => l.msg === "edge silent; dropping the connection")).toBe(false);
+    expect(link.stats().summaries_skipped).toBeGreaterThan(0);
+  }, 40_000);
 
   it("stops sending, loudly, when the edge claims more records than the ledger has", async () => {
     let agentIdRef = "";
