@@ -281,11 +281,11 @@ async function startLocked(
   };
 
   function submitBatch(tokens: readonly QueuedToken[], waitMs: number): SubmitResult {
-    if (tokens.length > queue.free) {
+    if (!queue.fits(tokens)) {
       queue.offer(tokens); // counts the refusal
       return {
         accepted: false,
-        retryAfterSeconds: Math.max(1, queue.secondsUntilRoomFor(tokens.length, config.hz)),
+        retryAfterSeconds: Math.max(1, queue.secondsUntilRoomFor(tokens, config.hz)),
         depth: queue.depth,
         capacity: queue.capacity,
       };
