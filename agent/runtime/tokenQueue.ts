@@ -35,9 +35,9 @@ export function tokenBytes(token: QueuedToken): number {
 /**
  * Bounded FIFO between the token sources and the clock, which takes at most one token per tick.
  * Sources never grow memory without bound: it holds at most `capacity` tokens and `maxBytes` of
- * them (a phase vector weighs 128 text tokens); `offer` is all-or-nothing and says how long to
- * wait; stream sources pause until `whenSpace` resolves (below the low-water mark, so a paused
- * stream resumes with room for a burst rather than flapping at the limit).
+ * them (a 1,024-angle phase vector weighs ≈ 100 short text tokens); `offer` is all-or-nothing and
+ * says how long to wait; stream sources pause until `whenSpace` resolves (below the low-water
+ * mark, so a paused stream resumes with room for a burst rather than flapping at the limit).
  */
 export class TokenQueue {
   readonly capacity: number;
