@@ -56,7 +56,7 @@ export class EmissaryTransducer extends Transducer {
         action: `Emissary response at coherence=${result.coherence.toFixed(3)}`,
       };
       this.actions.push(action);
-      if (this.actions.length > ACTIONS_LIMIT) this.actions.shift();
+      if (this.actions.length > (this.logLimit ?? ACTIONS_LIMIT)) this.actions.shift();
     }
     return { ...result, action };
   }

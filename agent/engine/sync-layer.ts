@@ -68,12 +68,22 @@ export class SyncLayer {
   readonly history: SyncRecord[] = [];
   readonly dissipations: Dissipation[] = [];
 
+  private readonly historyLimit: number;
+  private readonly dissipationLimit: number;
+
+  /** @param limits.logLimit entries kept of `history` and `dissipations` (default: the reference's 10,000 and 1,000) */
   constructor(
     readonly master: MasterTransducer,
     readonly emissary: EmissaryTransducer,
     config: Partial<SyncConfig> = {},
     readonly name = "sync-layer",
+    limits: { readonly logLimit?: number } = {},
   ) {
+    if (limits.logLimit !== undefined && !(Number.isSafeInteger(limits.logLimit) && limits.logLimit >= 1)) {
+      throw new RangeError(`${name}: logLimit must be a positive integer, got ${limits.logLimit}`);
+    }
+    this.historyLimit = limits.logLimit ?? HISTORY_LIMIT;
+    this.dissipationLimit = limits.logLimit ?? DISSIPATION_LIMIT;
     this.config = { ...DEFAULT_SYNC_CONFIG, ...config };
     this.vectorClock = new VectorClock(name);
   }
@@ -145,7 +155,7 @@ export class SyncLayer {
       emissaryIntegrations: this.emissary.engine.integrationCount,
     };
     this.history.push(record);
-    if (this.history.length > HISTORY_LIMIT) this.history.shift();
+    if (this.history.length > this.historyLimit) this.history.shift();
     return record;
   }
 
@@ -176,7 +186,7 @@ export class SyncLayer {
 
   private recordDissipation(d: Dissipation): void {
     this.dissipations.push(d);
-    if (this.dissipations.length > DISSIPATION_LIMIT) this.dissipations.shift();
+    if (this.dissipations.length > this.dissipationLimit) this.dissipations.shift();
   }
 
   reset(): void {

@@ -31,6 +31,12 @@ export interface TransducerOptions {
   readonly encoder?: PhaseEncoder;
   readonly now?: () => number;
   readonly startTime?: number;
+  /**
+   * Entries kept of the introspection logs (witnessLog, the Emissary's actions), oldest dropped
+   * first. Default: the reference's limits (1,000; 10,000 actions) — several MB after an hour at
+   * 20 Hz, so a long-running process sets its own.
+   */
+  readonly logLimit?: number;
 }
 
 export interface WitnessRecord {
@@ -78,6 +84,8 @@ export abstract class Transducer {
   protected witnessCountValue = 0;
   protected lastWitness = -Infinity;
   readonly witnessLog: WitnessRecord[] = [];
+  /** TransducerOptions.logLimit, when given. */
+  protected readonly logLimit: number | undefined;
   abstract readonly type: "MASTER" | "EMISSARY";
   protected abstract readonly trendWindow: number;
 
@@ -90,7 +98,11 @@ export abstract class Transducer {
       if (typeof v !== "number" || !Number.isFinite(v)) throw new RangeError(`${name}: ${k} must be a finite number, got ${String(v)}`);
     }
     if (!(config.tauScale > 0) || !(config.tauMax > 0)) throw new RangeError(`${name}: tauScale and tauMax must be > 0`);
+    if (options.logLimit !== undefined && !(Number.isSafeInteger(options.logLimit) && options.logLimit >= 1)) {
+      throw new RangeError(`${name}: logLimit must be a positive integer, got ${options.logLimit}`);
+    }
     this.config = config;
+    this.logLimit = options.logLimit;
     this.now = options.now ?? nowSeconds;
     const start = options.startTime ?? this.now();
     const engineConfig: Partial<EngineConfig> = {
@@ -175,7 +187,7 @@ export abstract class Transducer {
       coherenceTrend: this.coherenceStats.trend(this.trendWindow),
     };
     this.witnessLog.push(record);
-    if (this.witnessLog.length > LOG_LIMIT) this.witnessLog.shift();
+    if (this.witnessLog.length > (this.logLimit ?? LOG_LIMIT)) this.witnessLog.shift();
     return record;
   }
 

@@ -95,8 +95,6 @@ export class EngineCore implements PhaseCore {
   private dissipations = 0;
   private lastSync: SyncRecord | undefined;
   private newSignatures: TemporalSignature[] = [];
-  /** The logs trimHistory bounds (rebuilt with the engines). */
-  private logs: unknown[][] = [];
 
   constructor(options: EngineCoreOptions) {
     if (!(options.hz > 0)) throw new RangeError(`hz must be > 0, got ${options.hz}`);
@@ -116,15 +114,14 @@ export class EngineCore implements PhaseCore {
     this.tokens = 0;
     this.collapses = 0;
     this.dissipations = 0;
-    const options = { encoder: this.encoder, now: () => this.engineTime(), startTime: this.startSeconds };
+    const options = { encoder: this.encoder, now: () => this.engineTime(), startTime: this.startSeconds, logLimit: this.syncHistory };
     this.master = new MasterTransducer({}, options);
     this.emissary = new EmissaryTransducer({}, options);
-    this.sync = new SyncLayer(this.master, this.emissary);
+    this.sync = new SyncLayer(this.master, this.emissary, {}, "sync-layer", { logLimit: this.syncHistory });
     this.witnessing = new WitnessingLayer({ maxContents: 256 });
     for (const id of ["master", "emissary", "sync"]) this.witnessing.createWitness(id);
     this.memory = new TemporalMemory({ maxMemories: this.maxMemories }, this.nowMs, (s) => this.newSignatures.push(s));
     this.lastSync = undefined;
-    this.logs = [this.sync.history, this.sync.dissipations, this.emissary.actions, this.master.witnessLog, this.emissary.witnessLog];
   }
 
   step(token: QueuedToken, _dtSeconds: number): CoreStepResult {
@@ -139,7 +136,6 @@ export class EngineCore implements PhaseCore {
     } finally {
       this.encoder.clear();
     }
-    this.trimHistory();
     this.lastSync = result.sync;
     const seals: SealCandidate[] = [];
     if (!result.accepted) {
@@ -222,13 +218,6 @@ export class EngineCore implements PhaseCore {
   reset(): void {
     this.newSignatures = [];
     this.build();
-  }
-
-  /** Amortised: a log is cut back to syncHistory entries once it holds twice that many. */
-  private trimHistory(): void {
-    for (const log of this.logs) {
-      if (log.length > this.syncHistory * 2) log.splice(0, log.length - this.syncHistory);
-    }
   }
 }
 

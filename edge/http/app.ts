@@ -69,8 +69,13 @@ export function createApp(): Hono<AppEnv> {
         }),
     }),
   );
-  // The 101 response of a WebSocket upgrade comes from the object and must not be touched.
-  app.use("*", async (c, next) => (c.req.path === "/v1/connect" ? next() : headers(c, next)));
+  // The 101 response of a WebSocket upgrade comes from the object and must not be touched (its
+  // headers are immutable); the route's refusals (401, 426…) get the same headers as every answer.
+  app.use("*", async (c, next) => {
+    if (c.req.path !== "/v1/connect") return headers(c, next);
+    await next();
+    if (c.res.status !== 101) await headers(c, async () => {});
+  });
   app.use("*", async (c, next) => {
     const missing = missingSecrets(c.env);
     if (missing.length > 0) {

@@ -341,6 +341,7 @@ describe("HTTP errors are JSON with stable codes", () => {
     expect(fleet).toMatchObject({ status: 400, body: { error: { code: "bad_fleet" } } });
     const plainGet = await call(edge, "GET", "/v1/connect", { token: null });
     expect(plainGet).toMatchObject({ status: 426, body: { error: { code: "upgrade_required" } } });
+    expect(plainGet.headers.get("x-content-type-options")).toBe("nosniff");
     expect(notFound.headers.get("x-content-type-options")).toBe("nosniff");
   });
 });
