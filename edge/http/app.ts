@@ -74,7 +74,10 @@ export function createApp(): Hono<AppEnv> {
   app.use("*", async (c, next) => {
     if (c.req.path !== "/v1/connect") return headers(c, next);
     await next();
-    if (c.res.status !== 101) await headers(c, async () => {});
+    if (c.res.status === 101) return;
+    // A refusal relayed from the object has immutable headers: answer with a copy.
+    c.res = new Response(c.res.body, c.res);
+    await headers(c, async () => {});
   });
   app.use("*", async (c, next) => {
     const missing = missingSecrets(c.env);
