@@ -118,8 +118,6 @@ export class Ledger {
   private current: { seg: Segment; fh: FileHandle } | undefined;
   private pending: Pending[] = [];
   private pendingBytes = 0;
-  private sizeValue: number;
-  private durableValue: number;
   private ackedValue: number;
   private ackedPersisted: number;
   private fsyncs = 0;
@@ -139,8 +137,6 @@ export class Ledger {
     this.opts = opts;
     this.segments = state.segments;
     this.tree = state.tree;
-    this.sizeValue = state.size;
-    this.durableValue = state.size;
     this.ackedValue = state.ackedCount;
     this.ackedPersisted = state.ackedCount;
     this.tornBytesCut = state.tornBytesCut;
@@ -180,15 +176,15 @@ export class Ledger {
 
   /** Records sealed so far (durable or pending); the seq of the next record. */
   get size(): number {
-    return this.sizeValue;
+    return this.tree.size;
   }
   /** Records fsynced: seq 0 … durableCount − 1. */
   get durableCount(): number {
-    return this.durableValue;
+    return this.tree.durableSize;
   }
   /** Seq of the last fsynced record, −1 when none. */
   get lastDurableSeq(): number {
-    return this.durableValue - 1;
+    return this.tree.durableSize - 1;
   }
   /** Records acknowledged by the edge: seq 0 … ackedCount − 1. */
   get ackedCount(): number {
@@ -201,7 +197,7 @@ export class Ledger {
    * `verifyLedger(dir, …, { rootsAt })` recomputes them from the files.
    * @throws RangeError for any other size
    */
-  root(size: number = this.durableValue): Uint8Array {
+  root(size: number = this.tree.durableSize): Uint8Array {
     return this.tree.root(size);
   }
 
@@ -210,7 +206,7 @@ export class Ledger {
    * from its segment. Throws `ledger_records_pruned` once retention deleted the record.
    */
   async leafHash(seq: number): Promise<Uint8Array> {
-    if (!Number.isSafeInteger(seq) || seq < 0 || seq >= this.sizeValue) throw new RangeError(`seq must be an integer in 0…${this.sizeValue - 1}, got ${seq}`);
+    if (!Number.isSafeInteger(seq) || seq < 0 || seq >= this.tree.size) throw new RangeError(`seq must be an integer in 0…${this.tree.size - 1}, got ${seq}`);
     const held = this.tree.leafHash(seq);
     if (held) return held;
     const [record] = await this.readFrom(seq, 1);
@@ -243,14 +239,13 @@ export class Ledger {
       this.refused++;
       return { ok: false, code: "ledger_full", message: `ledger holds ${used} bytes, the limit for ${kind} is ${limit}; waiting for the edge to acknowledge` };
     }
-    const seq = this.sizeValue;
+    const seq = this.tree.size;
     const { record, leaf } = sealRecord(
       { agentId: this.agentId, seq, kind, timestamp: Math.floor(this.opts.now()), payloadJson: JSON.stringify(payload) },
       this.key.sign,
     );
     const frame = encodeFrame(leaf);
     this.tree.seal(hashLeaf(leaf));
-    this.sizeValue = seq + 1;
     this.pending.push({ seq, frame });
     this.pendingBytes += frame.length;
     this.scheduleFlush(this.pending.length >= this.opts.fsyncEveryRecords ? 0 : this.opts.fsyncIntervalMs);
@@ -278,11 +273,11 @@ export class Ledger {
    * when some of them were deleted by retention (only acknowledged records ever are).
    */
   async readFrom(fromSeq: number, limit = 64): Promise<SealedRecord[]> {
-    const to = Math.min(this.durableValue, fromSeq + limit) - 1;
+    const to = Math.min(this.tree.durableSize, fromSeq + limit) - 1;
     if (fromSeq > to) return [];
     const first = this.segments[0];
     if (!first || fromSeq < first.firstSeq) {
-      throw new LedgerError("ledger_records_pruned", `records from seq ${fromSeq} were pruned (oldest kept is ${first?.firstSeq ?? this.durableValue})`);
+      throw new LedgerError("ledger_records_pruned", `records from seq ${fromSeq} were pruned (oldest kept is ${first?.firstSeq ?? this.tree.durableSize})`);
     }
     const out: SealedRecord[] = [];
     for (const seg of this.segments) {
@@ -316,7 +311,7 @@ export class Ledger {
   /** The edge holds every record with seq < `nextSeq` (its `ack.nextSeq`); enables retention. */
   acknowledge(nextSeq: number): void {
     if (!Number.isSafeInteger(nextSeq) || nextSeq < 0) throw new RangeError(`nextSeq must be a non-negative integer, got ${nextSeq}`);
-    const clamped = Math.min(nextSeq, this.durableValue);
+    const clamped = Math.min(nextSeq, this.tree.durableSize);
     if (clamped > this.ackedValue) {
       this.ackedValue = clamped;
       this.scheduleAckPersist();
@@ -330,8 +325,8 @@ export class Ledger {
 
   stats(): LedgerStats {
     return {
-      size: this.sizeValue,
-      durableCount: this.durableValue,
+      size: this.tree.size,
+      durableCount: this.tree.durableSize,
       ackedCount: this.ackedValue,
       pendingRecords: this.pending.length,
       bytesOnDisk: this.bytesOnDisk(),
@@ -444,7 +439,6 @@ export class Ledger {
         done = end;
         this.pendingBytes -= groupBytes;
         this.tree.commit(group.length);
-        this.durableValue = group[group.length - 1]!.seq + 1;
       } catch (err) {
         this.writeErrors++;
         this.pending = this.pending.slice(done);
@@ -453,7 +447,7 @@ export class Ledger {
     }
     if (done > 0) {
       this.pending = this.pending.slice(done);
-      for (const listener of this.listeners) listener(this.durableValue);
+      for (const listener of this.listeners) listener(this.tree.durableSize);
     }
     this.applyRetention();
   }

@@ -42,11 +42,9 @@ function dependants(signal: AbortSignal): number {
 
 describe("edge HTTP client", () => {
   it("gives up on a silent edge after its timeout, as a transient failure", async () => {
-    const started = Date.now();
     const err = await edgeJson(`${base}/silent`, okDoc, { timeoutMs: 200 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EdgeHttpError);
     expect(err).toMatchObject({ status: 0, code: "edge_unreachable", transient: true });
-    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it("stops when the caller aborts, and leaves no listener on the caller's signal", async () => {
