@@ -23,6 +23,7 @@ export const AGENT_FLAG_OPTIONS = {
   "sse-repeat": { type: "boolean" },
   edge: { type: "string" },
   token: { type: "string" },
+  "allow-plaintext-edge": { type: "boolean" },
   "log-level": { type: "string" },
 } as const;
 
@@ -47,6 +48,7 @@ export const AGENT_FLAGS_USAGE = `[options]
   --sse-repeat           start a new completion whenever one ends
   --edge URL             edge coordinator URL (env BECOMINGONE_EDGE_URL)
   --token T              enrollment token for the first start (env BECOMINGONE_ENROLL_TOKEN)
+  --allow-plaintext-edge allow http:// / ws:// to an edge that is not on loopback (env BECOMINGONE_EDGE_ALLOW_PLAINTEXT)
   --log-level LEVEL      error | warn | info | debug (default info)`;
 
 function num(flag: string, v: string | undefined): number | undefined {
@@ -89,7 +91,7 @@ export function agentConfigFromArgs(argv: readonly string[], env: NodeJS.Process
           }
         : undefined,
     },
-    edge: { url: values.edge, enrollToken: values.token },
+    edge: { url: values.edge, enrollToken: values.token, allowPlaintext: values["allow-plaintext-edge"] },
     logLevel: values["log-level"],
   };
   try {

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { assertEdgeTransport, EdgeTransportError } from "../link/edgeTransport.js";
 
 /**
  * The agent's configuration: defaults < JSON config file < environment (BECOMINGONE_*) < flags.
@@ -80,6 +81,8 @@ export const agentConfigSchema = z.strictObject({
     .strictObject({
       url: z.url({ protocol: /^(https?|wss?)$/ }).optional(),
       enrollToken: z.string().min(1).optional(),
+      /** Plain http/ws to an edge that is not on loopback (agent/link/edgeTransport.ts). */
+      allowPlaintext: z.boolean().default(false),
     })
     .prefault({}),
   logLevel: z.enum(["error", "warn", "info", "debug"]).default("info"),
@@ -151,7 +154,7 @@ export function envLayer(env: NodeJS.ProcessEnv): Layer {
       file: e("INPUT_FILE"),
       sse: sseUrl ? { url: sseUrl, prompt: e("SSE_PROMPT") ?? "", model: e("SSE_MODEL"), apiKey: e("SSE_API_KEY") } : undefined,
     },
-    edge: { url: e("EDGE_URL"), enrollToken: e("ENROLL_TOKEN") },
+    edge: { url: e("EDGE_URL"), enrollToken: e("ENROLL_TOKEN"), allowPlaintext: bool("BECOMINGONE_EDGE_ALLOW_PLAINTEXT", e("EDGE_ALLOW_PLAINTEXT")) },
     logLevel: e("LOG_LEVEL"),
   };
 }
@@ -188,6 +191,14 @@ export function resolveAgentConfig(layers: { file?: Layer; env?: Layer; flags?: 
   }
   if (config.ledger.retainAckedBytes >= config.ledger.maxBytes) {
     throw new ConfigError(`invalid configuration:\n  ledger.retainAckedBytes (${config.ledger.retainAckedBytes}) must be below ledger.maxBytes (${config.ledger.maxBytes})`);
+  }
+  if (config.edge.url !== undefined) {
+    try {
+      assertEdgeTransport(config.edge.url, config.edge.allowPlaintext);
+    } catch (err) {
+      if (!(err instanceof EdgeTransportError)) throw err;
+      throw new ConfigError(`invalid configuration:\n  edge.url: ${err.message}`);
+    }
   }
   return { ...config, dataDir: resolve(config.dataDir) };
 }

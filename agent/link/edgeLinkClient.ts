@@ -3,6 +3,7 @@ import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.j
 import { loadEdgeIdentity, relocatedIdentity, saveEdgeIdentity, type EdgeIdentity } from "./edgeIdentity.js";
 import { EdgeHttpError } from "./edgeHttp.js";
 import { enrollWithEdge } from "./enrollment.js";
+import { assertEdgeTransport, assertNoDowngrade } from "./edgeTransport.js";
 import { LogAuditor } from "./logAuditor.js";
 import { EdgeSession, type SessionCounters } from "./edgeSession.js";
 
@@ -175,6 +176,17 @@ export class EdgeLinkClient implements EdgeLink {
       ctx.log("warn", "the edge address changed since enrollment; using the given one", { stored: identity.edgeUrl, given: moved.edgeUrl });
       this.#updateIdentity({ edgeUrl: moved.edgeUrl, connectUrl: moved.connectUrl });
     }
+    try {
+      // The stored identity is re-checked: it may predate the policy, or have been edited by hand.
+      assertEdgeTransport(this.#identity.edgeUrl, ctx.allowPlaintextEdge);
+      assertEdgeTransport(this.#identity.connectUrl, ctx.allowPlaintextEdge);
+      assertNoDowngrade(this.#identity.edgeUrl, this.#identity.connectUrl);
+    } catch (err) {
+      this.#state = "closed";
+      this.#counters.lastError = (err as Error).message;
+      ctx.log("error", "the edge address is not safe to use; the link stays down", { code: "plaintext_edge_refused", error: (err as Error).message });
+      return;
+    }
     const auditor = new LogAuditor({
       dataDir: ctx.dataDir,
       edgeUrl: identity.edgeUrl,
@@ -248,7 +260,7 @@ export class EdgeLinkClient implements EdgeLink {
     while (!this.#stopped) {
       this.#state = "enrolling";
       try {
-        const identity = await enrollWithEdge({ edgeUrl, token, key: ctx.key, agentId: ctx.agentId, signal: this.#abort.signal });
+        const identity = await enrollWithEdge({ edgeUrl, token, key: ctx.key, agentId: ctx.agentId, signal: this.#abort.signal, allowPlaintext: ctx.allowPlaintextEdge });
         saveEdgeIdentity(ctx.dataDir, identity);
         this.#attempt = 0;
         ctx.log("info", "enrolled with the edge", { agentId: identity.agentId, fleetId: identity.fleetId, status: identity.status, verifierKey: identity.verifierKey });

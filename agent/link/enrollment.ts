@@ -4,6 +4,7 @@ import { parseVerifierKeyText } from "../../shared/note/key-text.js";
 import type { DeviceKey } from "../identity/deviceKey.js";
 import { edgeHttpBase, edgeRoute, type EdgeIdentity } from "./edgeIdentity.js";
 import { EdgeHttpError, edgeJson, edgeText } from "./edgeHttp.js";
+import { assertEdgeTransport, assertNoDowngrade } from "./edgeTransport.js";
 
 const enrolledSchema = z.object({
   agentId: z.string().regex(/^ag_[0-9a-f]{32}$/),
@@ -24,6 +25,8 @@ export interface EnrollOptions {
   readonly hardware?: string;
   /** Aborts the requests (shutdown). */
   readonly signal?: AbortSignal;
+  /** Plain http to an edge that is not on loopback (edgeTransport.ts); default false. */
+  readonly allowPlaintext?: boolean;
 }
 
 /**
@@ -35,9 +38,11 @@ export interface EnrollOptions {
  * from what the edge's rules fix (audience urn:becomingone:fleet:<fleet>, connect URL), since the
  * edge already knows this key.
  * @throws EdgeHttpError (status 0 / 5xx / 429: retry later; other statuses: a refusal with its code)
+ * @throws EdgeTransportError before anything is sent, for plaintext to a non-loopback edge; after, for a downgrade
  */
 export async function enrollWithEdge(options: EnrollOptions): Promise<EdgeIdentity> {
   const base = edgeHttpBase(options.edgeUrl);
+  assertEdgeTransport(base, options.allowPlaintext ?? false);
   const fleetParam = new URL(base).searchParams.get("fleet");
   let enrolled: z.infer<typeof enrolledSchema>;
   try {
@@ -60,6 +65,8 @@ export async function enrollWithEdge(options: EnrollOptions): Promise<EdgeIdenti
     if (fleetParam) connect.searchParams.set("fleet", fleetParam);
     enrolled = { agentId: options.agentId, fleetId, status: "active", audience: `urn:becomingone:fleet:${fleetId}`, connectUrl: connect.toString() };
   }
+  assertNoDowngrade(base, enrolled.connectUrl);
+  assertEdgeTransport(enrolled.connectUrl, options.allowPlaintext ?? false);
   if (enrolled.agentId !== options.agentId) {
     throw new EdgeHttpError(201, "agent_id_mismatch", `the edge enrolled this key as ${enrolled.agentId}, but its fingerprint is ${options.agentId}`);
   }

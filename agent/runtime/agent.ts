@@ -194,6 +194,7 @@ async function startLocked(
     dataDir: config.dataDir,
     edgeUrl: config.edge.url,
     enrollToken: config.edge.enrollToken,
+    allowPlaintextEdge: config.edge.allowPlaintext,
     ledger,
     lamport,
     summary,

@@ -27,6 +27,8 @@ export interface LinkContext {
   readonly dataDir: string;
   readonly edgeUrl: string | undefined;
   readonly enrollToken: string | undefined;
+  /** Plain http/ws to an edge that is not on loopback is allowed (config edge.allowPlaintext). */
+  readonly allowPlaintextEdge: boolean;
   /**
    * The local ledger. Send `readFrom(nextSeq)` (durable records only) in order, `acknowledge(nextSeq)`
    * on acks, wake on `onDurable`, report `root()`/`durableCount` in hello.

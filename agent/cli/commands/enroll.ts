@@ -5,6 +5,7 @@ import { agentConfigFromArgs } from "../agentFlags.js";
 import { agentIdFromPublicKey } from "../../identity/agentId.js";
 import { loadOrCreateDeviceKey } from "../../identity/deviceKey.js";
 import { EdgeHttpError } from "../../link/edgeHttp.js";
+import { EdgeTransportError } from "../../link/edgeTransport.js";
 import { EDGE_IDENTITY_FILE, loadEdgeIdentity, saveEdgeIdentity } from "../../link/edgeIdentity.js";
 import { enrollWithEdge } from "../../link/enrollment.js";
 
@@ -12,7 +13,7 @@ import { enrollWithEdge } from "../../link/enrollment.js";
 export const command: Command = {
   name: "enroll",
   summary: "enroll this device with an edge (makes the device key on first use, stores the identity)",
-  usage: `enroll --edge URL --token T [--data-dir DIR] [--config FILE] [--name NAME] [--hardware TEXT] [--json]
+  usage: `enroll --edge URL --token T [--data-dir DIR] [--config FILE] [--name NAME] [--hardware TEXT] [--json] [--allow-plaintext-edge]
 
   --edge URL        the edge coordinator (env BECOMINGONE_EDGE or BECOMINGONE_EDGE_URL)
   --token T         an enrollment token from the operator (env BECOMINGONE_ENROLL_TOKEN)
@@ -20,6 +21,7 @@ export const command: Command = {
   --name NAME       how the agent shows in the fleet (default: the host name)
   --hardware TEXT   e.g. "Raspberry Pi Zero 2 W"
   --json            print the stored identity as JSON
+  --allow-plaintext-edge  allow http:// to an edge that is not on loopback (a trusted lab network only)
 
 Exit codes: 0 enrolled (or already enrolled), 1 the edge refused or could not be reached, 2 bad usage.`,
   async run(argv) {
@@ -35,6 +37,7 @@ Exit codes: 0 enrolled (or already enrolled), 1 the edge refused or could not be
           name: { type: "string" },
           hardware: { type: "string" },
           json: { type: "boolean" },
+          "allow-plaintext-edge": { type: "boolean" },
         },
         strict: true,
         allowPositionals: false,
@@ -74,6 +77,7 @@ Exit codes: 0 enrolled (or already enrolled), 1 the edge refused or could not be
         agentId,
         ...(values.name ? { name: values.name } : {}),
         ...(values.hardware ? { hardware: values.hardware } : {}),
+        allowPlaintext: values["allow-plaintext-edge"] === true || config.edge.allowPlaintext,
       });
       saveEdgeIdentity(config.dataDir, identity);
       print(
@@ -87,6 +91,7 @@ Exit codes: 0 enrolled (or already enrolled), 1 the edge refused or could not be
       );
       return 0;
     } catch (err) {
+      if (err instanceof EdgeTransportError) throw new UsageError(err.message);
       if (err instanceof EdgeHttpError) {
         process.stderr.write(`becomingone-agent enroll: ${err.code}: ${err.message}\n`);
         return 1;
