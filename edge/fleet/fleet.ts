@@ -192,7 +192,8 @@ export class Fleet extends DurableObject<Env> {
 
   /**
    * An agent's clock, judged by the causal rules (shared/causality assessPeerClock: replay, jump,
-   * sustained drift) and, only if accepted, absorbed with a bounded step (absorbClock): no message can
+   * sustained drift) and, only if accepted from an agent in good standing, absorbed with a bounded
+   * step (absorbClock): no message can
    * move the fleet clock by more than the causal bound, nor past LIMITS.lamportMax. A violation is
    * answered with its error code. Records have no other standing step, so their standing changes are
    * announced here; hello and summary announce their own. Returns the fleet clock for the reply.
@@ -225,7 +226,7 @@ export class Fleet extends DurableObject<Env> {
     const verdict = update.verdict;
     let lamport = local;
     if (verdict.kind === "accept") {
-      lamport = absorbClock(local, message.lamport, verdict.absorbStep, LIMITS.lamportMax);
+      if (verdict.absorbStep !== null) lamport = absorbClock(local, message.lamport, verdict.absorbStep, LIMITS.lamportMax);
       if (lamport !== local) this.#setLamport(lamport);
       if (verdict.lifted) this.#outbox("agent.released", { agentId: row.id }, now);
     } else {

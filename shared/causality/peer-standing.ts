@@ -13,8 +13,8 @@ import { dynamicCausalBound } from "./causal-bound.js";
  *   baseline moves to it (a peer that jumped once can heal), but a rejected clock is never absorbed.
  * - **Sustained drift** (soft, weight 0). Per summary interval, the ticks the clock ran beyond its
  *   declared rate are compared with the reference's budget (maxCausalOvershoot × max(hz·latency, 1)).
- *   Only `driftFlagAfter` violating summaries in a row flag the peer, and only `driftClearAfter`
- *   clean ones in a row clear it, so network jitter cannot make it flap.
+ *   Only a net `driftFlagAfter` violating summaries (a leaky count) flag the peer, and only a net
+ *   `driftClearAfter` clean ones clear it, so network jitter cannot make it flap.
  * - **Elapsed time** comes from the peer's own summary timestamps, clamped to [previous one,
  *   arrival + clockSlackMs]: arrival gaps jitter with the network, the peer's sampling times do not,
  *   and the clamp keeps a peer from claiming more time than has really passed (plus the slack, once).
@@ -39,7 +39,7 @@ export interface PeerStanding {
   readonly healthyStreak: number;
   /** Why the peer is flagged for sustained drift, or null. */
   readonly drift: string | null;
-  /** Summaries in a row pointing away from the current drift state (violating while clear, clean while flagged). */
+  /** Leaky count of summaries pointing away from the current drift state (violating while clear, clean while flagged). */
   readonly driftStreak: number;
   /** Ticks beyond the declared rate since the last summary (signed sum over accepted messages). */
   readonly driftExcess: number;
@@ -85,9 +85,9 @@ export interface StandingRules {
   readonly ticksPerMessage: number;
   /** Drift budget per summary, in expected ticks during one latency (the reference's 4). */
   readonly maxCausalOvershoot: number;
-  /** Violating summaries in a row that flag drift. */
+  /** Net violating summaries (leaky count) that flag drift. */
   readonly driftFlagAfter: number;
-  /** Clean summaries in a row that clear it. */
+  /** Net clean summaries (leaky count) that clear it. */
   readonly driftClearAfter: number;
 }
 
@@ -103,8 +103,11 @@ export const DEFAULT_STANDING_RULES: StandingRules = {
 };
 
 export type ClockVerdict =
-  /** `absorbStep`: the most the coordinator's clock may move towards this one (absorbClock). */
-  | { readonly kind: "accept"; readonly lifted: boolean; readonly absorbStep: number }
+  /**
+   * `absorbStep`: the most the coordinator's clock may move towards this one (absorbClock); null
+   * while the peer is out of good standing (quarantined or drifting): its clock is then not absorbed.
+   */
+  | { readonly kind: "accept"; readonly lifted: boolean; readonly absorbStep: number | null }
   | { readonly kind: "replay" | "jump"; readonly reason: string; readonly excess: number; readonly bound: number };
 
 export interface StandingUpdate {
@@ -167,13 +170,21 @@ export function assessPeerClock(
     quarantine: lifted ? null : standing.quarantine,
     healthyStreak: streak,
   };
-  const verdict: ClockVerdict = { kind: "accept", lifted, absorbStep: bound };
+  const verdict = (s: PeerStanding): ClockVerdict => ({
+    kind: "accept",
+    lifted,
+    absorbStep: s.quarantine === null && s.drift === null ? bound : null,
+  });
   // A new session (or a first contact) starts a new drift interval; its clock says nothing about rate.
   if (firstContact || input.kind === "hello") {
-    return { standing: { ...accepted, driftExcess: 0 }, verdict, overshootTicks: firstContact ? 0 : overshoot, drift: null };
+    const next = { ...accepted, driftExcess: 0 };
+    return { standing: next, verdict: verdict(next), overshootTicks: firstContact ? 0 : overshoot, drift: null };
   }
   const excess = standing.driftExcess + overshoot;
-  if (input.kind !== "summary") return { standing: { ...accepted, driftExcess: excess }, verdict, overshootTicks: overshoot, drift: null };
+  if (input.kind !== "summary") {
+    const next = { ...accepted, driftExcess: excess };
+    return { standing: next, verdict: verdict(next), overshootTicks: overshoot, drift: null };
+  }
 
   // One summary interval ends here: judge it, then start the next.
   const budget = rules.maxCausalOvershoot * Math.max((hz * input.latencyMs) / 1000, 1);
@@ -182,11 +193,12 @@ export function assessPeerClock(
   const reason = next.flagged
     ? (standing.drift ??
       `sustained Lamport overshoot: ${Math.round(excess)} ticks beyond tokenHz ${hz} in one summary interval ` +
-        `exceeds latency budget ${budget.toFixed(2)} ticks, ${rules.driftFlagAfter} summaries in a row`)
+        `exceeds latency budget ${budget.toFixed(2)} ticks, sustained over ${rules.driftFlagAfter}+ summaries`)
     : null;
+  const judged = { ...accepted, drift: reason, driftStreak: next.streak, driftExcess: 0 };
   return {
-    standing: { ...accepted, drift: reason, driftStreak: next.streak, driftExcess: 0 },
-    verdict,
+    standing: judged,
+    verdict: verdict(judged),
     overshootTicks: overshoot,
     drift: next.flagged === (standing.drift !== null) ? null : next.flagged ? "flagged" : "cleared",
   };
@@ -209,11 +221,17 @@ function peerTime(standing: PeerStanding, input: PeerClockInput, slackMs: number
   return { at: standing.at === null ? null : standing.at + arrivalGap, elapsedMs: arrivalGap };
 }
 
-/** Flag after `driftFlagAfter` violating summaries in a row; clear after `driftClearAfter` clean ones. */
+/**
+ * A leaky count towards flipping the drift state: +1 for a summary pointing away from it (violating
+ * while clear, clean while flagged), −1 (never below 0) for one agreeing with it. Flagged at
+ * `driftFlagAfter`, cleared at `driftClearAfter`. Leaky rather than strictly "in a row": a drifter's
+ * excess is measured against the fleet clock, which other agents' honest progress sometimes lifts
+ * above it for one interval; isolated outliers of an honest agent still never add up.
+ */
 function driftHysteresis(standing: PeerStanding, violating: boolean, rules: StandingRules): { flagged: boolean; streak: number } {
   const flagged = standing.drift !== null;
   const towardsFlip = violating !== flagged;
-  const streak = towardsFlip ? standing.driftStreak + 1 : 0;
+  const streak = towardsFlip ? standing.driftStreak + 1 : Math.max(0, standing.driftStreak - 1);
   const needed = flagged ? rules.driftClearAfter : rules.driftFlagAfter;
   return streak >= needed ? { flagged: !flagged, streak: 0 } : { flagged, streak };
 }
