@@ -10,7 +10,8 @@ import { dynamicCausalBound } from "./causal-bound.js";
  * - **Causal jump** (hard). A clock beyond where the peer could causally be — max(its last accepted
  *   clock, the coordinator's clock) + its declared rate × elapsed time + the ticks a message costs —
  *   by more than the reference's dynamic bound (32…128) is rejected and quarantines the peer. The
- *   baseline moves to it (a peer that jumped once can heal), but a rejected clock is never absorbed.
+ *   baseline moves to it (a peer that jumped once can heal), but a rejected clock is never absorbed
+ *   into the coordinator's clock; nor is the clock of a peer out of good standing.
  * - **Sustained drift** (soft, weight 0). Per summary interval, the ticks the clock ran beyond its
  *   declared rate are compared with the reference's budget (maxCausalOvershoot × max(hz·latency, 1)).
  *   Only a net `driftFlagAfter` violating summaries (a leaky count) flag the peer, and only a net
