@@ -193,10 +193,10 @@ export class Fleet extends DurableObject<Env> {
   /**
    * An agent's clock, judged by the causal rules (shared/causality assessPeerClock: replay, jump,
    * sustained drift) and, only if accepted from an agent in good standing, absorbed with a bounded
-   * step (absorbClock): no message can
-   * move the fleet clock by more than the causal bound, nor past LIMITS.lamportMax. A violation is
-   * answered with its error code. Records have no other standing step, so their standing changes are
-   * announced here; hello and summary announce their own. Returns the fleet clock for the reply.
+   * step (absorbClock): no message moves the fleet clock by more than the causal bound, nor past
+   * LIMITS.lamportMax. A violation is answered with its error code. Records have no other standing
+   * step, so their standing changes are announced here; hello and summary announce their own.
+   * Returns the fleet clock for the reply.
    */
   #receiveClock(
     ws: WebSocket,
