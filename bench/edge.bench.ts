@@ -39,10 +39,12 @@ export default async function edgeBench(): Promise<BenchSection> {
     const marks = clients.map((c) => c.messages.length);
     const summaryStart = Date.now();
     let sent = 0;
+    // Each agent's Lamport clock: 10 ticks per summary (20 Hz), then one per records batch, so every
+    // clock stays causally plausible (the edge quarantines jumps, records included).
+    const clocks = clients.map(() => 10);
     const timers = clients.map((client, i) => {
-      let lamport = 10;
       const send = () => {
-        lamport += 10;
+        const lamport = (clocks[i]! += 10);
         client.send({ v: 1, type: "summary", lamport, t: Date.now(), theta: (i / AGENTS) * 2 * Math.PI, omega: 2 * Math.PI, coherence: 0.9, tokenHz: 20 });
         sent++;
       };
@@ -79,7 +81,7 @@ export default async function edgeBench(): Promise<BenchSection> {
           const records = batches[i]![b]!;
           const from = client.messages.length;
           const start = performance.now();
-          client.send({ v: 1, type: "records", lamport: 10_000 + b, records });
+          client.send({ v: 1, type: "records", lamport: (clocks[i]! += 1), records });
           await client.next("ack", (a) => a.nextSeq === (b + 1) * BATCH_SIZE, { from, timeoutMs: 60_000 });
           ackLatencies.push(performance.now() - start);
         }

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { analyzeLamportDrift, assessPeerClock, CAUSAL_RULES, type PeerStanding } from "../../shared/causality/index.js";
+import { absorbClock, assessPeerClock, CAUSAL_RULES, DEFAULT_STANDING_RULES, type ClockMessageKind } from "../../shared/causality/index.js";
 import { meanField, wrapPhase, type MeanField, type PhaseReport } from "../../shared/kuramoto/index.js";
 import { isLogError } from "../../shared/log/index.js";
 import { parseSignerKey, type NoteSigner } from "../../shared/note/index.js";
@@ -7,6 +7,7 @@ import {
   base64UrlToBytes,
   bytesToBase64,
   decodeAgentMessage,
+  LIMITS,
   recordFromWire,
   type FleetConfig,
   type FleetConfigPatch,
@@ -19,6 +20,7 @@ import type { AgentCredential } from "../auth/agent-jwt.js";
 import type { Env } from "../env.js";
 import { readConnection, sendError, sendMessage, strike, writeConnection, type ConnectionState } from "./connection.js";
 import { patchConfig, readConfig, readMeta, writeMeta } from "./fleet-config.js";
+import { readPeerStanding, writePeerStanding } from "./peer-standing-store.js";
 import {
   GlobalLog,
   type ConsistencyProofJson,
@@ -188,15 +190,71 @@ export class Fleet extends DurableObject<Env> {
     writeMeta(this.#sql, "lamport", String(value));
   }
 
-  /** Lamport receive rule at the coordinator: L = max(L, remote) + 1. */
-  #receiveClock(remote: number): number {
-    const next = Math.max(this.#lamport(), remote) + 1;
-    this.#setLamport(next);
-    return next;
+  /**
+   * An agent's clock, judged by the causal rules (shared/causality assessPeerClock: replay, jump,
+   * sustained drift) and, only if accepted from an agent in good standing, absorbed with a bounded
+   * step (absorbClock): no message moves the fleet clock by more than the causal bound, nor past
+   * LIMITS.lamportMax. A violation is answered with its error code. Records have no other standing
+   * step, so their standing changes are announced here; hello and summary announce their own.
+   * Returns the fleet clock for the reply.
+   */
+  #receiveClock(
+    ws: WebSocket,
+    row: AgentRow,
+    message: { readonly kind: ClockMessageKind; readonly lamport: number; readonly sentAt: number | null; readonly tokenHz: number | null },
+    now: number,
+  ): { lamport: number; accepted: boolean } {
+    const config = this.#fleetConfig();
+    const before = readPeerStanding(this.#sql, row.id);
+    // Clamped: a fleet clock written before the protocol maximum existed must not be echoed as is.
+    const local = Math.min(this.#lamport(), LIMITS.lamportMax);
+    const update = assessPeerClock(
+      before,
+      {
+        kind: message.kind,
+        lamport: message.lamport,
+        tokenHz: message.tokenHz ?? row.token_hz,
+        sentAt: message.sentAt,
+        now,
+        localLamport: local,
+        latencyMs: CAUSAL_RULES.defaultLatencyMs,
+        mergeHz: config.fieldHz,
+      },
+      { ...DEFAULT_STANDING_RULES, maxCausalOvershoot: config.drift.maxCausalOvershoot },
+    );
+    writePeerStanding(this.#sql, row.id, update.standing, now);
+    const verdict = update.verdict;
+    let lamport = local;
+    if (verdict.kind === "accept") {
+      if (verdict.absorbStep !== null) lamport = absorbClock(local, message.lamport, verdict.absorbStep, LIMITS.lamportMax);
+      if (lamport !== local) this.#setLamport(lamport);
+      if (verdict.lifted) this.#outbox("agent.released", { agentId: row.id }, now);
+    } else {
+      if (before.quarantine === null) this.#outbox("agent.quarantined", { agentId: row.id, reason: verdict.reason }, now);
+      sendError(ws, verdict.kind === "replay" ? "lamport_replay" : "lamport_jump", verdict.reason, {
+        ref: message.kind,
+        details: { lamport: message.lamport, excess: Math.round(verdict.excess), bound: verdict.bound },
+      });
+    }
+    if (update.drift === "flagged") this.#outbox("agent.quarantined", { agentId: row.id, reason: `causal drift: ${update.standing.drift}` }, now);
+    if (update.drift === "cleared") this.#outbox("agent.released", { agentId: row.id }, now);
+    if (message.kind === "records") this.#announceStanding(ws, row, config, now);
+    return { lamport, accepted: verdict.kind === "accept" };
   }
 
+  /** Tells the agent when its standing changed, and everyone when the field's membership did. */
+  #announceStanding(ws: WebSocket, before: AgentRow, config: FleetConfig, now: number): void {
+    const after = getAgentRow(this.#sql, before.id);
+    if (after === undefined) return;
+    const reasonOf = (r: AgentRow) => r.quarantine_reason ?? (r.drift_reason === null ? null : `causal drift: ${r.drift_reason}`);
+    const [was, is] = [reasonOf(before), reasonOf(after)];
+    if (was !== is) sendMessage(ws, { type: "standing", quarantined: is !== null, reason: is, weight: is === null ? 1 : 0 });
+    if (this.#inField(before, config, now) !== this.#inField(after, config, now)) this.#broadcastField(now);
+  }
+
+  /** A tick for a broadcast; the clock never passes the protocol maximum. */
   #tickClock(): number {
-    const next = this.#lamport() + 1;
+    const next = Math.min(this.#lamport() + 1, LIMITS.lamportMax);
     this.#setLamport(next);
     return next;
   }
@@ -566,7 +624,8 @@ export class Fleet extends DurableObject<Env> {
       strike(ws, state, now);
       return;
     }
-    const lamport = this.#receiveClock(hello.lamport);
+    // A hello opens a session: its clock sets the agent's baseline (a restarted agent may be behind).
+    const { lamport } = this.#receiveClock(ws, row, { kind: "hello", lamport: hello.lamport, sentAt: null, tokenHz: null }, now);
     this.#sql.exec(
       `UPDATE agents SET software = ?, agent_log_size = ?, agent_log_root = ? WHERE id = ?`,
       hello.software ?? null,
@@ -589,7 +648,8 @@ export class Fleet extends DurableObject<Env> {
       log: { origin: this.#origin, verifierKey: signer?.verifierKey ?? null, checkpoint: this.#log.latestCheckpoint()?.note ?? null },
     });
     sendMessage(ws, { type: "field", ...this.#fieldMessage(config, now) });
-    const reason = row.quarantine_reason ?? (row.drift_reason === null ? null : `causal drift: ${row.drift_reason}`);
+    const after = getAgentRow(this.#sql, row.id) ?? row;
+    const reason = after.quarantine_reason ?? (after.drift_reason === null ? null : `causal drift: ${after.drift_reason}`);
     sendMessage(ws, { type: "standing", quarantined: reason !== null, reason, weight: reason === null ? 1 : 0 });
   }
 
@@ -611,68 +671,22 @@ export class Fleet extends DurableObject<Env> {
       return;
     }
     this.#sql.exec(`UPDATE agents SET summary_tokens = ?, summary_tokens_at = ? WHERE id = ?`, tokens - 1, now, row.id);
-    const wasInField = this.#inField(row, config, now);
-    const standing: PeerStanding = {
-      lamport: row.lamport,
-      at: row.lamport_at,
-      quarantine: row.quarantine_reason,
-      healthyStreak: row.healthy_streak,
-    };
-    const localLamport = this.#lamport();
-    const update = assessPeerClock(standing, {
-      lamport: summary.lamport,
-      tokenHz: summary.tokenHz,
-      now,
-      localLamport,
-      latencyMs: CAUSAL_RULES.defaultLatencyMs,
-    });
-    const next = update.standing;
-    const quarantinedAt = next.quarantine === null ? null : row.quarantine_reason === null ? now : row.quarantined_at;
-    this.#sql.exec(
-      `UPDATE agents SET lamport = ?, lamport_at = ?, healthy_streak = ?, quarantine_reason = ?, quarantined_at = ? WHERE id = ?`,
-      next.lamport,
-      next.at,
-      next.healthyStreak,
-      next.quarantine,
-      quarantinedAt,
-      row.id,
-    );
-    if (update.verdict.kind !== "accept") {
-      if (row.quarantine_reason === null) this.#outbox("agent.quarantined", { agentId: row.id, reason: update.verdict.reason }, now);
-      sendError(ws, update.verdict.kind === "replay" ? "lamport_replay" : "lamport_jump", update.verdict.reason, {
-        ref: "summary",
-        details: { lamport: summary.lamport, excess: Math.round(update.verdict.excess), bound: update.verdict.bound },
-      });
-    } else {
-      this.#receiveClock(summary.lamport);
-      // Drift analysis: the coordinator's expectation of this agent is the "fast" reference.
-      const drift = analyzeLamportDrift(
-        { nodeId: "edge", lamportClock: Math.round(summary.lamport - Math.max(0, update.overshootTicks)), phaseDriftRads: 0, coherence: 1, tokenGenerationHz: summary.tokenHz },
-        { nodeId: row.id, lamportClock: summary.lamport, phaseDriftRads: summary.phaseDrift ?? 0, coherence: summary.coherence, networkLatencyMs: CAUSAL_RULES.defaultLatencyMs },
-        { ...config.drift, coupling: config.coupling },
-      );
+    const clock = this.#receiveClock(ws, row, { kind: "summary", lamport: summary.lamport, sentAt: summary.t, tokenHz: summary.tokenHz }, now);
+    if (clock.accepted) {
       // Align phases to the edge's clock unless the agent's clock is plainly off.
       const t = Math.abs(summary.t - now) <= MAX_CLOCK_SKEW_MS ? summary.t : now;
       this.#sql.exec(
-        `UPDATE agents SET summary_received_at = ?, summary_t = ?, theta = ?, omega = ?, coherence = ?, token_hz = ?, drift_reason = ? WHERE id = ?`,
+        `UPDATE agents SET summary_received_at = ?, summary_t = ?, theta = ?, omega = ?, coherence = ?, token_hz = ? WHERE id = ?`,
         now,
         t,
         wrapPhase(summary.theta),
         summary.omega,
         summary.coherence,
         summary.tokenHz,
-        drift.violatesCausalBound ? drift.reason : null,
         row.id,
       );
-      if (update.verdict.lifted) this.#outbox("agent.released", { agentId: row.id }, now);
     }
-    const after = getAgentRow(this.#sql, row.id)!;
-    const beforeReason = row.quarantine_reason ?? row.drift_reason;
-    const afterReason = after.quarantine_reason ?? (after.drift_reason === null ? null : `causal drift: ${after.drift_reason}`);
-    if ((beforeReason === null) !== (afterReason === null) || (afterReason !== null && after.quarantine_reason !== row.quarantine_reason)) {
-      sendMessage(ws, { type: "standing", quarantined: afterReason !== null, reason: afterReason, weight: afterReason === null ? 1 : 0 });
-    }
-    if (wasInField !== this.#inField(after, config, now)) this.#broadcastField(now);
+    this.#announceStanding(ws, row, config, now);
   }
 
   async #verifySignatures(row: AgentRow, batch: RecordsBatch): Promise<boolean[]> {
@@ -735,7 +749,7 @@ export class Fleet extends DurableObject<Env> {
       }
     });
     if (nextSeq !== row.next_seq) this.#sql.exec(`UPDATE agents SET next_seq = ? WHERE id = ?`, nextSeq, row.id);
-    const lamport = this.#receiveClock(batch.lamport);
+    const lamport = this.#receiveClock(ws, row, { kind: "records", lamport: batch.lamport, sentAt: null, tokenHz: null }, now).lamport;
     if (acks.length > 0 || !refused) sendMessage(ws, { type: "ack", acks, nextSeq, lamport });
     if (refused) strike(ws, state, now);
   }

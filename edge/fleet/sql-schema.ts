@@ -37,10 +37,13 @@ export const SCHEMA_SQL = [
      next_seq INTEGER NOT NULL DEFAULT 0,
      lamport INTEGER,
      lamport_at INTEGER,
+     lamport_arrived_at INTEGER,
      healthy_streak INTEGER NOT NULL DEFAULT 0,
      quarantine_reason TEXT,
      quarantined_at INTEGER,
      drift_reason TEXT,
+     drift_streak INTEGER NOT NULL DEFAULT 0,
+     drift_excess REAL NOT NULL DEFAULT 0,
      summary_received_at INTEGER,
      summary_tokens REAL,
      summary_tokens_at INTEGER,
@@ -83,6 +86,10 @@ export const SCHEMA_SQL = [
 export const ADDED_COLUMNS: readonly (readonly [string, string, string])[] = [
   ["agents", "summary_tokens", "REAL"],
   ["agents", "summary_tokens_at", "INTEGER"],
+  // The causal standing's clock frame and drift hysteresis (shared/causality/peer-standing.ts).
+  ["agents", "lamport_arrived_at", "INTEGER"],
+  ["agents", "drift_streak", "INTEGER NOT NULL DEFAULT 0"],
+  ["agents", "drift_excess", "REAL NOT NULL DEFAULT 0"],
 ];
 
 export function migrateSchema(sql: SqlStorage): void {

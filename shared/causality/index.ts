@@ -1,5 +1,5 @@
-/** Causal hygiene: Lamport clocks, the dynamic causal bound, per-peer standing and drift analysis. */
-export { LamportClock } from "./lamport-clock.js";
+/** Causal hygiene: Lamport clocks, the dynamic causal bound, per-peer standing (replay, jump, sustained drift) and the reference's drift analysis. */
+export { LamportClock, absorbClock } from "./lamport-clock.js";
 export { CAUSAL_RULES, dynamicCausalBound, type CausalBound } from "./causal-bound.js";
 export {
   analyzeLamportDrift,
@@ -17,5 +17,6 @@ export {
   type PeerClockInput,
   type StandingRules,
   type ClockVerdict,
+  type ClockMessageKind,
   type StandingUpdate,
 } from "./peer-standing.js";

@@ -29,3 +29,15 @@ export class LamportClock {
     if (Number.isSafeInteger(time) && time > this.#time) this.#time = time;
   }
 }
+
+/**
+ * The coordinator's receive rule with a bounded step: L' = min(max(L, min(remote, L + step) + 1), max).
+ * Lamport's max(L, remote) + 1 would let one peer's clock become everyone's; bounding the step per
+ * message keeps any single message from dragging the clock far, and `max` keeps it a valid wire
+ * value. A remote clock already below L does not tick it: in a large fleet, a tick per received
+ * message would make the coordinator's clock run at the fleet's message rate and hide any one
+ * agent's own rate behind it. L' still exceeds every remote clock it absorbed (within the step).
+ */
+export function absorbClock(local: number, remote: number, step: number, max: number): number {
+  return Math.min(Math.max(local, Math.min(remote, local + Math.max(0, step)) + 1), max);
+}

@@ -18,10 +18,13 @@ export const fleetConfigSchema = z.object({
   peerAgeMs: z.number().int().min(500).max(600_000),
   /** No message for this long: the agent is shown offline. */
   offlineAfterMs: z.number().int().min(1000).max(3_600_000),
-  /** Drift analysis thresholds (ENGINE.md §9); a violation sets the agent's weight to 0. */
+  /** Drift thresholds (ENGINE.md §9; docs/edge.md#causality). */
   drift: z.object({
+    /** Sustained-drift budget per summary interval, in expected ticks during one latency. */
     maxCausalOvershoot: z.number().gt(0),
+    /** Kept for compatibility; no effect since issue 11 (a phase gap is what coupling closes). */
     maxPhaseGap: z.number().gt(0),
+    /** Kept for compatibility; no effect since issue 11 (low coherence is not misbehaviour). */
     minPeerCoherence: z.number().min(0).max(1),
   }),
 });
@@ -37,9 +40,8 @@ export const DEFAULT_FLEET_CONFIG: FleetConfig = {
   maxStep: 0.05,
   peerAgeMs: 5000,
   offlineAfterMs: 15_000,
-  // The reference's coherence floor (0.5) is off by default: the engine's coherence on ordinary
-  // input sits far below it most of the time (golden scenarios average 0.06-0.4), so the floor would
-  // empty the field and nothing would ever synchronize. Operators can set it (docs/edge.md).
+  // Only maxCausalOvershoot is a rule; the phase-gap and coherence floors no longer exclude anyone
+  // (they emptied the field of agents not yet locked; docs/edge.md#causality).
   drift: { maxCausalOvershoot: 4, maxPhaseGap: 0.5, minPeerCoherence: 0 },
 };
 

@@ -10,4 +10,14 @@ export const LIMITS = {
   /** Errors a connection may cause within `strikeWindowMs` before the edge closes it with 1008. */
   strikes: 10,
   strikeWindowMs: 60_000,
+  /**
+   * Largest Lamport clock on the wire, both ways (2^48: over 44,000 years of ticks at 100 Hz). Far
+   * below 2^53, so every sum the edge makes of a clock and a bounded step stays a safe integer, and
+   * the edge's own clock (which never passes this) is always a valid clock to send.
+   */
+  lamportMax: 2 ** 48,
+  /** Largest epoch-ms timestamp on the wire: the last instant a JS Date can hold (year 275760). */
+  epochMsMax: 8_640_000_000_000_000,
+  /** Largest |phase| an agent may send, radians (the edge wraps it; beyond this wrapping loses all precision). */
+  phaseAbsMax: 1_000_000,
 } as const;

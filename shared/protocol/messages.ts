@@ -8,9 +8,12 @@ import { agentIdSchema, sealedRecordSchema } from "./record.js";
  * and `type`. Unknown members are ignored (stripped), so a newer peer can add optional fields.
  */
 const version = z.literal(PROTOCOL_VERSION);
-const lamport = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const epochMs = z.number().int().min(0);
+/** Every bound below exists so no number a peer sends can, once stored, summed or echoed, become invalid. */
+const lamport = z.number().int().min(0).max(LIMITS.lamportMax);
+const epochMs = z.number().int().min(0).max(LIMITS.epochMsMax);
 const finite = z.number().finite();
+const phase = finite.min(-LIMITS.phaseAbsMax).max(LIMITS.phaseAbsMax);
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const base64Hash = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, "a 32-byte hash in padded base64");
 
 // ---- agent → edge ------------------------------------------------------------------------------
@@ -24,7 +27,7 @@ export const helloSchema = z.object({
   /** Free-form software identification, e.g. "becomingone-agent/0.1.0". */
   software: z.string().max(100).optional(),
   /** The agent's own log head, for the operator's view. */
-  agentLog: z.object({ size: z.number().int().min(0), root: base64Hash }).optional(),
+  agentLog: z.object({ size: count, root: base64Hash }).optional(),
 });
 
 /** A phase summary, at most `config.summaryHz` per second. */
@@ -34,16 +37,16 @@ export const summarySchema = z.object({
   lamport,
   /** When θ was sampled, epoch milliseconds UTC (agent clock). */
   t: epochMs,
-  /** Mesh oscillator phase θ, radians (any real; the edge wraps it). */
-  theta: finite,
+  /** Mesh oscillator phase θ, radians (|θ| ≤ 10^6; the edge wraps it). */
+  theta: phase,
   /** Natural frequency ω, radians per second. */
   omega: finite.min(-1000).max(1000),
   /** The engine's coherence |T_tau|², in [0, 1]. */
   coherence: z.number().min(0).max(1),
   /** Token clock rate f, Hz (its Lamport clock's expected rate). */
   tokenHz: z.number().min(0).max(1000),
-  /** The agent's own phase-drift measure, radians (drift analysis input; default 0). */
-  phaseDrift: finite.optional(),
+  /** The agent's own phase-drift measure (ψ − θ), radians, |x| ≤ 10^6; informational (default 0). */
+  phaseDrift: phase.optional(),
   collapsed: z.boolean().optional(),
 });
 
@@ -86,7 +89,7 @@ export const welcomeSchema = z.object({
   agentId: agentIdSchema,
   fleetId: z.string(),
   /** Resume point: records 0 … nextSeq − 1 are acknowledged; send from nextSeq on. */
-  resume: z.object({ nextSeq: z.number().int().min(0), lastAckedSeq: z.number().int().min(0).nullable() }),
+  resume: z.object({ nextSeq: count, lastAckedSeq: count.nullable() }),
   lamport,
   serverTime: epochMs,
   config: fleetConfigSchema,
@@ -97,8 +100,8 @@ export const welcomeSchema = z.object({
 export const ackSchema = z.object({
   v: version,
   type: z.literal("ack"),
-  acks: z.array(z.object({ seq: z.number().int().min(0), index: z.number().int().min(0) })),
-  nextSeq: z.number().int().min(0),
+  acks: z.array(z.object({ seq: count, index: count })),
+  nextSeq: count,
   lamport,
 });
 
@@ -110,9 +113,9 @@ export const fieldSchema = z.object({
   v: version,
   type: z.literal("field"),
   r: z.number().min(0).max(1),
-  psi: finite,
-  omega: finite,
-  n: z.number().int().min(0),
+  psi: finite.min(-Math.PI).max(Math.PI),
+  omega: finite.min(-1000).max(1000),
+  n: count,
   t: epochMs,
   lamport,
   configVersion: z.number().int().min(1),
@@ -128,7 +131,7 @@ export const configSchema = z.object({
 export const checkpointSchema = z.object({
   v: version,
   type: z.literal("checkpoint"),
-  size: z.number().int().min(0),
+  size: count,
   root: base64Hash,
   note: z.string(),
 });
