@@ -17,7 +17,19 @@ import {
 import { failure, success, type Outcome } from "../http/api-error.js";
 import type { AgentCredential } from "../auth/agent-jwt.js";
 import type { Env } from "../env.js";
-import { readConnection, sendError, sendMessage, strike, writeConnection, type ConnectionState } from "./connection.js";
+import {
+  closeReplaced,
+  closeReplacedAfterGrace,
+  isCurrentConnection,
+  markReplaced,
+  readConnection,
+  REPLACED_GRACE_MS,
+  sendError,
+  sendMessage,
+  strike,
+  writeConnection,
+  type ConnectionState,
+} from "./connection.js";
 import { patchConfig, readConfig, readMeta, writeMeta } from "./fleet-config.js";
 import {
   GlobalLog,
@@ -428,18 +440,21 @@ export class Fleet extends DurableObject<Env> {
     if (!consumeJti(this.#sql, jti, agentId, jtiExpiresAt, now)) {
       return Response.json({ error: { code: "jwt_replayed", message: "this JWT id (jti) was already used; sign a fresh token" } }, { status: 401 });
     }
-    // One live connection per agent: a reconnect replaces the old socket.
-    for (const old of this.ctx.getWebSockets(agentId)) {
-      try {
-        old.close(4000, "replaced by a newer connection");
-      } catch {
-        // already closing
-      }
-    }
+    // One live connection per agent: the newest socket (highest generation) is the agent's current
+    // one; every older one stops being served now and is closed with 4000 on its next message, or by
+    // the timer when REPLACED_GRACE_MS ends (connection.ts says why not at once).
+    const generation = Number(readMeta(this.#sql, "socket_generation") ?? "0") + 1;
+    writeMeta(this.#sql, "socket_generation", String(generation));
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server, [agentId]);
-    writeConnection(server, { agentId, connectedAt: now, helloed: false, strikes: 0, strikeWindowStart: now });
+    writeConnection(server, { agentId, generation, connectedAt: now, replacedAt: null, helloed: false, strikes: 0, strikeWindowStart: now });
+    const sameAgent = this.ctx.getWebSockets(agentId);
+    if (sameAgent.length > 1) {
+      markReplaced(server, sameAgent, now);
+      // A timer keeps the object awake; if it is evicted anyway, the alarm's sweep closes them.
+      setTimeout(() => closeReplacedAfterGrace(this.ctx.getWebSockets(agentId), Date.now()), REPLACED_GRACE_MS + 50);
+    }
     this.#sql.exec(`UPDATE agents SET connected = 1, online = 1, connected_at = ?, last_seen_at = ? WHERE id = ?`, now, now, agentId);
     this.#outbox("agent.online", { agentId }, now);
     await this.#schedule(now);
@@ -454,6 +469,11 @@ export class Fleet extends DurableObject<Env> {
       } catch {
         // already closing
       }
+      return;
+    }
+    if (!isCurrentConnection(ws, state, this.ctx.getWebSockets(state.agentId))) {
+      // Never served: closed from its own handler, the one place workerd ends the connection cleanly.
+      closeReplaced(ws);
       return;
     }
     try {
@@ -487,8 +507,11 @@ export class Fleet extends DurableObject<Env> {
       }
       if (state === undefined) return;
       const now = Date.now();
-      const others = this.ctx.getWebSockets(state.agentId).filter((other) => other !== ws && other.readyState === WebSocket.OPEN);
-      if (others.length === 0) {
+      // Replaced sockets closing change nothing; the current one closing takes the agent offline
+      // even while replaced ones still wait for their close.
+      const sameAgent = this.ctx.getWebSockets(state.agentId);
+      const current = sameAgent.filter((other) => other !== ws && other.readyState === WebSocket.OPEN && isCurrentConnection(other, readConnection(other) ?? state, sameAgent));
+      if (state.replacedAt == null && current.length === 0) {
         this.#sql.exec(`UPDATE agents SET connected = 0, online = 0 WHERE id = ?`, state.agentId);
         this.#outbox("agent.offline", { agentId: state.agentId, code }, now);
         this.#broadcastField(now);
@@ -826,6 +849,7 @@ export class Fleet extends DurableObject<Env> {
       this.#outbox("agent.offline", { agentId: id, reason: "silent" }, now);
     }
     this.#reconcileConnections();
+    closeReplacedAfterGrace(this.ctx.getWebSockets(), now);
     if (stale.length > 0) this.#broadcastField(now);
     this.#sql.exec(`DELETE FROM used_jti WHERE expires_at < ?`, now);
     pruneRateLimits(this.#sql, 60_000, now);
