@@ -81,8 +81,9 @@ export async function verifyAgentJwt(
   if (exp * 1000 > now.getTime() + (AGENT_JWT_MAX_LIFETIME_S + AGENT_JWT_CLOCK_TOLERANCE_S) * 1000) {
     return unauthorized("jwt_lifetime_too_long", `JWT exp is more than ${AGENT_JWT_MAX_LIFETIME_S} s ahead`);
   }
-  const jti = payload.jti!;
-  if (jti.length === 0 || jti.length > 128) return unauthorized("jwt_jti_invalid", "JWT jti must be 1-128 characters");
+  // jose checks that jti is present, not that it is a string.
+  const jti: unknown = payload.jti;
+  if (typeof jti !== "string" || jti.length === 0 || jti.length > 128) return unauthorized("jwt_jti_invalid", "JWT jti must be a string of 1-128 characters");
   return success({ agentId, jti, expiresAt: exp * 1000 });
 }
 
@@ -111,5 +112,6 @@ function failureFromJose(err: unknown): Outcome<never> {
   if (err instanceof errors.JWSSignatureVerificationFailed) {
     return unauthorized("jwt_signature_invalid", "the JWT signature does not verify with the agent's enrolled key");
   }
-  return unauthorized("jwt_invalid", "the JWT is malformed");
+  // A JWS whose payload is not a JSON claims set, or any other structural fault.
+  return unauthorized("jwt_malformed", "the bearer token is not a well-formed JWT");
 }

@@ -6,7 +6,14 @@ import { LIMITS, PROTOCOL_VERSION, type EdgeMessage, type ProtocolErrorCode, typ
  */
 export interface ConnectionState {
   readonly agentId: string;
+  /**
+   * Fleet-wide, strictly increasing per accepted socket: an agent's current socket is its open one
+   * with the highest generation. Absent on sockets accepted before generations existed (read as 0).
+   */
+  readonly generation?: number;
   readonly connectedAt: number;
+  /** When a newer socket of the same agent was accepted; null while this one is current. */
+  replacedAt?: number | null;
   helloed: boolean;
   /** Errors caused within the current strike window. */
   strikes: number;
@@ -24,6 +31,68 @@ export function readConnection(ws: WebSocket): ConnectionState | undefined {
 
 export function writeConnection(ws: WebSocket, state: ConnectionState): void {
   ws.serializeAttachment(state);
+}
+
+/** Close code and reason of a socket replaced by a newer connection of the same agent. */
+export const REPLACED_CLOSE = { code: 4000, reason: "replaced by a newer connection" } as const;
+
+/**
+ * How long a replaced socket may stay open waiting to be closed from its own message handler.
+ * Why wait at all: workerd completes the close handshake and ends the TCP connection only when the
+ * socket is closed from its own event (a message); a close() issued from another request (the new
+ * socket's upgrade, an alarm) sends the close frame but leaves the connection open until the client
+ * gives up (30 s for `ws`). A replaced client that speaks within the grace is closed cleanly at once;
+ * a silent one gets its 4000 from the timer (or the sweep) when the grace ends. Never served meanwhile.
+ */
+export const REPLACED_GRACE_MS = 5000;
+
+function generationOf(state: ConnectionState | undefined): number {
+  return state?.generation ?? 0;
+}
+
+/**
+ * True if `ws` is its agent's current socket: not marked replaced, and no socket of the same agent
+ * in `sameAgent` (the runtime's open sockets with the agent's tag) has a higher generation. Either
+ * test alone suffices; both together hold whatever order upgrades and messages interleave in.
+ */
+export function isCurrentConnection(ws: WebSocket, state: ConnectionState, sameAgent: readonly WebSocket[]): boolean {
+  if (state.replacedAt != null) return false;
+  const mine = generationOf(state);
+  return sameAgent.every((other) => other === ws || other.readyState !== WebSocket.OPEN || generationOf(readConnection(other)) < mine);
+}
+
+/**
+ * Marks every socket in `sameAgent` but `current` as replaced: it is no longer served (no broadcast
+ * reaches it: `helloed` is cleared) and is closed on its next message or when the grace ends.
+ */
+export function markReplaced(current: WebSocket, sameAgent: readonly WebSocket[], now: number): void {
+  for (const old of sameAgent) {
+    if (old === current) continue;
+    const state = readConnection(old);
+    if (state === undefined || state.replacedAt != null) continue;
+    try {
+      writeConnection(old, { ...state, helloed: false, replacedAt: now });
+    } catch {
+      // closed meanwhile
+    }
+  }
+}
+
+/** Closes `ws` with 4000 "replaced by a newer connection"; a socket already closing is left alone. */
+export function closeReplaced(ws: WebSocket): void {
+  try {
+    ws.close(REPLACED_CLOSE.code, REPLACED_CLOSE.reason);
+  } catch {
+    // already closing
+  }
+}
+
+/** Closes every socket whose replacement is at least the grace old (the silent ones). */
+export function closeReplacedAfterGrace(sockets: readonly WebSocket[], now: number): void {
+  for (const ws of sockets) {
+    const replacedAt = readConnection(ws)?.replacedAt;
+    if (replacedAt != null && now - replacedAt >= REPLACED_GRACE_MS && ws.readyState === WebSocket.OPEN) closeReplaced(ws);
+  }
 }
 
 /** Sends one protocol message; a socket that is closing is skipped, never thrown through. */

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { absorbClock, assessPeerClock, CAUSAL_RULES, DEFAULT_STANDING_RULES, type ClockMessageKind } from "../../shared/causality/index.js";
 import { meanField, wrapPhase, type MeanField, type PhaseReport } from "../../shared/kuramoto/index.js";
-import { isLogError } from "../../shared/log/index.js";
+import { isLogError, validateRecordFields } from "../../shared/log/index.js";
 import { parseSignerKey, type NoteSigner } from "../../shared/note/index.js";
 import {
   base64UrlToBytes,
@@ -15,10 +15,22 @@ import {
   type RecordsBatch,
   type Summary,
 } from "../../shared/protocol/index.js";
-import { failure, success, type Outcome } from "../http/api-error.js";
+import { errorBody, failure, success, type Outcome } from "../http/api-error.js";
 import type { AgentCredential } from "../auth/agent-jwt.js";
 import type { Env } from "../env.js";
-import { readConnection, sendError, sendMessage, strike, writeConnection, type ConnectionState } from "./connection.js";
+import {
+  closeReplaced,
+  closeReplacedAfterGrace,
+  isCurrentConnection,
+  markReplaced,
+  readConnection,
+  REPLACED_GRACE_MS,
+  sendError,
+  sendMessage,
+  strike,
+  writeConnection,
+  type ConnectionState,
+} from "./connection.js";
 import { patchConfig, readConfig, readMeta, writeMeta } from "./fleet-config.js";
 import { readPeerStanding, writePeerStanding } from "./peer-standing-store.js";
 import {
@@ -66,6 +78,12 @@ const MESSAGE_BURST = 40;
 const ALARM_MIN_GAP_MS = 20;
 /** Housekeeping (jti and rate-limit pruning, offline sweep) runs at least this often while active. */
 const SWEEP_INTERVAL_MS = 5000;
+
+/** A refused upgrade as the JSON error response the Worker relays. */
+function refusal(outcome: Outcome<never>): Response {
+  if (outcome.ok) throw new TypeError("refusal() takes a failure");
+  return Response.json(errorBody(outcome.error), { status: outcome.error.status });
+}
 
 export interface FleetView {
   readonly fleetId: string;
@@ -473,31 +491,33 @@ export class Fleet extends DurableObject<Env> {
     const fleetId = request.headers.get(CONNECT_HEADERS.fleetId);
     const host = request.headers.get(CONNECT_HEADERS.host);
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !agentId || !jti || !fleetId || !host || !Number.isFinite(jtiExpiresAt)) {
-      return Response.json({ error: { code: "bad_internal_request", message: "the Fleet object only accepts authenticated upgrades from the Worker" } }, { status: 400 });
+      return refusal(failure(400, "bad_internal_request", "the Fleet object only accepts authenticated upgrades from the Worker"));
     }
     this.#ready({ fleetId, host });
     const now = Date.now();
     const row = getAgentRow(this.#sql, agentId);
     // Re-checked here: the agent may have been revoked between the Worker's check and now.
-    if (row === undefined || row.status !== "active") {
-      const code = row === undefined ? "agent_unknown" : row.status === "revoked" ? "agent_revoked" : "agent_pending";
-      return Response.json({ error: { code, message: `agent ${agentId} may not connect (${code})` } }, { status: 401 });
-    }
+    if (row === undefined) return refusal(failure(401, "agent_unknown", `no agent ${agentId} is enrolled in this fleet`));
+    if (row.status === "revoked") return refusal(failure(401, "agent_revoked", `agent ${agentId} has been revoked`));
+    if (row.status !== "active") return refusal(failure(401, "agent_pending", `agent ${agentId} awaits an operator's approval`));
     if (!consumeJti(this.#sql, jti, agentId, jtiExpiresAt, now)) {
-      return Response.json({ error: { code: "jwt_replayed", message: "this JWT id (jti) was already used; sign a fresh token" } }, { status: 401 });
+      return refusal(failure(401, "jwt_replayed", "this JWT id (jti) was already used; sign a fresh token"));
     }
-    // One live connection per agent: a reconnect replaces the old socket.
-    for (const old of this.ctx.getWebSockets(agentId)) {
-      try {
-        old.close(4000, "replaced by a newer connection");
-      } catch {
-        // already closing
-      }
-    }
+    // One live connection per agent: the newest socket (highest generation) is the agent's current
+    // one; every older one stops being served now and is closed with 4000 on its next message, or by
+    // the timer when REPLACED_GRACE_MS ends (connection.ts says why not at once).
+    const generation = Number(readMeta(this.#sql, "socket_generation") ?? "0") + 1;
+    writeMeta(this.#sql, "socket_generation", String(generation));
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server, [agentId]);
-    writeConnection(server, { agentId, connectedAt: now, helloed: false, strikes: 0, strikeWindowStart: now });
+    writeConnection(server, { agentId, generation, connectedAt: now, replacedAt: null, helloed: false, strikes: 0, strikeWindowStart: now });
+    const sameAgent = this.ctx.getWebSockets(agentId);
+    if (sameAgent.length > 1) {
+      markReplaced(server, sameAgent, now);
+      // A timer keeps the object awake; if it is evicted anyway, the alarm's sweep closes them.
+      setTimeout(() => closeReplacedAfterGrace(this.ctx.getWebSockets(agentId), Date.now()), REPLACED_GRACE_MS + 50);
+    }
     this.#sql.exec(`UPDATE agents SET connected = 1, online = 1, connected_at = ?, last_seen_at = ? WHERE id = ?`, now, now, agentId);
     this.#outbox("agent.online", { agentId }, now);
     await this.#schedule(now);
@@ -512,6 +532,11 @@ export class Fleet extends DurableObject<Env> {
       } catch {
         // already closing
       }
+      return;
+    }
+    if (!isCurrentConnection(ws, state, this.ctx.getWebSockets(state.agentId))) {
+      // Never served: closed from its own handler, the one place workerd ends the connection cleanly.
+      closeReplaced(ws);
       return;
     }
     try {
@@ -545,8 +570,11 @@ export class Fleet extends DurableObject<Env> {
       }
       if (state === undefined) return;
       const now = Date.now();
-      const others = this.ctx.getWebSockets(state.agentId).filter((other) => other !== ws && other.readyState === WebSocket.OPEN);
-      if (others.length === 0) {
+      // Replaced sockets closing change nothing; the current one closing takes the agent offline
+      // even while replaced ones still wait for their close.
+      const sameAgent = this.ctx.getWebSockets(state.agentId);
+      const current = sameAgent.filter((other) => other !== ws && other.readyState === WebSocket.OPEN && isCurrentConnection(other, readConnection(other) ?? state, sameAgent));
+      if (state.replacedAt == null && current.length === 0) {
         this.#sql.exec(`UPDATE agents SET connected = 0, online = 0 WHERE id = ?`, state.agentId);
         this.#outbox("agent.offline", { agentId: state.agentId, code }, now);
         this.#broadcastField(now);
@@ -711,6 +739,16 @@ export class Fleet extends DurableObject<Env> {
           return;
         }
         const record = recordFromWire(wire);
+        // The encoding first: a record without valid entry bytes has nothing to compare with a stored
+        // one and nothing a signature could cover (its check would fail and misname the fault).
+        try {
+          validateRecordFields(record);
+        } catch (err) {
+          if (!isLogError(err)) throw err;
+          sendError(ws, "bad_record", `record seq ${record.seq}: ${err.message}`, { ref: "records", details: { seq: record.seq } });
+          refused = true;
+          return;
+        }
         if (record.seq < nextSeq) {
           const existing = this.#log.find(record.agentId, record.seq);
           const outcome = existing === undefined ? undefined : this.#log.append(record, now);
@@ -750,7 +788,9 @@ export class Fleet extends DurableObject<Env> {
     });
     if (nextSeq !== row.next_seq) this.#sql.exec(`UPDATE agents SET next_seq = ? WHERE id = ?`, nextSeq, row.id);
     const lamport = this.#receiveClock(ws, row, { kind: "records", lamport: batch.lamport, sentAt: null, tokenHz: null }, now).lamport;
-    if (acks.length > 0 || !refused) sendMessage(ws, { type: "ack", acks, nextSeq, lamport });
+    // Every records message gets its ack, a refused one too (after its error, possibly with no acks):
+    // agents move their resume point by nextSeq.
+    sendMessage(ws, { type: "ack", acks, nextSeq, lamport });
     if (refused) strike(ws, state, now);
   }
 
@@ -840,6 +880,7 @@ export class Fleet extends DurableObject<Env> {
       this.#outbox("agent.offline", { agentId: id, reason: "silent" }, now);
     }
     this.#reconcileConnections();
+    closeReplacedAfterGrace(this.ctx.getWebSockets(), now);
     if (stale.length > 0) this.#broadcastField(now);
     this.#sql.exec(`DELETE FROM used_jti WHERE expires_at < ?`, now);
     pruneRateLimits(this.#sql, 60_000, now);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { base64ToBytes, bytesToBase64 } from "./base64.js";
+import { encodeUtf8 } from "../encoding/utf8.js";
 import { RECORD_LIMITS, type SealedRecord as LogRecord } from "../log/entry.js";
 
 /**
@@ -19,8 +20,17 @@ export const sealedRecordSchema = z.object({
   kind: z.string().regex(/^[a-z0-9._-]{1,64}$/, "kind: 1-64 chars of a-z 0-9 . _ -"),
   /** When the agent sealed it, epoch milliseconds UTC. */
   timestamp: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  /** The payload as JSON text, exactly as signed (1 … 65,536 UTF-8 bytes). */
-  payloadJson: z.string().min(1).max(RECORD_LIMITS.payloadMaxBytes),
+  /**
+   * The payload as JSON text, exactly as signed: 1 … 65,536 bytes of UTF-8, as the entry encoding
+   * counts them (a character is 1–4 bytes; `max` alone, in UTF-16 units, would let 4× through).
+   */
+  payloadJson: z
+    .string()
+    .min(1)
+    .max(RECORD_LIMITS.payloadMaxBytes)
+    .refine((text) => encodeUtf8(text).length <= RECORD_LIMITS.payloadMaxBytes, {
+      message: `payloadJson: at most ${RECORD_LIMITS.payloadMaxBytes} bytes of UTF-8`,
+    }),
   /** Ed25519 signature (64 bytes, padded base64) over shared/log's recordSigningInput. */
   signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, "signature: 64 bytes in padded base64"),
 });

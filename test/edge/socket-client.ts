@@ -32,9 +32,18 @@ export class SocketClient {
     for (const waiter of [...this.#waiters]) waiter();
   }
 
-  /** Opens a socket with `Authorization: Bearer <jwt>`; resolves when open, rejects with the HTTP refusal. */
-  static async connect(url: string, jwt: string): Promise<SocketClient> {
-    const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${jwt}` } });
+  /**
+   * Opens a socket with `Authorization: Bearer <jwt>`; resolves when open, rejects with the HTTP refusal.
+   * `closeTimeoutMs`: how long `ws` waits, after a close frame, for the server to end the connection
+   * before it reports `close` (default 30 s).
+   */
+  static async connect(url: string, jwt: string, options: { closeTimeoutMs?: number } = {}): Promise<SocketClient> {
+    // `closeTimeout` is a ws 8 client option that @types/ws does not list yet.
+    const clientOptions: WebSocket.ClientOptions & { closeTimeout?: number } = {
+      headers: { Authorization: `Bearer ${jwt}` },
+      ...(options.closeTimeoutMs === undefined ? {} : { closeTimeout: options.closeTimeoutMs }),
+    };
+    const ws = new WebSocket(url, clientOptions);
     return new Promise((resolve, reject) => {
       ws.once("open", () => resolve(new SocketClient(ws)));
       ws.once("unexpected-response", (_req, res) => {

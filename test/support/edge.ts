@@ -34,6 +34,11 @@ export interface EdgeOptions {
   readonly vars?: Readonly<Record<string, string>>;
   /** How long to wait for /health, ms (default 90 s: two shared cores can be slow). */
   readonly startTimeoutMs?: number;
+  /**
+   * Wait for any HTTP answer on /health rather than a healthy one: for an edge deliberately started
+   * misconfigured (e.g. `vars: { ADMIN_TOKEN: "" }` answers every route with 503 secrets_missing).
+   */
+  readonly misconfigured?: boolean;
 }
 
 export interface RunningEdge {
@@ -81,6 +86,17 @@ async function healthy(url: string, verifierKey: string): Promise<boolean> {
     if (res.status !== 200) return false;
     const key = await fetch(`${url}/v1/log/key`, { signal: AbortSignal.timeout(2000) });
     return key.status === 200 && (await key.text()).trim() === verifierKey;
+  } catch {
+    return false;
+  }
+}
+
+/** /health answers at all (any status). */
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+    await res.arrayBuffer();
+    return true;
   } catch {
     return false;
   }
@@ -148,7 +164,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<RunningEdge>
       if (proc.exitCode !== null || proc.signalCode !== null) {
         throw new Error(`wrangler dev exited (${proc.exitCode ?? proc.signalCode}) before /health answered:\n${log.slice(-4000)}`);
       }
-      if (await healthy(url, verifierKey)) return;
+      if (await (options.misconfigured ? answers(url) : healthy(url, verifierKey))) return;
       await new Promise((r) => setTimeout(r, 250));
     }
     await stop();
