@@ -70,7 +70,7 @@ export async function startApiServer(app: { fetch(request: Request): Response | 
   server.maxHeadersCount = 64;
   // No server.maxConnections: Node would refuse new connections while idle ones hold every slot;
   // the guard evicts the oldest idle one instead.
-  guard.attach(server);
+  guard.attach(server, { tls });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
