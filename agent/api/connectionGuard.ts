@@ -38,6 +38,8 @@ export interface Refusal {
 
 export interface ConnectionStats {
   readonly open: number;
+  /** Requests received and not yet answered, over all connections. */
+  readonly inFlight: number;
   readonly cut: Readonly<Record<CutReason, number>>;
 }
 
@@ -128,7 +130,9 @@ export class ConnectionGuard {
   }
 
   stats(): ConnectionStats {
-    return { open: this.byRaw.size, cut: { ...this.cuts } };
+    let inFlight = 0;
+    for (const c of this.byRaw.values()) inFlight += c.inFlight;
+    return { open: this.byRaw.size, inFlight, cut: { ...this.cuts } };
   }
 
   /**

@@ -294,6 +294,25 @@ describe("hostile clients: connections", () => {
     }
   });
 
+  it("never evicts a connection with a request in flight: at the cap with every one busy, the new one is closed", async () => {
+    const small = await startInProcess({ api: { maxConnections: 2 } });
+    const busy = [rawClient(small.port), rawClient(small.port)];
+    try {
+      // Two authenticated POSTs whose bodies never come: both requests are in flight.
+      for (const b of busy) {
+        b.socket.write(`POST /input HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${small.token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`);
+      }
+      await until("both requests in flight", () => small.handle.api!.connections().inFlight === 2);
+      const third = rawClient(small.port);
+      await until("the third connection is closed", () => third.closed());
+      expect(small.handle.api!.connections().cut.over_capacity).toBeGreaterThanOrEqual(1);
+      expect(busy.some((b) => b.closed())).toBe(false);
+    } finally {
+      for (const b of busy) b.socket.destroy();
+      await small.stop();
+    }
+  });
+
   it("refuses HTTP/0.9 and HTTP/2.0 request lines with 400 unsupported_http_version and closes", async () => {
     for (const line of ["GET /health\r\n\r\n", "GET /health HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n"]) {
       const c = rawClient(agent.port);
