@@ -211,7 +211,10 @@ describe("hostile clients: a real agent process", () => {
     async () => {
       const dataDir = join(dir, "undrained");
       // Pipelining is allowed far enough here that only the bound on undrained answers can cut it.
-      const agent = await spawnAgent(dataDir, { api: { maxPipelined: 1024, maxBufferedBytes: 16 * 1024, drainTimeoutMs: 500 } });
+      // Node's own timeouts are long here, so that only the drain deadline can cut this socket.
+      const agent = await spawnAgent(dataDir, {
+        api: { headersTimeoutMs: 60_000, requestTimeoutMs: 60_000, maxPipelined: 1024, maxBufferedBytes: 16 * 1024, drainTimeoutMs: 500 },
+      });
       const timers: NodeJS.Timeout[] = [];
       const a = rawClient(agent.port);
       try {
@@ -219,7 +222,7 @@ describe("hostile clients: a real agent process", () => {
         // A few requests at a time, never reading: the kernel's socket buffers fill, then Node's.
         const four = `GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`.repeat(4);
         timers.push(setInterval(() => a.closed() || a.socket.write(four), 5));
-        await until("the non-reading socket is cut", () => a.closed(), 45_000);
+        await until("the non-reading socket is cut", () => a.closed(), 40_000);
         const metrics = (await httpCall(agent.port, "/metrics")).body;
         const buffered = metric(metrics, /^becomingone_api_connections_cut_total\{reason="buffered"\} (\d+)$/m);
         const undrained = metric(metrics, /^becomingone_api_connections_cut_total\{reason="undrained"\} (\d+)$/m);
