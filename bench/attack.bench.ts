@@ -39,6 +39,17 @@ function rssBytes(pid: number): number {
   }
 }
 
+/** utime + stime of a process in seconds (/proc/<pid>/stat fields 14 and 15, at 100 ticks a second). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -164,6 +175,8 @@ interface PhaseResult {
   readonly p50: number;
   readonly p99: number;
   readonly rssMax: number;
+  /** The agent's CPU over the phase, % of one core. */
+  readonly cpuPercent: number;
   readonly attackerConnections: number;
   readonly cutP50: number;
   readonly cutMax: number;
@@ -176,6 +189,8 @@ async function runPhase(name: string, agent: Agent, attackers: Attackers): Promi
   const missed0 = before ? metric(before.body, "becomingone_ticks_missed_total") : Number.NaN;
   let rssMax = rssBytes(agent.child.pid!);
   const rssTimer = setInterval(() => (rssMax = Math.max(rssMax, rssBytes(agent.child.pid!))), 100);
+  const cpu0 = cpuSeconds(agent.child.pid!);
+  const t0 = performance.now();
   attackers.start();
   const latencies: number[] = [];
   let failed = 0;
@@ -188,6 +203,7 @@ async function runPhase(name: string, agent: Agent, attackers: Attackers): Promi
     await sleep(Math.max(0, POLL_MS - (performance.now() - started)));
   }
   const open = attackers.openNow;
+  const cpuPercent = ((cpuSeconds(agent.child.pid!) - cpu0) / ((performance.now() - t0) / 1000)) * 100;
   attackers.stop();
   clearInterval(rssTimer);
   await sleep(500);
@@ -203,6 +219,7 @@ async function runPhase(name: string, agent: Agent, attackers: Attackers): Promi
     p50: quantile(latencies, 0.5),
     p99: quantile(latencies, 0.99),
     rssMax,
+    cpuPercent,
     attackerConnections: cuts.length + open,
     cutP50: quantile(cuts, 0.5),
     cutMax: cuts.length > 0 ? cuts[cuts.length - 1]! : Number.NaN,
@@ -218,6 +235,7 @@ function rows(r: PhaseResult): BenchRow[] {
     { metric: `${r.name}: GET /health ok / failed`, value: `${r.healthOk} / ${r.healthFailed}`, target: "0 failed", pass: r.healthFailed === 0 },
     { metric: `${r.name}: GET /health p50 / p99`, value: `${ms(r.p50)} / ${ms(r.p99)}`, target: "p99 ≤ 100 ms", pass: r.p99 <= 100 },
     { metric: `${r.name}: agent RSS (max)`, value: mb(r.rssMax), target: "≤ 100 MB", pass: r.rssMax <= 100 * 1024 * 1024 },
+    { metric: `${r.name}: agent CPU (one core)`, value: `${r.cpuPercent.toFixed(1)} %` },
     {
       metric: `${r.name}: attacker connections, lifetime p50 / max (open at the end)`,
       value: `${r.attackerConnections}, ${ms(r.cutP50)} / ${ms(r.cutMax)} (${r.neverCut})`,
