@@ -73,9 +73,10 @@ function requestEnds(chunk: Buffer, limit: number): number {
  * so Node's own pipelining back-pressure (which looks at bytes already written) does not see the
  * answers still being made: a client that pipelines thousands of requests and never reads would
  * have every one parsed and answered into memory. The guard bounds, per connection, the requests
- * in flight and the answer bytes not drained, cuts a connection that stays undrained, gives every
- * connection a deadline for its first request, and at the connection cap closes the oldest idle
- * connection instead of refusing the new one (so idle connections cannot lock clients out).
+ * in flight (screening each chunk before Node parses it, and counting each request), and the
+ * answer bytes not drained; cuts a connection that stays undrained; gives every connection a
+ * deadline for its first request; and at the connection cap closes the oldest idle connection
+ * instead of refusing the new one (so idle connections cannot lock clients out).
  */
 export class ConnectionGuard {
   private readonly byRaw = new Map<Socket, Connection>();
