@@ -5,6 +5,7 @@ import type { LatencyWindow } from "../runtime/latencyWindow.js";
 import type { MeshView } from "../runtime/meshOscillator.js";
 import type { PipelineCounters } from "../runtime/tickPipeline.js";
 import type { TokenQueueStats } from "../runtime/tokenQueue.js";
+import { CUT_REASONS, type ConnectionStats } from "./connectionGuard.js";
 import { counter, gauge, renderMetrics, type Metric } from "./metricsText.js";
 
 const LINK_STATES: readonly LinkState[] = ["disabled", "enrolling", "connecting", "connected", "backoff", "closed"];
@@ -19,6 +20,8 @@ export interface AgentMetricsInput {
   readonly mesh: MeshView;
   readonly link: LinkState;
   readonly linkStats?: Record<string, number | string | boolean | null> | undefined;
+  /** The local API's connections (absent while it is not serving). */
+  readonly api?: ConnectionStats | undefined;
 }
 
 /** GET /metrics: the agent's counters and gauges in Prometheus text format. */
@@ -70,6 +73,15 @@ export function agentMetrics(m: AgentMetricsInput): string {
     },
     gauge("process_resident_memory_bytes", "Resident set size.", process.memoryUsage.rss()),
   ];
+  if (m.api) {
+    const api = m.api;
+    metrics.push(gauge(`${p}api_connections`, "Open connections to the local API.", api.open), {
+      name: `${p}api_connections_cut_total`,
+      help: "Connections the local API closed to protect itself, by reason.",
+      type: "counter",
+      samples: CUT_REASONS.map((reason) => ({ labels: { reason }, value: api.cut[reason] })),
+    });
+  }
   for (const [k, v] of Object.entries(m.linkStats ?? {})) {
     if (typeof v === "number" && /^[a-z_][a-z0-9_]*$/.test(k)) metrics.push(gauge(`${p}link_${k}`, `Edge link: ${k}.`, v));
   }

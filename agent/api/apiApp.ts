@@ -3,9 +3,10 @@ import { bodyLimit } from "hono/body-limit";
 import type { ResetOutcome } from "../runtime/tickPipeline.js";
 import type { QueuedToken } from "../runtime/tokenQueue.js";
 import { apiError } from "./apiError.js";
-import { bearerFrom, requireBearer, tokenMatches } from "./bearerToken.js";
+import { bearerFrom, refuseUnauthenticated, requireBearer, tokenMatches } from "./bearerToken.js";
 import { INPUT_LIMITS, inputSchema } from "./inputSchema.js";
 import { SignedRequestVerifier } from "./resetSignature.js";
+import { securityHeaders } from "./securityHeaders.js";
 
 export type InputOutcome =
   | {
@@ -44,7 +45,12 @@ export interface ApiAppOptions {
   readonly signatures: SignedRequestVerifier;
   /** How long POST /input waits for its tokens to run before answering 202; default 5 s. */
   readonly inputWaitMs?: number;
+  /** Where an internal error is reported (the agent's log); the client only sees `internal_error`. */
+  readonly onInternalError?: (err: Error, request: { readonly method: string; readonly path: string }) => void;
 }
+
+/** What a request carries between the app's middleware: who authorized a reset. */
+export type ApiEnv = { Variables: { authorizedBy: string } };
 
 const JSON_TYPE = /^application\/json(\s*;\s*charset=utf-8)?\s*$/i;
 
@@ -53,13 +59,17 @@ const JSON_TYPE = /^application\/json(\s*;\s*charset=utf-8)?\s*$/i;
  * mutating routes, Ed25519-signed requests as an alternative for /reset, stable error codes.
  * @example serve({ fetch: createApiApp({ backend, apiToken, signatures }).fetch, port: 8420 })
  */
-export function createApiApp(options: ApiAppOptions): Hono {
+export function createApiApp(options: ApiAppOptions): Hono<ApiEnv> {
   const { backend, apiToken, signatures } = options;
   const waitMs = options.inputWaitMs ?? 5000;
-  const app = new Hono();
+  const app = new Hono<ApiEnv>();
 
+  app.use("*", securityHeaders());
   app.notFound((c) => apiError(c, 404, "not_found", `no route ${c.req.method} ${c.req.path}`));
-  app.onError((_err, c) => apiError(c, 500, "internal_error", "internal error (see the agent's log)"));
+  app.onError((err, c) => {
+    options.onInternalError?.(err, { method: c.req.method, path: c.req.path });
+    return apiError(c, 500, "internal_error", "internal error (see the agent's log)");
+  });
 
   app.get("/", (c) => c.json(backend.info()));
   app.get("/health", (c) => c.json(backend.health()));
@@ -119,30 +129,37 @@ export function createApiApp(options: ApiAppOptions): Hono {
     return c.json({ ...outcome, timestamp: new Date().toISOString() }, outcome.status === "processed" ? 200 : 202);
   });
 
-  app.post("/reset", limitBody, async (c) => {
-    const headers = {
-      key: c.req.header("x-bo-key"),
-      timestamp: c.req.header("x-bo-timestamp"),
-      nonce: c.req.header("x-bo-nonce"),
-      signature: c.req.header("x-bo-signature"),
-    };
-    const bearer = bearerFrom(c.req.header("authorization"));
-    let authorizedBy: string;
-    if (bearer !== undefined && !SignedRequestVerifier.present(headers)) {
-      if (!tokenMatches(bearer, apiToken)) return apiError(c, 403, "forbidden", "wrong API token");
-      authorizedBy = "token";
-    } else if (SignedRequestVerifier.present(headers)) {
-      const verdict = signatures.verify("POST", c.req.path, headers);
-      if (!verdict.ok) return apiError(c, verdict.status, verdict.code, verdict.message);
-      authorizedBy = `key:${verdict.key}`;
-    } else {
-      c.header("WWW-Authenticate", 'Bearer realm="becomingone-agent"');
-      return apiError(c, 401, "unauthorized", "POST /reset needs the API token or an Ed25519-signed request (docs/agent.md)");
-    }
-    if (!backend.accepting()) return apiError(c, 503, "shutting_down", "the agent is shutting down");
-    const outcome = await backend.reset();
-    return c.json({ status: "reset", ...outcome, authorizedBy, timestamp: new Date().toISOString() });
-  });
+  // Authentication first, then the size limit: no body is read for an unauthenticated client.
+  app.post(
+    "/reset",
+    async function resetAuth(c, next) {
+      const headers = {
+        key: c.req.header("x-bo-key"),
+        timestamp: c.req.header("x-bo-timestamp"),
+        nonce: c.req.header("x-bo-nonce"),
+        signature: c.req.header("x-bo-signature"),
+      };
+      const bearer = bearerFrom(c.req.header("authorization"));
+      if (bearer !== undefined && !SignedRequestVerifier.present(headers)) {
+        if (!tokenMatches(bearer, apiToken)) return refuseUnauthenticated(c, 403, "forbidden", "wrong API token");
+        c.set("authorizedBy", "token");
+      } else if (SignedRequestVerifier.present(headers)) {
+        const verdict = await signatures.verify("POST", c.req.path, headers);
+        if (!verdict.ok) return refuseUnauthenticated(c, verdict.status, verdict.code, verdict.message);
+        c.set("authorizedBy", `key:${verdict.key}`);
+      } else {
+        return refuseUnauthenticated(c, 401, "unauthorized", "POST /reset needs the API token or an Ed25519-signed request (docs/agent.md)");
+      }
+      await next();
+    },
+    limitBody,
+    async (c) => {
+      const authorizedBy = c.get("authorizedBy");
+      if (!backend.accepting()) return apiError(c, 503, "shutting_down", "the agent is shutting down");
+      const outcome = await backend.reset();
+      return c.json({ status: "reset", ...outcome, authorizedBy, timestamp: new Date().toISOString() });
+    },
+  );
 
   // Known paths with the wrong method: 405 rather than 404.
   for (const path of ["/", "/health", "/coherence", "/metrics", "/input", "/reset"]) {

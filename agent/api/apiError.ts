@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
@@ -19,6 +20,8 @@ export const API_ERROR_CODES = [
   "nonce_cache_full",
   "shutting_down",
   "internal_error",
+  "host_not_allowed",
+  "unsupported_http_version",
 ] as const;
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 
@@ -31,4 +34,19 @@ export function apiError(
   details?: Record<string, number | string | boolean | null>,
 ): Response {
   return c.json({ error: { code, message, ...(details ? { details } : {}) } }, status);
+}
+
+/**
+ * The same body written straight on Node's response, for refusals made before the app sees the
+ * request (agent/api/connectionGuard.ts). Always `Connection: close`: the client is not kept.
+ */
+export function writeApiError(res: ServerResponse, status: number, code: ApiErrorCode, message: string, headers: Readonly<Record<string, string>>): void {
+  const body = JSON.stringify({ error: { code, message } });
+  res.writeHead(status, {
+    ...headers,
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(body),
+    Connection: "close",
+  });
+  res.end(body);
 }

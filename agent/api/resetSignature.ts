@@ -1,5 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { publicKeyFromRaw, verifyEd25519 } from "../identity/deviceKey.js";
+import type { NonceStore, UsedNonce } from "./nonceStore.js";
 
 /**
  * Ed25519-signed requests (for POST /reset), replacing the reference's fake "signature" (a
@@ -50,6 +51,8 @@ export interface SignatureVerifierOptions {
   /** Most nonces remembered at once (each for 2 × window); default 10,000. */
   readonly maxNonces?: number;
   readonly now?: () => number;
+  /** Where accepted nonces are kept across restarts; without one they live in memory only. */
+  readonly store?: NonceStore;
 }
 
 const NONCE = /^[A-Za-z0-9_-]{16,64}$/;
@@ -58,7 +61,8 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 /**
  * Checks signed-request headers: allow-listed key, fresh timestamp, well-formed single-use nonce,
  * valid signature. A nonce is remembered only after its signature verifies, so unauthenticated
- * traffic cannot fill the cache.
+ * traffic cannot fill the cache; with a store it is on disk before the request is accepted
+ * (durable before acknowledged), and the nonces on disk are refused after a restart.
  */
 export class SignedRequestVerifier {
   private readonly keys = new Map<string, KeyObject>();
@@ -76,6 +80,10 @@ export class SignedRequestVerifier {
     this.windowMs = options.windowMs ?? 60_000;
     this.maxNonces = options.maxNonces ?? 10_000;
     this.now = options.now ?? Date.now;
+    const now = this.now();
+    for (const used of options.store?.load() ?? []) {
+      if (used.timestamp + this.windowMs >= now) this.nonces.set(used.nonce, used.timestamp + this.windowMs);
+    }
   }
 
   /** True when any of the signature headers is present (the request means to sign). */
@@ -83,7 +91,8 @@ export class SignedRequestVerifier {
     return h.key !== undefined || h.signature !== undefined || h.timestamp !== undefined || h.nonce !== undefined;
   }
 
-  verify(method: string, path: string, h: SignedRequestHeaders): SignatureVerdict {
+  /** Checks the headers; an accepted nonce is recorded (and persisted, with a store) before this resolves. */
+  async verify(method: string, path: string, h: SignedRequestHeaders): Promise<SignatureVerdict> {
     if (!h.key || !h.timestamp || !h.nonce || !h.signature) {
       return { ok: false, status: 401, code: "unauthorized", message: "signed requests need X-BO-Key, X-BO-Timestamp, X-BO-Nonce and X-BO-Signature" };
     }
@@ -106,9 +115,18 @@ export class SignedRequestVerifier {
     if (this.nonces.size >= this.maxNonces) {
       return { ok: false, status: 429, code: "nonce_cache_full", message: `more than ${this.maxNonces} signed requests in the freshness window; retry later` };
     }
-    // Remember the nonce until its timestamp can no longer be fresh.
+    // Remember the nonce until its timestamp can no longer be fresh. Reserved in memory first, so a
+    // concurrent copy is refused while this one is written; if the write fails the request is not
+    // accepted (the client retries with a new nonce) and the nonce stays refused.
     this.nonces.set(h.nonce, Number(h.timestamp) + this.windowMs);
+    await this.options.store?.save(() => this.snapshot());
     return { ok: true, key: h.key };
+  }
+
+  private snapshot(): UsedNonce[] {
+    const live: UsedNonce[] = [];
+    for (const [nonce, expires] of this.nonces) live.push({ nonce, timestamp: expires - this.windowMs });
+    return live;
   }
 
   private prune(now: number): void {

@@ -13,6 +13,7 @@ export const AGENT_FLAG_OPTIONS = {
   "tls-key": { type: "string" },
   "no-api": { type: "boolean" },
   "reset-key": { type: "string", multiple: true },
+  "allow-host": { type: "string", multiple: true },
   stdin: { type: "boolean" },
   split: { type: "string" },
   file: { type: "string" },
@@ -38,6 +39,7 @@ export const AGENT_FLAGS_USAGE = `[options]
   --tls-key FILE         … and this PEM key
   --no-api               run without the local API
   --reset-key KEY        allow this Ed25519 public key (base64url) to sign POST /reset (repeatable)
+  --allow-host NAME      answer requests whose Host is NAME, besides loopback and --host (repeatable)
   --stdin                read tokens from standard input
   --split words|lines    how stdin/file text becomes tokens (default words)
   --file PATH            read tokens from a file
@@ -75,6 +77,7 @@ export function agentConfigFromArgs(argv: readonly string[], env: NodeJS.Process
       tlsCert: values["tls-cert"],
       tlsKey: values["tls-key"],
       resetKeys: values["reset-key"],
+      allowedHosts: values["allow-host"],
       enabled: values["no-api"] ? false : undefined,
     },
     sources: {

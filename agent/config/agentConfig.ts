@@ -28,6 +28,18 @@ export const agentConfigSchema = z.strictObject({
       /** Ed25519 public keys (base64url, raw 32 bytes) allowed to sign POST /reset. */
       resetKeys: z.array(z.string().regex(/^[A-Za-z0-9_-]{43}$/, "a base64url 32-byte Ed25519 public key")).default([]),
       signatureWindowMs: z.number().int().min(1000).max(600_000).default(60_000),
+      /** Host names (besides loopback and the bound address) that requests may carry in `Host`. */
+      allowedHosts: z.array(z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, "a host name (no port, no scheme)")).default([]),
+      /** Open connections at most; at the cap a new one closes the oldest idle one. */
+      maxConnections: z.number().int().min(1).max(10_000).default(256),
+      /** First request (TLS handshake included) must complete within this. */
+      firstRequestTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
+      /** Requests parsed but not answered per connection (pipelining). */
+      maxPipelined: z.number().int().min(1).max(1024).default(8),
+      /** Answer bytes written but not taken by the client per connection. */
+      maxBufferedBytes: z.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(256 * 1024),
+      /** A connection with answers still not taken after this is cut. */
+      drainTimeoutMs: z.number().int().min(100).max(60_000).default(2000),
       /** Off: no HTTP server at all. */
       enabled: z.boolean().default(true),
     })
@@ -148,6 +160,7 @@ export function envLayer(env: NodeJS.ProcessEnv): Layer {
       tlsCert: e("TLS_CERT"),
       tlsKey: e("TLS_KEY"),
       resetKeys: e("RESET_KEYS")?.split(",").map((s) => s.trim()).filter(Boolean),
+      allowedHosts: e("API_ALLOWED_HOSTS")?.split(",").map((s) => s.trim()).filter(Boolean),
     },
     sources: {
       stdin: bool("BECOMINGONE_STDIN", e("STDIN")),

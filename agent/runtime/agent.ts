@@ -7,6 +7,7 @@ import { createApiApp, type AgentApiBackend, type InputOutcome, type SubmitResul
 import { startApiServer, type ApiServer } from "../api/apiServer.js";
 import { loadOrCreateApiToken } from "../api/bearerToken.js";
 import { agentMetrics } from "../api/agentMetrics.js";
+import { NonceStore } from "../api/nonceStore.js";
 import { SignedRequestVerifier } from "../api/resetSignature.js";
 import { monotonicMs, TokenClock } from "../clock/tokenClock.js";
 import type { AgentConfig } from "../config/agentConfig.js";
@@ -275,6 +276,7 @@ async function startLocked(
         mesh: mesh.view(wallOf(monotonicMs())),
         link: linkState(),
         linkStats: link?.stats?.(),
+        api: api?.connections(),
       }),
     submit: (tokens, waitMs) => submitBatch(tokens, waitMs),
     reset: () => pipeline.requestReset(),
@@ -320,13 +322,19 @@ async function startLocked(
 
   let api: ApiServer | undefined;
   if (config.api.enabled) {
-    const app = createApiApp({
-      backend,
-      apiToken,
-      signatures: new SignedRequestVerifier({ agentId, allowedKeys: config.api.resetKeys, windowMs: config.api.signatureWindowMs }),
-      inputWaitMs: config.api.inputWaitMs,
-    });
     try {
+      const app = createApiApp({
+        backend,
+        apiToken,
+        signatures: new SignedRequestVerifier({
+          agentId,
+          allowedKeys: config.api.resetKeys,
+          windowMs: config.api.signatureWindowMs,
+          store: new NonceStore(config.dataDir),
+        }),
+        inputWaitMs: config.api.inputWaitMs,
+        onInternalError: (err, request) => log("error", "local API request failed", { ...request, error: err.message, stack: err.stack }),
+      });
       api = await startApiServer(app, {
         host: config.api.host,
         port: config.api.port,
@@ -334,6 +342,14 @@ async function startLocked(
         tlsKey: config.api.tlsKey,
         headersTimeoutMs: config.api.headersTimeoutMs,
         requestTimeoutMs: config.api.requestTimeoutMs,
+        allowedHosts: config.api.allowedHosts,
+        limits: {
+          maxConnections: config.api.maxConnections,
+          firstRequestTimeoutMs: config.api.firstRequestTimeoutMs,
+          maxPipelined: config.api.maxPipelined,
+          maxBufferedBytes: config.api.maxBufferedBytes,
+          drainTimeoutMs: config.api.drainTimeoutMs,
+        },
       });
     } catch (err) {
       clock.stop();
