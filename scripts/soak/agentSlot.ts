@@ -89,6 +89,19 @@ export class AgentSlot {
     return this.#api;
   }
 
+  /** What the link says about itself (for a problem message): acknowledged, in flight, the edge's last error. */
+  async linkDiagnosis(): Promise<string> {
+    if (this.#api === undefined) return "not running";
+    try {
+      const res = await fetch(`${this.#api}/health`, { signal: AbortSignal.timeout(5000) });
+      const h = (await res.json()) as { link?: string; ledger?: { durable?: number; acked?: number }; edge?: Record<string, unknown> };
+      const e = h.edge ?? {};
+      return `link ${h.link}, durable ${h.ledger?.durable}, acked ${h.ledger?.acked}, in flight ${e.in_flight}, records sent ${e.records_sent}, sessions ${e.sessions}, last edge error ${JSON.stringify(e.last_error ?? null)}`;
+    } catch (err) {
+      return `no health: ${(err as Error).message}`;
+    }
+  }
+
   /** kill -9 and wait for the exit; true if it was our SIGKILL that ended it. */
   async kill9(): Promise<boolean> {
     const proc = this.#require();

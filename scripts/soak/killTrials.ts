@@ -87,7 +87,7 @@ export async function killWhileConnected(edge: RunningEdge, slot: AgentSlot, tri
       const h = await slot.health();
       if (h.link === "connected" && reconnectMs === undefined) reconnectMs = Date.now() - readyAt;
       return h.link === "connected" && h.ledger.acked >= recovered ? h : undefined;
-    }, REPLAY_LIMIT_MS, 100).catch((err: Error) => out.problems.push(err.message));
+    }, REPLAY_LIMIT_MS, 100).catch(async (err: Error) => out.problems.push(`${err.message} (${await slot.linkDiagnosis()})`));
     const replayMs = Date.now() - readyAt;
     await checkEdgeNotAhead(edge, slot, out).catch(() => {});
     done.push({ slot: slot.index, phase: "connected", early, readyMs, replayMs, recovered, ...(reconnectMs === undefined ? {} : { reconnectMs }) });

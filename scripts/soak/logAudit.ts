@@ -24,8 +24,10 @@ export interface AgentLogComparison {
   readonly ledger: number;
   /** The agent's entries in the global log. */
   readonly global: number;
-  /** Ledger records the global log lacks. */
+  /** Ledger records the global log lacks although it holds a later record of the agent: a hole. */
   readonly lost: number;
+  /** Ledger records after the agent's last global entry: never delivered (a replay that stalled or never ran). */
+  readonly undelivered: number;
   /** Global entries beyond the first for one seq. */
   readonly duplicated: number;
   /** Global entries whose seq is not above the agent's previous entry's (by global index). */
@@ -50,7 +52,9 @@ export function compareAgentLog(entries: readonly LogEntry[], agentId: string, r
   for (let i = 1; i < mine.length; i++) if (mine[i]!.seq <= mine[i - 1]!.seq) reordered++;
   let duplicated = 0;
   for (const list of bySeq.values()) duplicated += list.length - 1;
+  const lastLogged = mine.reduce((max, e) => Math.max(max, e.seq), -1);
   let lost = 0;
+  let undelivered = 0;
   let differing = 0;
   let ledgerOutOfSequence = 0;
   const ledgerSeqs = new Set<number>();
@@ -59,7 +63,8 @@ export function compareAgentLog(entries: readonly LogEntry[], agentId: string, r
     ledgerSeqs.add(record.seq);
     const held = bySeq.get(record.seq);
     if (held === undefined) {
-      lost++;
+      if (record.seq < lastLogged) lost++;
+      else undelivered++;
       continue;
     }
     const bytes = encodeRecord(record);
@@ -67,12 +72,12 @@ export function compareAgentLog(entries: readonly LogEntry[], agentId: string, r
   }
   let unknown = 0;
   for (const e of mine) if (!ledgerSeqs.has(e.seq)) unknown++;
-  return { agentId, ledger: records.length, global: mine.length, lost, duplicated, reordered, differing, unknown, ledgerOutOfSequence };
+  return { agentId, ledger: records.length, global: mine.length, lost, undelivered, duplicated, reordered, differing, unknown, ledgerOutOfSequence };
 }
 
 /** True when nothing went wrong for this agent. */
 export function comparisonClean(c: AgentLogComparison): boolean {
-  return c.lost === 0 && c.duplicated === 0 && c.reordered === 0 && c.differing === 0 && c.unknown === 0 && c.ledgerOutOfSequence === 0 && c.global === c.ledger;
+  return c.lost === 0 && c.undelivered === 0 && c.duplicated === 0 && c.reordered === 0 && c.differing === 0 && c.unknown === 0 && c.ledgerOutOfSequence === 0 && c.global === c.ledger;
 }
 
 /** The root of a tree over these entries' bytes, in index order: what a checkpoint of that size must sign. */

@@ -83,8 +83,23 @@ function share(total: number, parts: number, i: number): number {
   return Math.floor(total / parts) + (i < total % parts ? 1 : 0);
 }
 
+/**
+ * GET with two retries on a network error (not on an HTTP status): the audit's long synchronous
+ * steps (verifyLedger) let the edge close an idle keep-alive connection that fetch then reuses.
+ */
+async function getWithRetry(url: string, headers: Record<string, string> = {}): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
+    } catch (err) {
+      if (attempt >= 2) throw err;
+      await sleep(1000);
+    }
+  }
+}
+
 async function adminJson(edge: RunningEdge, path: string): Promise<Record<string, unknown>> {
-  const res = await fetch(`${edge.url}${path}`, { headers: { Authorization: `Bearer ${edge.adminToken}` }, signal: AbortSignal.timeout(10_000) });
+  const res = await getWithRetry(`${edge.url}${path}`, { Authorization: `Bearer ${edge.adminToken}` });
   if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status}`);
   return (await res.json()) as Record<string, unknown>;
 }
@@ -196,7 +211,7 @@ export function startSoak(options: SoakOptions, say: (line: string) => void): So
           const h = await slot.health();
           if (h.link === "connected" && reconnectMs < 0) reconnectMs = Date.now() - restoredAt;
           return h.link === "connected" && h.ledger.acked >= durable ? h : undefined;
-        }, 300_000, 100).catch((err: Error) => problems.push(err.message));
+        }, 300_000, 100).catch(async (err: Error) => problems.push(`${err.message} (${await slot.linkDiagnosis()})`));
         const sealedDuringCut = durable - atCut[i]!.ledger.durable;
         if (sealedDuringCut <= 0) problems.push(`agent ${slot.index} sealed nothing while the link was cut`);
         return { slot: slot.index, noticedMs: noticed[i], sealedDuringCut, backlog: durable - atRestore[i]!.ledger.acked, reconnectMs, replayMs: Date.now() - restoredAt };
@@ -216,7 +231,7 @@ export function startSoak(options: SoakOptions, say: (line: string) => void): So
         await waitFor(`agent ${slot.index} to have every durable record acknowledged`, async () => {
           const h = await slot.health();
           return h.link === "connected" && h.ledger.acked === h.ledger.durable ? h : undefined;
-        }, 120_000, 200).catch((err: Error) => problems.push(err.message));
+        }, 120_000, 200).catch(async (err: Error) => problems.push(`${err.message} (${await slot.linkDiagnosis()})`));
         // Let its auditor check the newest checkpoint and its own records' inclusion once more.
         await sleep(3000);
         const metrics = await agentMetrics(slot.api!);
@@ -232,7 +247,7 @@ export function startSoak(options: SoakOptions, say: (line: string) => void): So
     const verifier = parseVerifierKey(edge.verifierKey);
     let finalNote = "";
     const final = await waitFor("a checkpoint covering the whole log", async () => {
-      const note = await (await fetch(`${liveEdge.url}/v1/log/checkpoint`)).text();
+      const note = await (await getWithRetry(`${liveEdge.url}/v1/log/checkpoint`)).text();
       const cp = openCheckpoint(note, [verifier]).checkpoint;
       finalNote = note;
       return cp.size >= entries.length ? cp : undefined;
@@ -251,7 +266,7 @@ export function startSoak(options: SoakOptions, say: (line: string) => void): So
       }
     }
     const chain: CheckpointChainResult = await checkCheckpointChain(notes, verifier, final.origin, async (from, to) => {
-      const res = await fetch(`${liveEdge.url}/v1/log/proof/consistency?from=${from}&to=${to}`, { signal: AbortSignal.timeout(10_000) });
+      const res = await getWithRetry(`${liveEdge.url}/v1/log/proof/consistency?from=${from}&to=${to}`);
       if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
       return (await res.json()) as ConsistencyDocument;
     });
@@ -261,9 +276,10 @@ export function startSoak(options: SoakOptions, say: (line: string) => void): So
     const comparisons: AgentLogComparison[] = [];
     let ledgerProblems = 0;
     let signaturesChecked = 0;
-    for (const slot of slots) {
-      const view = await adminJson(liveEdge, `/v1/agents/${slot.agentId}`);
-      const publicKey = publicKeyFromRaw(base64UrlToBytes((view.publicKey as { x: string }).x));
+    // Every question to the edge first: the ledger checks below are long and synchronous.
+    const views = await Promise.all(slots.map((slot) => adminJson(liveEdge, `/v1/agents/${slot.agentId}`)));
+    for (const [i, slot] of slots.entries()) {
+      const publicKey = publicKeyFromRaw(base64UrlToBytes((views[i]!.publicKey as { x: string }).x));
       const verification = verifyLedger(slot.ledgerDir, (r) => {
         signaturesChecked++;
         return verifyEd25519(publicKey, recordSigningInput(r), r.signature);
@@ -331,6 +347,7 @@ export function startSoak(options: SoakOptions, say: (line: string) => void): So
           ["ledger records", `${records} (signatures checked ${signaturesChecked})`],
           ["ledger problems (verifyLedger)", ledgerProblems],
           ["lost", sum((c) => c.lost)],
+          ["undelivered (after the last logged)", sum((c) => c.undelivered)],
           ["duplicated", sum((c) => c.duplicated)],
           ["reordered", sum((c) => c.reordered)],
           ["bytes differ", sum((c) => c.differing)],

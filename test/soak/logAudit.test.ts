@@ -34,13 +34,19 @@ const reindex = (entries: LogEntry[]) => entries.map((e, index) => ({ ...e, inde
 describe("soak audit: an agent's ledger against the global log", () => {
   it("a faithful log is clean", () => {
     const c = compareAgentLog(clean, "ag_a", A);
-    expect(c).toMatchObject({ ledger: 12, global: 12, lost: 0, duplicated: 0, reordered: 0, differing: 0, unknown: 0, ledgerOutOfSequence: 0 });
+    expect(c).toMatchObject({ ledger: 12, global: 12, lost: 0, undelivered: 0, duplicated: 0, reordered: 0, differing: 0, unknown: 0, ledgerOutOfSequence: 0 });
     expect(comparisonClean(c)).toBe(true);
   });
 
-  it("counts a lost record", () => {
+  it("counts a lost record (a hole before the agent's last entry)", () => {
     const c = compareAgentLog(reindex(clean.filter((e) => !(e.agentId === "ag_a" && e.seq === 5))), "ag_a", A);
-    expect(c.lost).toBe(1);
+    expect(c).toMatchObject({ lost: 1, undelivered: 0 });
+    expect(comparisonClean(c)).toBe(false);
+  });
+
+  it("counts records never delivered (the ledger's tail beyond the agent's last entry)", () => {
+    const c = compareAgentLog(reindex(clean.filter((e) => !(e.agentId === "ag_a" && e.seq >= 10))), "ag_a", A);
+    expect(c).toMatchObject({ lost: 0, undelivered: 2 });
     expect(comparisonClean(c)).toBe(false);
   });
 
