@@ -1,4 +1,4 @@
-/** A real `becomingone-agent run` process for end-to-end tests (TypeScript sources via tsx). */
+/** A real `becomingone-agent run` process for end-to-end tests (TypeScript sources via tsx, or the build in dist/). */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const MAIN = join(ROOT, "agent", "cli", "main.ts");
+const BUILT_MAIN = join(ROOT, "dist", "agent", "cli", "main.js");
 
 /** Fast sealing so a second of streaming gives dozens of records: witness 10/s, digest 1/s, fsync every 50 ms or 8 records. */
 export const FAST_SEALING = {
@@ -24,6 +25,8 @@ export interface AgentProcessOptions {
   readonly env?: Record<string, string>;
   /** Feed an endless demo text on stdin (default true). */
   readonly stream?: boolean;
+  /** Run the build (dist/, `npm run build` first) instead of the sources: what a Pi runs, and no tsx start-up per process (the soak starts hundreds). */
+  readonly built?: boolean;
 }
 
 export interface AgentProcess {
@@ -43,7 +46,8 @@ const WORDS = "the engine listens to a stream of tokens and keeps two clocks whe
 
 export function startAgentProcess(options: AgentProcessOptions): AgentProcess {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const args = ["--import", "tsx", MAIN, "run", "--data-dir", options.dataDir, "--port", "0", "--edge", options.edgeUrl, "--log-level", "info"];
+  const entry = options.built === true ? [BUILT_MAIN] : ["--import", "tsx", MAIN];
+  const args = [...entry, "run", "--data-dir", options.dataDir, "--port", "0", "--edge", options.edgeUrl, "--log-level", "info"];
   if (options.stream !== false) args.push("--stdin");
   if (options.token) args.push("--token", options.token);
   if (options.config) {
