@@ -573,7 +573,10 @@ export class Fleet extends DurableObject<Env> {
       // Replaced sockets closing change nothing; the current one closing takes the agent offline
       // even while replaced ones still wait for their close.
       const sameAgent = this.ctx.getWebSockets(state.agentId);
-      const current = sameAgent.filter((other) => other !== ws && other.readyState === WebSocket.OPEN && isCurrentConnection(other, readConnection(other) ?? state, sameAgent));
+      const current = sameAgent.filter((other) => {
+        const otherState = other === ws || other.readyState !== WebSocket.OPEN ? undefined : readConnection(other);
+        return otherState !== undefined && isCurrentConnection(other, otherState, sameAgent);
+      });
       if (state.replacedAt == null && current.length === 0) {
         this.#sql.exec(`UPDATE agents SET connected = 0, online = 0 WHERE id = ?`, state.agentId);
         this.#outbox("agent.offline", { agentId: state.agentId, code }, now);

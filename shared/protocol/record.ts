@@ -22,7 +22,7 @@ export const sealedRecordSchema = z.object({
   timestamp: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   /**
    * The payload as JSON text, exactly as signed: 1 … 65,536 bytes of UTF-8, as the entry encoding
-   * counts them (a character is 1–4 bytes; `max` alone, in UTF-16 units, would let 4× through).
+   * counts them (a character is 1–4 bytes; `max` alone counts UTF-16 units and let up to 3× through).
    */
   payloadJson: z
     .string()
