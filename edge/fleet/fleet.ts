@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { absorbClock, assessPeerClock, CAUSAL_RULES, DEFAULT_STANDING_RULES, type ClockMessageKind } from "../../shared/causality/index.js";
+import { absorbClock, assessPeerClock, driftExcludes, fieldMembers, CAUSAL_RULES, DEFAULT_STANDING_RULES, type ClockMessageKind } from "../../shared/causality/index.js";
 import { meanField, wrapPhase, type MeanField, type PhaseReport } from "../../shared/kuramoto/index.js";
 import { isLogError, validateRecordFields } from "../../shared/log/index.js";
 import { parseSignerKey, type NoteSigner } from "../../shared/note/index.js";
@@ -267,7 +267,9 @@ export class Fleet extends DurableObject<Env> {
     const reasonOf = (r: AgentRow) => r.quarantine_reason ?? (r.drift_reason === null ? null : `causal drift: ${r.drift_reason}`);
     const [was, is] = [reasonOf(before), reasonOf(after)];
     if (was !== is) sendMessage(ws, { type: "standing", quarantined: is !== null, reason: is, weight: is === null ? 1 : 0 });
-    if (this.#inField(before, config, now) !== this.#inField(after, config, now)) this.#broadcastField(now);
+    // A changed standing may change who else is in the field (driftExcludes counts the fleet).
+    const excludes = this.#driftExcludes(config, now);
+    if (was !== is || this.#inField(before, config, now, excludes) !== this.#inField(after, config, now, excludes)) this.#broadcastField(now);
   }
 
   /** A tick for a broadcast; the clock never passes the protocol maximum. */
@@ -333,7 +335,8 @@ export class Fleet extends DurableObject<Env> {
     this.#ready(scope);
     const now = Date.now();
     const config = this.#fleetConfig();
-    return success(listAgentRows(this.#sql).map((row) => agentView(row, this.#inField(row, config, now))));
+    const excludes = this.#driftExcludes(config, now);
+    return success(listAgentRows(this.#sql).map((row) => agentView(row, this.#inField(row, config, now, excludes))));
   }
 
   async getAgent(scope: FleetScope, agentId: string): Promise<Outcome<AgentView>> {
@@ -799,30 +802,41 @@ export class Fleet extends DurableObject<Env> {
 
   // ---- mean field ------------------------------------------------------------------------------
 
-  #inField(row: AgentRow, config: FleetConfig, now: number): boolean {
+  #inField(row: AgentRow, config: FleetConfig, now: number, excludesDrift = this.#driftExcludes(config, now)): boolean {
     return (
       row.status === "active" &&
       row.connected === 1 &&
       row.online === 1 &&
       row.quarantine_reason === null &&
-      row.drift_reason === null &&
+      (row.drift_reason === null || !excludesDrift) &&
       row.theta !== null &&
       row.summary_received_at !== null &&
       now - row.summary_received_at <= config.peerAgeMs
     );
   }
 
-  #computeField(config: FleetConfig, now: number): MeanField {
-    const rows = this.#sql
-      .exec<{ theta: number; omega: number; summary_t: number }>(
-        `SELECT theta, omega, summary_t FROM agents
-         WHERE status = 'active' AND connected = 1 AND online = 1 AND quarantine_reason IS NULL AND drift_reason IS NULL
+  /** The agents the field may hold: connected, fresh, not quarantined; drifting or not. */
+  #fieldCandidates(config: FleetConfig, now: number): (PhaseReport & { drifting: boolean })[] {
+    return this.#sql
+      .exec<{ theta: number; omega: number; summary_t: number; drifting: number }>(
+        `SELECT theta, omega, summary_t, drift_reason IS NOT NULL AS drifting FROM agents
+         WHERE status = 'active' AND connected = 1 AND online = 1 AND quarantine_reason IS NULL
            AND theta IS NOT NULL AND summary_received_at >= ?`,
         now - config.peerAgeMs,
       )
-      .toArray();
-    const reports: PhaseReport[] = rows.map((r) => ({ theta: r.theta, omega: r.omega, t: r.summary_t, weight: 1 }));
-    return meanField(reports, now);
+      .toArray()
+      .map((r) => ({ theta: r.theta, omega: r.omega, t: r.summary_t, weight: 1, drifting: r.drifting === 1 }));
+  }
+
+  /** Whether the soft drift flag excludes flagged agents right now (never when that would gut the field). */
+  #driftExcludes(config: FleetConfig, now: number): boolean {
+    const candidates = this.#fieldCandidates(config, now);
+    const drifting = candidates.filter((c) => c.drifting).length;
+    return driftExcludes(candidates.length - drifting, drifting);
+  }
+
+  #computeField(config: FleetConfig, now: number): MeanField {
+    return meanField(fieldMembers(this.#fieldCandidates(config, now)), now);
   }
 
   #fieldMessage(config: FleetConfig, now: number) {

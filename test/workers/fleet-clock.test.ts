@@ -199,12 +199,18 @@ describe("the drift rules do not flag healthy agents", () => {
 
   it("flags a clock that runs far faster than its declared rate only once it is sustained, and clears it only after a sustained recovery", async () => {
     const agent = await enrollAgent("clock-drifter");
+    // Two steady agents beside it: the flag excludes a drifter only while steady agents outnumber drifters.
+    const steady = await Promise.all([enrollAgent("clock-drifter"), enrollAgent("clock-drifter")]);
+    const steadySessions = await Promise.all(steady.map((s) => open(s, 1)));
     const session = await open(agent, 1);
     let lamport = 1;
+    let steadyLamport = 1;
     const start = Date.now();
     const summary = (i: number, ticks: number) => {
       lamport += ticks;
       session.send({ v: 1, type: "summary", lamport, t: start + i * 500, theta: 0, omega: 0, coherence: 0.5, tokenHz: 20 });
+      steadyLamport += 11;
+      for (const s of steadySessions) s.send({ v: 1, type: "summary", lamport: steadyLamport, t: start + i * 500, theta: 0, omega: 0, coherence: 0.5, tokenHz: 20 });
     };
     // 30 ticks per 500 ms while declaring 20 Hz (10 ticks): 3× the declared rate.
     let i = 0;
@@ -221,6 +227,7 @@ describe("the drift rules do not flag healthy agents", () => {
     expect(flaggedAt[0]).toBeGreaterThanOrEqual(2);
     expect(session.of("error")).toEqual([]);
     expect(await agentView(agent)).toMatchObject({ weight: 0, inField: false });
+    for (const s of steady) expect(await agentView(s)).toMatchObject({ weight: 1, inField: true });
     // Back to the declared rate: cleared, but not on the first good summary.
     const mark = session.mark();
     const goodFrom = i;
@@ -232,6 +239,26 @@ describe("the drift rules do not flag healthy agents", () => {
     }
     expect(clearedAfter).toBeGreaterThan(2);
     expect(await agentView(agent)).toMatchObject({ weight: 1, quarantine: null });
+    for (const s of [session, ...steadySessions]) s.ws.close(1000, "done");
+  }, 60_000);
+
+  it("never empties the field: an agent flagged for drift stays in it while no steady agent outnumbers it", async () => {
+    const agent = await enrollAgent("clock-lone-drifter");
+    const session = await open(agent, 1);
+    let lamport = 1;
+    const start = Date.now();
+    for (let i = 0; i < 16 && !session.of("standing").some((s) => s.quarantined); i++) {
+      lamport += 31;
+      session.send({ v: 1, type: "summary", lamport, t: start + i * 500, theta: 1, omega: 0, coherence: 0.5, tokenHz: 20 });
+      await sleep(500);
+    }
+    expect((await session.next("standing", (s) => s.quarantined)).reason).toMatch(/^causal drift: /);
+    // Flagged and visible as such, yet still the field's one member.
+    expect(await agentView(agent)).toMatchObject({ weight: 0, inField: true });
+    const mark = session.mark();
+    lamport += 31;
+    session.send({ v: 1, type: "summary", lamport, t: start + 17 * 500, theta: 1, omega: 0, coherence: 0.5, tokenHz: 20 });
+    expect((await session.next("field", () => true, mark)).n).toBe(1);
     session.ws.close(1000, "done");
   }, 60_000);
 });
