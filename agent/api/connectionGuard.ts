@@ -89,7 +89,7 @@ export class ConnectionGuard {
   /** Tracks the server's connections (its TCP sockets, and for HTTPS the TLS sockets over them). */
   attach(server: Server, options: { readonly tls: boolean }): void {
     server.on("connection", (socket: Socket) => {
-      const c = this.opened(socket);
+      const c = this.opened(socket, options.tls);
       if (c && !options.tls) this.screenChunks(c);
     });
     // The TLS socket is made over the TCP one; both have the same peer address and port.
@@ -158,7 +158,7 @@ export class ConnectionGuard {
     });
   }
 
-  private opened(raw: Socket): Connection | undefined {
+  private opened(raw: Socket, tls: boolean): Connection | undefined {
     if (this.byRaw.size >= this.limits.maxConnections && !this.evictOne()) {
       this.cuts.over_capacity++;
       raw.destroy();
@@ -180,13 +180,14 @@ export class ConnectionGuard {
     c.firstRequestTimer.unref();
     this.byRaw.set(raw, c);
     this.byHttp.set(raw, c);
-    const key = remoteKey(raw);
-    this.byRemote.set(key, c);
+    // Only a TLS socket needs finding by peer address (a getpeername call per connection).
+    const key = tls ? remoteKey(raw) : undefined;
+    if (key !== undefined) this.byRemote.set(key, c);
     raw.once("close", () => {
       clearTimeout(c.firstRequestTimer);
       clearTimeout(c.drainTimer);
       this.byRaw.delete(raw);
-      if (this.byRemote.get(key) === c) this.byRemote.delete(key);
+      if (key !== undefined && this.byRemote.get(key) === c) this.byRemote.delete(key);
     });
     return c;
   }
@@ -203,7 +204,7 @@ export class ConnectionGuard {
   }
 
   private connectionOf(socket: Socket): Connection | undefined {
-    return this.byHttp.get(socket) ?? this.byRemote.get(remoteKey(socket));
+    return this.byHttp.get(socket) ?? (this.byRemote.size > 0 ? this.byRemote.get(remoteKey(socket)) : undefined);
   }
 
   private answered(c: Connection): void {
