@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signedRequestString } from "../../agent/api/resetSignature.js";
+import { agentConfigFromArgs } from "../../agent/cli/agentFlags.js";
 import { mergeLayers, resolveAgentConfig } from "../../agent/config/agentConfig.js";
 import { startAgent, type AgentHandle } from "../../agent/runtime/agent.js";
 
@@ -499,5 +500,18 @@ describe("hostile clients: Host, headers, errors", () => {
     const line = agent.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === "local API request failed");
     expect(line).toMatchObject({ level: "error", method: "POST", path: "/reset" });
     expect(String(line!.error)).toMatch(/reset-nonces\.json|EISDIR|directory/i);
+  });
+});
+
+describe("hostile clients: the operator's host names", () => {
+  it("come from --allow-host (repeatable) or BECOMINGONE_API_ALLOWED_HOSTS, and must be bare names", () => {
+    const dataDir = join(tmpdir(), "bo-hostile-flags");
+    const byFlag = agentConfigFromArgs(["--data-dir", dataDir, "--allow-host", "pi-kitchen.lan", "--allow-host", "pi.example"], {});
+    expect(byFlag.api.allowedHosts).toEqual(["pi-kitchen.lan", "pi.example"]);
+    const byEnv = agentConfigFromArgs(["--data-dir", dataDir], { BECOMINGONE_API_ALLOWED_HOSTS: "a.lan, b.lan" });
+    expect(byEnv.api.allowedHosts).toEqual(["a.lan", "b.lan"]);
+    for (const bad of ["http://a.lan", "a.lan:8420", "evil host"]) {
+      expect(() => agentConfigFromArgs(["--data-dir", dataDir, "--allow-host", bad], {}), bad).toThrow(/allowedHosts/);
+    }
   });
 });
