@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { API_ERROR_CODES } from "../../agent/api/apiError.js";
 import { signedRequestString } from "../../agent/api/resetSignature.js";
 import { agentConfigFromArgs } from "../../agent/cli/agentFlags.js";
 import { mergeLayers, resolveAgentConfig } from "../../agent/config/agentConfig.js";
@@ -513,5 +514,12 @@ describe("hostile clients: the operator's host names", () => {
     for (const bad of ["http://a.lan", "a.lan:8420", "evil host"]) {
       expect(() => agentConfigFromArgs(["--data-dir", dataDir, "--allow-host", bad], {}), bad).toThrow(/allowedHosts/);
     }
+  });
+});
+
+describe("the local API's error codes", () => {
+  it("are each documented in docs/agent.md", () => {
+    const doc = readFileSync(join(root, "docs/agent.md"), "utf8");
+    for (const code of API_ERROR_CODES) expect(doc, code).toContain(`\`${code}\``);
   });
 });
