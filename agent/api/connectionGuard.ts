@@ -53,8 +53,9 @@ interface Connection {
   idleSince: number;
   /** A refusal was answered: the connection is closing, later pipelined requests are ignored. */
   closing: boolean;
-  firstRequestTimer: NodeJS.Timeout | undefined;
-  drainTimer: NodeJS.Timeout | undefined;
+  readonly openedAt: number;
+  /** Since when answer bytes have been waiting for the client without a pause (monotonic ms). */
+  undrainedSince: number | undefined;
 }
 
 const remoteKey = (s: Socket): string => `${s.remoteAddress}|${s.remotePort}`;
@@ -83,13 +84,14 @@ export class ConnectionGuard {
   private readonly byHttp = new WeakMap<Socket, Connection>();
   private readonly byRemote = new Map<string, Connection>();
   private readonly cuts: Record<CutReason, number> = { evicted: 0, over_capacity: 0, no_request: 0, pipelined: 0, buffered: 0, undrained: 0 };
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly limits: ConnectionLimits) {}
 
   /** Tracks the server's connections (its TCP sockets, and for HTTPS the TLS sockets over them). */
   attach(server: Server, options: { readonly tls: boolean }): void {
     server.on("connection", (socket: Socket) => {
-      const c = this.opened(socket);
+      const c = this.opened(socket, options.tls);
       if (c && !options.tls) this.screenChunks(c);
     });
     // The TLS socket is made over the TCP one; both have the same peer address and port.
@@ -100,6 +102,12 @@ export class ConnectionGuard {
       this.byHttp.set(tls, c);
       this.screenChunks(c);
     });
+    // Deadlines are checked by one sweep over the open connections rather than by events: an answer
+    // whose bytes never leave the socket never finishes, so no per-answer event would fire.
+    const every = Math.max(25, Math.min(250, this.limits.firstRequestTimeoutMs / 4, this.limits.drainTimeoutMs / 4));
+    this.sweeper = setInterval(() => this.sweep(), every);
+    this.sweeper.unref();
+    server.once("close", () => clearInterval(this.sweeper));
   }
 
   /** Wraps the app's listener: counts requests per connection, refuses through `gate` before the app. */
@@ -114,7 +122,6 @@ export class ConnectionGuard {
       // Answered a refusal (the socket goes once it is flushed), or already cut: nothing more is answered.
       if (c.closing || !this.byRaw.has(c.raw)) return;
       c.requests++;
-      clearTimeout(c.firstRequestTimer);
       c.inFlight++;
       // Node parses every request in a chunk at once; past the bound the client is flooding.
       if (c.inFlight > this.limits.maxPipelined) return this.cut(c, "pipelined");
@@ -158,35 +165,22 @@ export class ConnectionGuard {
     });
   }
 
-  private opened(raw: Socket): Connection | undefined {
+  private opened(raw: Socket, tls: boolean): Connection | undefined {
     if (this.byRaw.size >= this.limits.maxConnections && !this.evictOne()) {
       this.cuts.over_capacity++;
       raw.destroy();
       return undefined;
     }
-    const c: Connection = {
-      raw,
-      http: raw,
-      inFlight: 0,
-      requests: 0,
-      idleSince: performance.now(),
-      closing: false,
-      firstRequestTimer: undefined,
-      drainTimer: undefined,
-    };
-    c.firstRequestTimer = setTimeout(() => {
-      if (c.requests === 0) this.cut(c, "no_request");
-    }, this.limits.firstRequestTimeoutMs);
-    c.firstRequestTimer.unref();
+    const now = performance.now();
+    const c: Connection = { raw, http: raw, inFlight: 0, requests: 0, idleSince: now, closing: false, openedAt: now, undrainedSince: undefined };
     this.byRaw.set(raw, c);
     this.byHttp.set(raw, c);
-    const key = remoteKey(raw);
-    this.byRemote.set(key, c);
+    // Only a TLS socket needs finding by peer address (a getpeername call per connection).
+    const key = tls ? remoteKey(raw) : undefined;
+    if (key !== undefined) this.byRemote.set(key, c);
     raw.once("close", () => {
-      clearTimeout(c.firstRequestTimer);
-      clearTimeout(c.drainTimer);
       this.byRaw.delete(raw);
-      if (this.byRemote.get(key) === c) this.byRemote.delete(key);
+      if (key !== undefined && this.byRemote.get(key) === c) this.byRemote.delete(key);
     });
     return c;
   }
@@ -203,30 +197,34 @@ export class ConnectionGuard {
   }
 
   private connectionOf(socket: Socket): Connection | undefined {
-    return this.byHttp.get(socket) ?? this.byRemote.get(remoteKey(socket));
+    return this.byHttp.get(socket) ?? (this.byRemote.size > 0 ? this.byRemote.get(remoteKey(socket)) : undefined);
   }
 
   private answered(c: Connection): void {
     c.inFlight--;
     if (c.inFlight === 0) c.idleSince = performance.now();
-    const s = c.http;
-    if (s.destroyed || !this.byRaw.has(c.raw)) return;
-    if (s.writableLength > this.limits.maxBufferedBytes) return this.cut(c, "buffered");
-    if (s.writableLength > 0 && c.drainTimer === undefined) {
-      // The client is not taking its answers: give it a short while, then cut it.
-      c.drainTimer = setTimeout(() => {
-        c.drainTimer = undefined;
-        if (!s.destroyed && s.writableLength > 0) this.cut(c, "undrained");
-      }, this.limits.drainTimeoutMs);
-      c.drainTimer.unref();
+    if (this.byRaw.has(c.raw) && c.http.writableLength > this.limits.maxBufferedBytes) this.cut(c, "buffered");
+  }
+
+  /** The deadlines: first request, answers drained; and the answer-buffer bound between requests. */
+  private sweep(): void {
+    const now = performance.now();
+    for (const c of this.byRaw.values()) {
+      if (c.requests === 0) {
+        if (now - c.openedAt > this.limits.firstRequestTimeoutMs) this.cut(c, "no_request");
+        continue;
+      }
+      const waiting = c.http.writableLength;
+      if (waiting > this.limits.maxBufferedBytes) this.cut(c, "buffered");
+      else if (waiting === 0) c.undrainedSince = undefined;
+      else if (c.undrainedSince === undefined) c.undrainedSince = now;
+      else if (now - c.undrainedSince > this.limits.drainTimeoutMs) this.cut(c, "undrained");
     }
   }
 
   private cut(c: Connection, reason: CutReason): void {
     if (!this.byRaw.delete(c.raw)) return;
     this.cuts[reason]++;
-    clearTimeout(c.firstRequestTimer);
-    clearTimeout(c.drainTimer);
     c.http.destroy();
     c.raw.destroy();
   }

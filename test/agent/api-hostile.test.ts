@@ -8,7 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { API_ERROR_CODES } from "../../agent/api/apiError.js";
 import { signedRequestString } from "../../agent/api/resetSignature.js";
+import { agentConfigFromArgs } from "../../agent/cli/agentFlags.js";
 import { mergeLayers, resolveAgentConfig } from "../../agent/config/agentConfig.js";
 import { startAgent, type AgentHandle } from "../../agent/runtime/agent.js";
 
@@ -499,5 +501,25 @@ describe("hostile clients: Host, headers, errors", () => {
     const line = agent.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === "local API request failed");
     expect(line).toMatchObject({ level: "error", method: "POST", path: "/reset" });
     expect(String(line!.error)).toMatch(/reset-nonces\.json|EISDIR|directory/i);
+  });
+});
+
+describe("hostile clients: the operator's host names", () => {
+  it("come from --allow-host (repeatable) or BECOMINGONE_API_ALLOWED_HOSTS, and must be bare names", () => {
+    const dataDir = join(tmpdir(), "bo-hostile-flags");
+    const byFlag = agentConfigFromArgs(["--data-dir", dataDir, "--allow-host", "pi-kitchen.lan", "--allow-host", "pi.example"], {});
+    expect(byFlag.api.allowedHosts).toEqual(["pi-kitchen.lan", "pi.example"]);
+    const byEnv = agentConfigFromArgs(["--data-dir", dataDir], { BECOMINGONE_API_ALLOWED_HOSTS: "a.lan, b.lan" });
+    expect(byEnv.api.allowedHosts).toEqual(["a.lan", "b.lan"]);
+    for (const bad of ["http://a.lan", "a.lan:8420", "evil host"]) {
+      expect(() => agentConfigFromArgs(["--data-dir", dataDir, "--allow-host", bad], {}), bad).toThrow(/allowedHosts/);
+    }
+  });
+});
+
+describe("the local API's error codes", () => {
+  it("are each documented in docs/agent.md", () => {
+    const doc = readFileSync(join(root, "docs/agent.md"), "utf8");
+    for (const code of API_ERROR_CODES) expect(doc, code).toContain(`\`${code}\``);
   });
 });
