@@ -53,6 +53,9 @@ export async function startApiServer(app: { fetch(request: Request): Response | 
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 5000,
     connectionsCheckingInterval: options.checkIntervalMs ?? Math.min(1000, Math.max(50, Math.floor(headersTimeout / 4))),
     maxHeaderSize: 16 * 1024,
+    // Strict llhttp even if NODE_OPTIONS carries --insecure-http-parser: lenient framing is how
+    // requests get smuggled (test/agent/request-parsing.test.ts).
+    insecureHTTPParser: false,
   };
   const hosts = new HostAllowList({
     boundHost: options.host,
