@@ -185,14 +185,23 @@ export class ConnectionGuard {
     return c;
   }
 
-  /** Closes the connection idle the longest (no request in flight); false if every one is busy. */
+  /**
+   * Closes an idle connection (no request in flight); false if every one is busy. First the oldest
+   * that never completed a request (a silent or slow opener), then the keep-alive connection idle
+   * the longest: a client that was served keeps its connection through a flood of silent ones.
+   */
   private evictOne(): boolean {
-    let oldest: Connection | undefined;
+    let silent: Connection | undefined;
+    let kept: Connection | undefined;
     for (const c of this.byRaw.values()) {
-      if (c.inFlight === 0 && (oldest === undefined || c.idleSince < oldest.idleSince)) oldest = c;
+      if (c.inFlight > 0) continue;
+      if (c.requests === 0) {
+        if (silent === undefined || c.openedAt < silent.openedAt) silent = c;
+      } else if (kept === undefined || c.idleSince < kept.idleSince) kept = c;
     }
-    if (!oldest) return false;
-    this.cut(oldest, "evicted");
+    const victim = silent ?? kept;
+    if (!victim) return false;
+    this.cut(victim, "evicted");
     return true;
   }
 

@@ -319,6 +319,26 @@ describe("hostile clients: connections", () => {
     }
   });
 
+  it("at the cap evicts a silent connection before a served keep-alive one", async () => {
+    const small = await startInProcess({ api: { maxConnections: 3 } });
+    const served = rawClient(small.port);
+    const silent: ReturnType<typeof rawClient>[] = [];
+    try {
+      served.socket.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      await until("the keep-alive client was answered", () => /\r\n\r\n\{/.test(served.received()));
+      silent.push(rawClient(small.port), rawClient(small.port));
+      await until("three connections open", () => small.handle.api!.connections().open === 3);
+      const fourth = await httpCall(small.port, "/health");
+      expect(fourth.status).toBe(200);
+      expect(small.handle.api!.connections().cut.evicted).toBe(1);
+      expect(served.closed()).toBe(false);
+      expect(silent.filter((c) => c.closed())).toHaveLength(1);
+    } finally {
+      for (const c of [served, ...silent]) c.socket.destroy();
+      await small.stop();
+    }
+  });
+
   it("refuses HTTP/0.9 and HTTP/2.0 request lines with 400 unsupported_http_version and closes", async () => {
     for (const line of ["GET /health\r\n\r\n", "GET /health HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n"]) {
       const c = rawClient(agent.port);
