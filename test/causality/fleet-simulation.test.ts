@@ -5,7 +5,7 @@
  * sends and merges like the agent does, and send summaries at 2 Hz and records now and then. Every
  * message to and from the edge is delayed 0-400 ms at random (in order per agent, reordered across
  * agents); agents' wall clocks are skewed by up to ±250 ms. The edge side applies exactly what the
- * Fleet object applies (assessPeerClock, absorbClock, the field over agents in good standing) and
+ * Fleet object applies (assessPeerClock, absorbClock, the field over agents in good standing, fieldMembers) and
  * broadcasts the mean field at 2 Hz. One agent drifts (its clock runs at 3× its declared rate from
  * 30 s on) and one replays (a clock going backwards at 40 s).
  */
@@ -18,6 +18,7 @@ import {
   assessPeerClock,
   CAUSAL_RULES,
   DEFAULT_STANDING_RULES,
+  fieldMembers,
   FRESH_STANDING,
   LamportClock,
   type ClockMessageKind,
@@ -180,16 +181,16 @@ function simulate(seed: number): Outcome {
   };
 
   const broadcast = (now: number) => {
-    const members = new Set<number>();
-    const reports: PhaseReport[] = [];
+    const candidates: (PhaseReport & { id: number; drifting: boolean })[] = [];
     for (const agent of agents) {
       const s = standings.get(agent.id);
       const summary = summaries.get(agent.id);
-      if (!agent.joined || s === undefined || summary === undefined || s.quarantine !== null || s.drift !== null) continue;
+      if (!agent.joined || s === undefined || summary === undefined || s.quarantine !== null) continue;
       if (now - summary.receivedAt > config.peerAgeMs) continue;
-      members.add(agent.id);
-      reports.push({ theta: summary.theta, omega: summary.omega, t: summary.t, weight: 1 });
+      candidates.push({ id: agent.id, drifting: s.drift !== null, theta: summary.theta, omega: summary.omega, t: summary.t, weight: 1 });
     }
+    const reports = fieldMembers(candidates);
+    const members = new Set(reports.map((r) => r.id));
     const field = meanField(reports, now);
     fleetClock = Math.min(fleetClock + 1, LIMITS.lamportMax);
     fields.push({ at: now, members });
