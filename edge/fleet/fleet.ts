@@ -268,8 +268,7 @@ export class Fleet extends DurableObject<Env> {
     const [was, is] = [reasonOf(before), reasonOf(after)];
     if (was !== is) sendMessage(ws, { type: "standing", quarantined: is !== null, reason: is, weight: is === null ? 1 : 0 });
     // A changed standing may change who else is in the field (driftExcludes counts the fleet).
-    const excludes = this.#driftExcludes(config, now);
-    if (was !== is || this.#inField(before, config, now, excludes) !== this.#inField(after, config, now, excludes)) this.#broadcastField(now);
+    if (was !== is || this.#inField(before, config, now) !== this.#inField(after, config, now)) this.#broadcastField(now);
   }
 
   /** A tick for a broadcast; the clock never passes the protocol maximum. */
@@ -802,17 +801,17 @@ export class Fleet extends DurableObject<Env> {
 
   // ---- mean field ------------------------------------------------------------------------------
 
-  #inField(row: AgentRow, config: FleetConfig, now: number, excludesDrift = this.#driftExcludes(config, now)): boolean {
-    return (
+  /** `excludesDrift` is counted over the fleet only when needed: for an agent flagged for drift. */
+  #inField(row: AgentRow, config: FleetConfig, now: number, excludesDrift?: boolean): boolean {
+    const eligible =
       row.status === "active" &&
       row.connected === 1 &&
       row.online === 1 &&
       row.quarantine_reason === null &&
-      (row.drift_reason === null || !excludesDrift) &&
       row.theta !== null &&
       row.summary_received_at !== null &&
-      now - row.summary_received_at <= config.peerAgeMs
-    );
+      now - row.summary_received_at <= config.peerAgeMs;
+    return eligible && (row.drift_reason === null || !(excludesDrift ?? this.#driftExcludes(config, now)));
   }
 
   /** The agents the field may hold: connected, fresh, not quarantined; drifting or not. */
