@@ -179,6 +179,14 @@ export function startSoak(options: SoakOptions, say: (line: string) => void): So
 
     // 2. The cut.
     const cutKills = options.kills - connectedKills;
+    // The cut must hit connected links, or "noticed" would time a reconnect (phase 1 may end just after an edge restart).
+    await Promise.all(
+      slots.map((slot) =>
+        waitFor(`agent ${slot.index} connected before the cut`, async () => ((await slot.health()).link === "connected" ? true : undefined), 120_000, 100).catch((err: Error) =>
+          problems.push(err.message),
+        ),
+      ),
+    );
     const atCut = await Promise.all(slots.map((s) => s.health()));
     proxy.cutLink();
     const cutAt = Date.now();
