@@ -2,7 +2,7 @@
  * `npm run soak`: a bounded fault soak against a real local edge and real agents (build first:
  * `npm run build`). Prints progress on stderr, the table of figures on stdout; exits 0 when every
  * check passed, 1 when one failed, 2 on bad usage, 3 when it could not finish (time limit, error,
- * Ctrl-C). See docs/soak.md.
+ * Ctrl-C). See docs/reliability.md (Fault soak).
  */
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
