@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { agentReadyLine } from "../test/support/agentReadyLine.js";
 import { startEdge } from "../test/support/edge.js";
 import { issueToken } from "../test/edge/fleet-client.js";
 import { deployedNode } from "../test/support/systemdUnit.js";
@@ -65,15 +66,7 @@ export default async function agentBench(): Promise<BenchSection> {
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"], cwd: root, env: { ...process.env, ...deployed.env } });
   try {
-    const ready = await new Promise<{ api: string }>((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (d: Buffer) => {
-        out += d.toString();
-        const nl = out.indexOf("\n");
-        if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)) as { api: string });
-      });
-      child.on("exit", (code) => reject(new Error(`agent exited (${code}) before it was ready`)));
-    });
+    const ready = await agentReadyLine(child);
     // Feed a little faster than the clock consumes: the queue stays non-empty, stdin gets paused.
     let n = 0;
     const words = ["the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "and", "sings"];

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
@@ -7,7 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { issueToken } from "../test/edge/fleet-client.js";
+import { agentReadyLine } from "../test/support/agentReadyLine.js";
 import { startEdge } from "../test/support/edge.js";
+import { haveOpenssl, makeSelfSignedCert } from "../test/support/selfSignedCert.js";
 import { deployedNode } from "../test/support/systemdUnit.js";
 import type { BenchRow, BenchSection } from "./section.js";
 
@@ -99,15 +101,7 @@ async function startAgentProcess(args: string[], tls?: { cert: string; key: stri
     { stdio: ["pipe", "pipe", "pipe"], cwd: root, env: { ...process.env, ...unit.env } },
   );
   child.stderr.resume();
-  const ready = await new Promise<{ api: string }>((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf("\n");
-      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)) as { api: string });
-    });
-    child.on("exit", (code) => reject(new Error(`agent exited (${code}) before it was ready`)));
-  });
+  const ready = await agentReadyLine(child);
   // Tokens a little faster than the clock takes them, as in agent.bench.ts.
   let n = 0;
   const feeder = setInterval(() => child.stdin.write(`word${n++ % 97} `), 1000 / 12);
@@ -243,15 +237,6 @@ function rows(r: PhaseResult): BenchRow[] {
   ];
 }
 
-function haveOpenssl(): boolean {
-  try {
-    execFileSync("openssl", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export default async function attackBench(): Promise<BenchSection> {
   const title = `Agent under attack (real process at ${HZ} Hz with tokens streaming, linked to a local edge; ${PHASE_MS / 1000} s per phase, attackers reconnect when cut; ${main === join(root, "dist/agent/cli/main.js") ? "dist" : main})`;
   if (!existsSync("/proc/self/status") || !existsSync(main)) return { title, rows: [{ metric: "skipped", value: "needs /proc (Linux) and a build (npm run build)" }] };
@@ -279,12 +264,7 @@ export default async function attackBench(): Promise<BenchSection> {
 
     const out: BenchRow[] = results.flatMap(rows);
     if (haveOpenssl()) {
-      const cert = join(dir, "cert.pem");
-      const key = join(dir, "key.pem");
-      execFileSync("openssl", [
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-      ], { stdio: "ignore" });
+      const { cert, key } = makeSelfSignedCert(dir);
       const secure = await startAgentProcess(["--data-dir", join(dir, "tls"), "--edge", edge.url, "--token", (await issueToken(edge)).token], { cert, key });
       agents.push(secure);
       await sleep(3000);

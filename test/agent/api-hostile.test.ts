@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { generateKeyPairSync, sign } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
@@ -13,6 +13,8 @@ import { signedRequestString } from "../../agent/api/resetSignature.js";
 import { agentConfigFromArgs } from "../../agent/cli/agentFlags.js";
 import { mergeLayers, resolveAgentConfig } from "../../agent/config/agentConfig.js";
 import { startAgent, type AgentHandle } from "../../agent/runtime/agent.js";
+import { agentReadyLine } from "../support/agentReadyLine.js";
+import { haveOpenssl, makeSelfSignedCert } from "../support/selfSignedCert.js";
 
 // Hostile clients of the local API, against real agents: in this process where only the API's
 // behaviour matters, a real agent process (dist/, `npm run build` first) where its memory or a
@@ -75,15 +77,7 @@ async function spawnAgent(dataDir: string, config: Record<string, unknown>, extr
   });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const ready = await new Promise<{ api: string; agentId: string }>((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf("\n");
-      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)) as { api: string; agentId: string });
-    });
-    child.once("exit", (code) => reject(new Error(`agent exited (${code}) before it was ready: ${stderr}`)));
-  });
+  const ready = await agentReadyLine(child, () => stderr);
   return {
     child,
     port: Number(new URL(ready.api).port),
@@ -382,14 +376,6 @@ describe("hostile clients: connections", () => {
 });
 
 describe("hostile clients: TLS", () => {
-  function haveOpenssl(): boolean {
-    try {
-      execFileSync("openssl", ["version"], { stdio: "ignore" });
-      return true;
-    } catch {
-      return false;
-    }
-  }
   const enabled = haveOpenssl();
   let dir: string;
   let cert: string;
@@ -397,12 +383,9 @@ describe("hostile clients: TLS", () => {
   beforeAll(async () => {
     if (!enabled) return;
     dir = mkdtempSync(join(tmpdir(), "bo-hostile-tls-"));
-    cert = join(dir, "cert.pem");
-    const key = join(dir, "key.pem");
-    execFileSync("openssl", [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-    ], { stdio: "ignore" });
+    const made = makeSelfSignedCert(dir);
+    cert = made.cert;
+    const key = made.key;
     // The handshake deadline is the first-request deadline, 5 s by default; Node's header timeouts are long here.
     agent = await startInProcess({ api: { tlsCert: cert, tlsKey: key, headersTimeoutMs: 60_000, requestTimeoutMs: 60_000 } });
   });

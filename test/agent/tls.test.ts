@@ -1,19 +1,10 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { haveOpenssl, makeSelfSignedCert } from "../support/selfSignedCert.js";
 import { startTestAgent } from "./support/testAgent.js";
-
-function haveOpenssl(): boolean {
-  try {
-    execFileSync("openssl", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function get(url: string, ca: Buffer): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -32,12 +23,7 @@ describe("local API over TLS", () => {
   it.skipIf(!haveOpenssl())("serves HTTPS with a certificate made at test time", async () => {
     const dir = mkdtempSync(join(tmpdir(), "bo-tls-"));
     try {
-      const cert = join(dir, "cert.pem");
-      const key = join(dir, "key.pem");
-      execFileSync("openssl", [
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-      ], { stdio: "ignore" });
+      const { cert, key } = makeSelfSignedCert(dir);
       const agent = await startTestAgent({ api: { tlsCert: cert, tlsKey: key } });
       try {
         expect(agent.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { verifyEd25519, loadOrCreateDeviceKey } from "../../agent/identity/deviceKey.js";
 import { verifyLedger } from "../../agent/ledger/ledger.js";
 import { recordSigningInput } from "../../shared/log/entry.js";
+import { agentReadyLine } from "../support/agentReadyLine.js";
 
 // The reference stamped events with local time, which breaks a mesh spread over time zones. Every
 // timestamp here is UTC: epoch ms, or ISO 8601 with Z. Two checks: no local-time API in the source,
@@ -60,17 +61,9 @@ describe("UTC everywhere", () => {
       stdio: ["pipe", "pipe", "pipe"],
       env: { ...process.env, BECOMINGONE_CONFIG: "", TZ: "Pacific/Chatham" },
     });
-    let out = "";
     let err = "";
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    const ready = await new Promise<{ api: string }>((resolve, reject) => {
-      child.stdout.on("data", (d: Buffer) => {
-        out += d.toString();
-        const line = out.split("\n").find((l) => l.startsWith("{"));
-        if (line && out.includes("\n")) resolve(JSON.parse(line) as { api: string });
-      });
-      child.on("exit", () => reject(new Error(`agent exited early: ${err}`)));
-    });
+    const ready = await agentReadyLine(child, () => err);
     // A repeated motif so the engine has something to seal.
     child.stdin.write(Array.from({ length: 200 }, (_, i) => `tide${i % 3}`).join(" ") + "\n");
     await new Promise((r) => setTimeout(r, 2500));
