@@ -4,90 +4,19 @@
  * (not yet locked, jittery) agent nor miss a sustained one. Real sockets into the Fleet object in
  * workerd; every frame the edge sends is decoded with the protocol's own schema.
  */
-import { ed25519 } from "@noble/curves/ed25519.js";
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { SignJWT, importJWK } from "jose";
 import { describe, expect, it } from "vitest";
 import { sealRecord } from "../../shared/log/index.js";
-import { bytesToBase64Url, decodeEdgeMessage, recordToWire, type EdgeMessage } from "../../shared/protocol/index.js";
+import { recordToWire } from "../../shared/protocol/index.js";
+import { ADMIN, agentView, connect, enrollAgent, open, type TestAgent } from "./fleet-agent.js";
 
-const ADMIN = { Authorization: "Bearer test-admin-token", "Content-Type": "application/json" };
 /** The protocol's largest Lamport clock (LIMITS.lamportMax), spelled out so this file also runs against older code. */
 const CLOCK_MAX = 2 ** 48;
 /** The largest step one accepted message may move the fleet clock: the causal bound's cap, plus the receive tick. */
 const MAX_ABSORB_STEP = 128 + 1;
 
-async function enrollAgent(fleet: string) {
-  const token = (await (await exports.default.fetch(`http://edge.test/v1/enrollment-tokens?fleet=${fleet}`, { method: "POST", headers: ADMIN, body: JSON.stringify({ maxUses: 5 }) })).json()) as { token: string };
-  const secretKey = ed25519.utils.randomSecretKey();
-  const x = bytesToBase64Url(ed25519.getPublicKey(secretKey));
-  const res = await exports.default.fetch(`http://edge.test/v1/enroll?fleet=${fleet}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ token: token.token, publicKey: { kty: "OKP", crv: "Ed25519", x }, name: "w" }),
-  });
-  const body = (await res.json()) as { agentId: string; audience: string };
-  return { ...body, secretKey, x, fleet };
-}
-
-type Agent = Awaited<ReturnType<typeof enrollAgent>>;
-
-/** A socket that keeps every frame: the decoded ones, and every frame the protocol schema refuses. */
-class Session {
-  readonly messages: EdgeMessage[] = [];
-  readonly invalid: string[] = [];
-  constructor(readonly ws: WebSocket) {
-    ws.accept();
-    ws.addEventListener("message", (event) => {
-      const decoded = decodeEdgeMessage(String(event.data));
-      if (decoded.ok) this.messages.push(decoded.message);
-      else this.invalid.push(`${decoded.message}: ${String(event.data).slice(0, 200)}`);
-    });
-  }
-  send(message: unknown): void {
-    this.ws.send(JSON.stringify(message));
-  }
-  mark(): number {
-    return this.messages.length;
-  }
-  async next<T extends EdgeMessage["type"]>(type: T, where: (m: Extract<EdgeMessage, { type: T }>) => boolean = () => true, from = 0): Promise<Extract<EdgeMessage, { type: T }>> {
-    for (let waited = 0; waited < 5000; waited += 20) {
-      const found = this.messages.slice(from).find((m) => m.type === type && where(m as Extract<EdgeMessage, { type: T }>));
-      if (found) return found as Extract<EdgeMessage, { type: T }>;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`no ${type}; got ${this.messages.map((m) => m.type).join(",")}; invalid frames: ${this.invalid.join(" | ")}`);
-  }
-  of<T extends EdgeMessage["type"]>(type: T, from = 0): Extract<EdgeMessage, { type: T }>[] {
-    return this.messages.slice(from).filter((m): m is Extract<EdgeMessage, { type: T }> => m.type === type);
-  }
-}
-
-async function connect(agent: Agent): Promise<Session> {
-  const key = await importJWK({ kty: "OKP", crv: "Ed25519", x: agent.x, d: bytesToBase64Url(agent.secretKey) }, "EdDSA");
-  const now = Math.floor(Date.now() / 1000);
-  const jwt = await new SignJWT({ jti: crypto.randomUUID() })
-    .setProtectedHeader({ alg: "EdDSA", typ: "agent+jwt", kid: agent.agentId })
-    .setIssuer(agent.agentId)
-    .setSubject(agent.agentId)
-    .setAudience(agent.audience)
-    .setIssuedAt(now)
-    .setExpirationTime(now + 60)
-    .sign(key);
-  const res = await exports.default.fetch(`http://edge.test/v1/connect?fleet=${agent.fleet}`, { headers: { Upgrade: "websocket", Authorization: `Bearer ${jwt}` } });
-  expect(res.status).toBe(101);
-  return new Session(res.webSocket!);
-}
-
-async function open(agent: Agent, lamport: number): Promise<Session> {
-  const session = await connect(agent);
-  session.send({ v: 1, type: "hello", agentId: agent.agentId, lamport });
-  await session.next("welcome");
-  return session;
-}
-
-const record = (agent: Agent, seq: number) =>
+const record = (agent: TestAgent, seq: number) =>
   recordToWire(sealRecord({ agentId: agent.agentId, seq, kind: "memory", timestamp: 1_700_000_000_000 + seq, payloadJson: JSON.stringify({ seq }) }, agent.secretKey));
 
 const stub = (fleet: string) => env.FLEET.get(env.FLEET.idFromName(fleet));
@@ -95,10 +24,6 @@ const stub = (fleet: string) => env.FLEET.get(env.FLEET.idFromName(fleet));
 /** The fleet clock as persisted in SQLite. */
 const fleetClock = (fleet: string) =>
   runInDurableObject(stub(fleet), (_i, state) => Number(state.storage.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'lamport'`).toArray()[0]?.value ?? "0"));
-
-async function agentView(agent: Agent): Promise<Record<string, any>> {
-  return (await (await exports.default.fetch(`http://edge.test/v1/agents/${agent.agentId}?fleet=${agent.fleet}`, { headers: ADMIN })).json()) as Record<string, any>;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
