@@ -94,7 +94,9 @@ describe("link against a hostile edge", () => {
     const { agent, edge, lines, link } = await setup(
       (conn, n) => {
         conn.ws.once("message", () => {
-          conn.ws.send(JSON.stringify(welcome(agentIdRef, 0, 10)));
+          // 4 summaries and 4 pings a second leave the records half of the agent's message budget
+          // (16/s); 10 + 10 would leave them none (and break the edge's 20/s on their own).
+          conn.ws.send(JSON.stringify(welcome(agentIdRef, 0, 4)));
           if (n > 1) return ackRecords(conn);
           // Stop reading (what the agent sends piles up: kernel buffers, then the agent's own), but
           // keep answering, so the silence watchdog alone would never notice.
@@ -103,7 +105,7 @@ describe("link against a hostile edge", () => {
           conn.ws.on("close", () => clearInterval(chatter));
         });
       },
-      { pingIntervalMs: 100, silenceLimitMs: 1000, sendBufferLimitBytes: 4096 },
+      { pingIntervalMs: 250, silenceLimitMs: 1000, sendBufferLimitBytes: 4096 },
     );
     agentIdRef = agent.agentId;
     // ≈ 12 MB of records: more than loopback's kernel buffers absorb here (between 2.4 and 7 MB), so
