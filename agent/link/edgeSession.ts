@@ -9,6 +9,7 @@ import type { SealedRecord } from "../ledger/record.js";
 import { connectJwt } from "./connectToken.js";
 import type { EdgeIdentity } from "./edgeIdentity.js";
 import type { LogAuditor } from "./logAuditor.js";
+import { MessageBudget } from "./messageBudget.js";
 import { ReplayWindow } from "./replayWindow.js";
 import { summaryDue } from "./summaryPacing.js";
 
@@ -17,6 +18,14 @@ export const AGENT_SOFTWARE = "becomingone-agent/0.1.0";
 const LAMPORT_CEILING = 2 ** 52;
 /** Default for SessionOptions.sendBufferLimitBytes: a few seconds of a full replay window. */
 const SEND_BUFFER_LIMIT_BYTES = 256 * 1024;
+/** Default for SessionOptions.replayStallMs. An honest edge acks a full window in well under a second. */
+const REPLAY_STALL_MS = 5000;
+/** After a `rate_limited` without ref, how long the acks of what was sent before it may still take. */
+const RATE_LIMITED_GRACE_MS = 1000;
+/** How often the replay watchdog looks at the window. */
+const REPLAY_WATCH_INTERVAL_MS = 250;
+/** Tokens records leave in the budget for a summary or ping (see MessageBudget). */
+const RECORDS_RESERVE = 1;
 
 /** Counters shared by all sessions of one link. */
 export interface SessionCounters {
@@ -31,6 +40,10 @@ export interface SessionCounters {
   fieldsReceived: number;
   invalidMessages: number;
   edgeErrors: number;
+  /** `rate_limited` for the connection's message rate (not a summary's): a message the edge dropped. */
+  rateLimited: number;
+  /** Times the replay window was rewound to the last ack and resent (lost batches). */
+  replayRewinds: number;
   lastError: string | null;
   /** Why sending records stopped for good (seq_conflict, pruned records…), null while healthy. */
   sendingHalted: string | null;
@@ -58,6 +71,11 @@ export interface SessionOptions {
   readonly sendBufferLimitBytes?: number;
   readonly batchMax?: number;
   readonly maxInFlight?: number;
+  /**
+   * Records in flight and no ack advanced for this long, ms (default 5000), while the socket is
+   * open and not congested: the batches were lost (dropped by the edge); resend from the last ack.
+   */
+  readonly replayStallMs?: number;
 }
 
 /** How a session ended. */
@@ -93,6 +111,13 @@ export class EdgeSession {
   #ended: Promise<SessionEnd>;
   #end: (end: SessionEnd) => void = () => {};
   #ackWaiters = new Set<() => void>();
+  /** Paces every message this session sends below the edge's per-connection rate. */
+  readonly #budget = new MessageBudget();
+  #pumpTimer: NodeJS.Timeout | undefined;
+  /** When the window last made progress (an ack advanced, or sending started from empty, or a rewind). */
+  #ackProgressAt = Date.now();
+  /** A `rate_limited` without ref came: records below `below` not acked by `at` were dropped. */
+  #lossSuspect: { at: number; below: number } | undefined;
 
   constructor(options: SessionOptions) {
     this.#o = options;
@@ -193,6 +218,8 @@ export class EdgeSession {
   #finish(end: SessionEnd): void {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
+    clearTimeout(this.#pumpTimer);
+    this.#pumpTimer = undefined;
     for (const u of this.#unsubscribe) u();
     this.#unsubscribe = [];
     this.#closed = true;
@@ -217,6 +244,7 @@ export class EdgeSession {
     const { context } = this.#o;
     this.#lastHeardAt = Date.now();
     const durable = context.ledger.durableCount;
+    this.#budget.tryTake(Date.now()); // the bucket starts full: the hello always has its token
     this.#send({
       type: "hello",
       agentId: this.#o.identity.agentId,
@@ -242,7 +270,8 @@ export class EdgeSession {
         return;
       }
       this.#congestedSince = undefined;
-      this.#send({ type: "ping", nonce: now.toString(36) });
+      // No token: the messages using them keep the edge hearing from us anyway; ping next round.
+      if (this.#budget.tryTake(now)) this.#send({ type: "ping", nonce: now.toString(36) });
     }, pingEvery);
     timer.unref();
     this.#timers.push(timer);
@@ -279,7 +308,10 @@ export class EdgeSession {
         this.#mergeLamport(message.lamport);
         counters.acks++;
         for (const a of message.acks) if (a.seq < context.ledger.size) this.#o.auditor.acknowledged(a.seq, a.index);
-        if (this.#window.onAck(message.nextSeq)) context.ledger.acknowledge(Math.min(message.nextSeq, context.ledger.durableCount));
+        if (this.#window.onAck(message.nextSeq)) {
+          this.#ackProgressAt = Date.now();
+          context.ledger.acknowledge(Math.min(message.nextSeq, context.ledger.durableCount));
+        }
         for (const w of this.#ackWaiters) w();
         this.#ackWaiters.clear();
         void this.#pump();
@@ -361,6 +393,10 @@ export class EdgeSession {
     context.log("info", "connected to the edge", { fleetId: message.fleetId, resumeFrom: nextSeq, durable, replay: Math.max(0, durable - nextSeq) });
     this.#unsubscribe.push(context.onSummary((s) => this.#onSummary(s)));
     this.#unsubscribe.push(context.ledger.onDurable(() => void this.#pump()));
+    this.#ackProgressAt = Date.now();
+    const watch = setInterval(() => this.#watchReplay(Date.now()), REPLAY_WATCH_INTERVAL_MS);
+    watch.unref();
+    this.#timers.push(watch);
     void this.#pump();
   }
 
@@ -387,10 +423,20 @@ export class EdgeSession {
         counters.sendingHalted = `${message.code}: ${message.message}`;
         context.log("error", "the edge refused a record; sending records stops until restart", { code: message.code, error: message.message, details });
         return;
+      case "rate_limited":
+        if (message.ref === "summary") {
+          context.log("warn", "the edge refused a summary", { code: message.code, error: message.message });
+          return;
+        }
+        // The connection's message rate: the edge dropped a message unread, maybe a records batch.
+        // Its ack will never come; if what was in flight is not acknowledged within the grace, resend.
+        counters.rateLimited++;
+        context.log("warn", "the edge dropped a message (connection rate limit); unacknowledged records will be resent", { error: message.message, inFlight: this.#window.inFlight });
+        if (this.#window.inFlight > 0) this.#lossSuspect ??= { at: Date.now() + RATE_LIMITED_GRACE_MS, below: this.#window.sentNext };
+        return;
       case "lamport_replay":
       case "lamport_jump":
-      case "rate_limited":
-        context.log("warn", "the edge refused a summary", { code: message.code, error: message.message });
+        context.log("warn", message.ref === "summary" ? "the edge refused a summary" : "the edge refused a message's clock", { code: message.code, error: message.message, ref: message.ref });
         return;
       default:
         context.log("warn", "the edge reported an error", { code: message.code, error: message.message, ref: message.ref });
@@ -420,8 +466,9 @@ export class EdgeSession {
     if (!this.#welcomed || this.#closed) return;
     const now = Date.now();
     if (!summaryDue(this.#lastSummaryAt, now, this.#summaryHz)) return;
-    if (this.#congested()) {
-      // A summary is a snapshot; the next one supersedes it. Skipping bounds what waits in memory.
+    if (this.#congested() || !this.#budget.tryTake(now)) {
+      // A summary is a snapshot; the next one supersedes it. Skipping bounds what waits in memory
+      // (congestion) and keeps the connection within the edge's message rate (no token).
       this.#o.counters.summariesSkipped++;
       return;
     }
@@ -451,6 +498,9 @@ export class EdgeSession {
       while (!this.#closed && counters.sendingHalted === null) {
         const batch = this.#window.next(context.ledger.durableCount);
         if (!batch) return;
+        // Paced: a batch waits for a token, so it also takes in whatever became durable meanwhile.
+        const wait = this.#budget.waitMs(Date.now(), RECORDS_RESERVE);
+        if (wait > 0) return this.#pumpLater(wait);
         let records: SealedRecord[];
         try {
           records = await context.ledger.readFrom(batch.from, batch.count);
@@ -460,8 +510,14 @@ export class EdgeSession {
           return;
         }
         if (records.length === 0 || this.#closed) return;
+        // A rewind (lost batches, seq_gap) during the read moved the window: plan again from there.
+        if (batch.from !== this.#window.sentNext) continue;
+        // A summary may have spent the token while the ledger read.
+        if (!this.#budget.tryTake(Date.now(), RECORDS_RESERVE)) return this.#pumpLater(this.#budget.waitMs(Date.now(), RECORDS_RESERVE));
+        const wasIdle = this.#window.inFlight === 0;
         const sent = this.#sendRecords(records.map(recordToWire));
         if (sent === 0) return;
+        if (wasIdle) this.#ackProgressAt = Date.now();
         this.#window.markSent(batch.from, sent);
         counters.recordsSent += sent;
         counters.batchesSent++;
@@ -469,6 +525,43 @@ export class EdgeSession {
     } finally {
       this.#pumping = false;
     }
+  }
+
+  #pumpLater(ms: number): void {
+    if (this.#pumpTimer !== undefined || this.#closed) return;
+    this.#pumpTimer = setTimeout(() => {
+      this.#pumpTimer = undefined;
+      void this.#pump();
+    }, Math.max(1, ms));
+  }
+
+  /**
+   * Recovers lost batches: a message the edge dropped (rate limit, a fault between us) gets no ack,
+   * and nothing else would ever free the window. Records in flight with no ack for replayStallMs, or
+   * still unacknowledged after a `rate_limited`'s grace, are resent from the last ack; the edge
+   * acknowledges records it already holds again and never appends them twice.
+   */
+  #watchReplay(now: number): void {
+    if (!this.#welcomed || this.#closed || this.#o.counters.sendingHalted !== null) return;
+    const window = this.#window;
+    const suspect = this.#lossSuspect;
+    if (suspect !== undefined && (window.ackedNext >= suspect.below || window.inFlight === 0)) this.#lossSuspect = undefined;
+    if (window.inFlight === 0) return;
+    // An edge that stops reading is not losing batches; the congestion guard drops that connection.
+    if (this.#congested()) return;
+    const lost = this.#lossSuspect !== undefined && now >= this.#lossSuspect.at;
+    const stalled = now - this.#ackProgressAt >= (this.#o.replayStallMs ?? REPLAY_STALL_MS);
+    if (!lost && !stalled) return;
+    this.#o.counters.replayRewinds++;
+    this.#o.context.log("warn", "records in flight were not acknowledged; resending from the last ack", {
+      from: window.ackedNext,
+      inFlight: window.inFlight,
+      cause: lost ? "rate_limited" : "no ack",
+    });
+    window.rewind(window.ackedNext);
+    this.#lossSuspect = undefined;
+    this.#ackProgressAt = now;
+    void this.#pump();
   }
 
   /** Sends a prefix of `records` that fits one message; returns how many went. */

@@ -72,8 +72,7 @@ const MAX_CLOCK_SKEW_MS = 2000;
 /** Summaries an agent may send back to back (token bucket capacity); the average stays ≤ summaryHz. */
 const SUMMARY_BURST = 2;
 /** Messages per second a connection may send on average, and back to back. */
-const MESSAGE_RATE_PER_S = 20;
-const MESSAGE_BURST = 40;
+const { connectionMessagesPerSecond: MESSAGE_RATE_PER_S, connectionMessageBurst: MESSAGE_BURST } = LIMITS;
 /** The next alarm is at least this far after the one running. */
 const ALARM_MIN_GAP_MS = 20;
 /** Housekeeping (jti and rate-limit pruning, offline sweep) runs at least this often while active. */

@@ -11,6 +11,13 @@ export const LIMITS = {
   strikes: 10,
   strikeWindowMs: 60_000,
   /**
+   * Messages a connection may send per second on average, and back to back (the edge's token
+   * bucket over every agent message; the excess is dropped with `rate_limited`, without a `ref`).
+   * Agents pace themselves below this (agent/link/messageBudget.ts).
+   */
+  connectionMessagesPerSecond: 20,
+  connectionMessageBurst: 40,
+  /**
    * Largest Lamport clock on the wire, both ways (2^48: over 44,000 years of ticks at 100 Hz). Far
    * below 2^53, so every sum the edge makes of a clock and a bounded step stays a safe integer, and
    * the edge's own clock (which never passes this) is always a valid clock to send.
