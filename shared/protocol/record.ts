@@ -21,8 +21,12 @@ export const sealedRecordSchema = z.object({
   timestamp: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   /** The payload as JSON text, exactly as signed (1 … 65,536 UTF-8 bytes). */
   payloadJson: z.string().min(1).max(RECORD_LIMITS.payloadMaxBytes),
-  /** Ed25519 signature (64 bytes, padded base64) over shared/log's recordSigningInput. */
-  signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, "signature: 64 bytes in padded base64"),
+  /**
+   * Ed25519 signature (64 bytes, canonical padded base64) over shared/log's recordSigningInput. The
+   * last character carries 4 unused bits that must be zero ([AQgw]): the strict decoder refuses any
+   * other, so the schema must too, or a record would pass validation and then fail to decode.
+   */
+  signature: z.string().regex(/^[A-Za-z0-9+/]{85}[AQgw]==$/, "signature: 64 bytes in canonical padded base64"),
 });
 
 export type WireRecord = z.infer<typeof sealedRecordSchema>;
