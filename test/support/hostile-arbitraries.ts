@@ -334,17 +334,18 @@ export function hostileQueryIntegerList(max: number): fc.Arbitrary<string> {
 }
 
 /**
- * The error codes a markdown document's tables name: every backticked snake_case word in a table row
- * (`| … |`), plus single words right after a status ("401 `unauthorized`"); `prefix_*` wildcards are
- * kept as prefixes.
+ * The error codes a markdown document names: every backticked snake_case word in a table row
+ * (`| … |`), and anywhere a backticked word right after a status ("404 `not_found`"); `prefix_*`
+ * wildcards are kept as prefixes.
  */
 export function documentedCodes(markdown: string): { codes: Set<string>; prefixes: string[] } {
   const codes = new Set<string>();
   const prefixes: string[] = [];
   for (const line of markdown.split("\n")) {
-    if (!line.startsWith("|")) continue;
+    const row = line.startsWith("|");
     for (const match of line.matchAll(/(\d{3} )?`([a-z][a-z0-9_]*\*?)`/g)) {
       const word = match[2]!;
+      if (!row && match[1] === undefined) continue;
       if (word.endsWith("*")) prefixes.push(word.slice(0, -1));
       else if (word.includes("_") || match[1] !== undefined) codes.add(word);
     }

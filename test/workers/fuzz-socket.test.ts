@@ -377,7 +377,7 @@ const FOUND: FrameSpec[][] = [
 ];
 
 describe("fuzz: the agent socket", () => {
-  const runs = fuzzRuns(120, MULTIPLIER);
+  const runs = fuzzRuns(60, MULTIPLIER);
   it(`hostile frame sequences never crash, corrupt the log, leak into other sessions or go unanswered (${runs} cases)`, async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(frameSpec, { minLength: 1, maxLength: 8 }), async (frames) => {
