@@ -212,7 +212,7 @@ const headerSchema: JsonSchema = {
 const b64url = (text: string) => bytesToBase64Url(new TextEncoder().encode(text));
 
 describe("fuzz: the edge's REST surface", () => {
-  it(`admin bodies: enrollment tokens and config patches get the documented answer and refusals change nothing (${fuzzRuns(25, MULTIPLIER)} cases)`, async () => {
+  it(`admin bodies: enrollment tokens and config patches get the documented answer and refusals change nothing (${fuzzRuns(15, MULTIPLIER)} cases)`, async () => {
     const tokenSchema = jsonSchemaOf(enrollmentTokenRequestSchema);
     const patchSchema = jsonSchemaOf(fleetConfigPatchSchema);
     const request = fc.oneof(
@@ -259,11 +259,11 @@ describe("fuzz: the edge's REST surface", () => {
           expect((await fleetConfig(fleet)).version).toBe(configBefore.version + (accepted && r.route === "config" ? 1 : 0));
         }
       }),
-      { numRuns: fuzzRuns(25, MULTIPLIER) },
+      { numRuns: fuzzRuns(15, MULTIPLIER) },
     );
   }, 600_000);
 
-  it(`public enrollment: hostile bodies get the documented refusal in the documented order, and only a 201 adds an agent (${fuzzRuns(20, MULTIPLIER)} cases)`, async () => {
+  it(`public enrollment: hostile bodies get the documented refusal in the documented order, and only a 201 adds an agent (${fuzzRuns(15, MULTIPLIER)} cases)`, async () => {
     const enrollSchema = jsonSchemaOf(enrollRequestSchema);
     const request = fc.record({
       body: bodySpec(enrollSchema),
@@ -321,11 +321,11 @@ describe("fuzz: the edge's REST surface", () => {
           expect(await agentCount(fleet)).toBe(before + (answer.status === 201 ? 1 : 0));
         }
       }),
-      { numRuns: fuzzRuns(20, MULTIPLIER) },
+      { numRuns: fuzzRuns(15, MULTIPLIER) },
     );
   }, 600_000);
 
-  it(`log queries: hostile parameters are refused with bad_query/bad_proof_request/entry_not_found, and every proof served verifies (${fuzzRuns(600, MULTIPLIER)} cases)`, async () => {
+  it(`log queries: hostile parameters are refused with bad_query/bad_proof_request/entry_not_found, and every proof served verifies (${fuzzRuns(200, MULTIPLIER)} cases)`, async () => {
     const int = param(fc.oneof({ weight: 3, arbitrary: fc.nat({ max: LOG_RECORDS + 3 }).map(String) }, { weight: 2, arbitrary: hostileQueryInteger() }));
     const query = fc.oneof(
       fc.record({ route: fc.constant("inclusion" as const), index: int, size: int, agent: param(fc.constantFrom("self", "ag_" + "0".repeat(32), "", "x".repeat(300))), seq: int }),
@@ -370,11 +370,11 @@ describe("fuzz: the edge's REST surface", () => {
           for (const e of page.entries) expect(bytesEqual(base64ToBytes(e.leaf), leaves[e.index]!)).toBe(true);
         }
       }),
-      { numRuns: fuzzRuns(600, MULTIPLIER) },
+      { numRuns: fuzzRuns(200, MULTIPLIER) },
     );
   }, 600_000);
 
-  it(`any method, path, fleet and credentials: JSON refusals with documented codes, admin routes closed without the token (${fuzzRuns(300, MULTIPLIER)} cases)`, async () => {
+  it(`any method, path, fleet and credentials: JSON refusals with documented codes, admin routes closed without the token (${fuzzRuns(200, MULTIPLIER)} cases)`, async () => {
     const fleet = freshFleet("fz-rest-routes");
     await call("GET", `/v1/fleet?fleet=${fleet}`, { headers: ADMIN });
     const segment = fc.oneof(
@@ -403,11 +403,11 @@ describe("fuzz: the edge's REST surface", () => {
         if (admin && answer.status < 300 && r.method !== "OPTIONS") expect(r.auth?.trim(), `${r.method} ${r.path}`).toBe(`Bearer ${ADMIN_TOKEN}`);
         if (r.method !== "HEAD" && answer.status >= 400) expect(answer.json).toBeDefined();
       }),
-      { numRuns: fuzzRuns(300, MULTIPLIER) },
+      { numRuns: fuzzRuns(200, MULTIPLIER) },
     );
   }, 600_000);
 
-  it(`connect tokens: hostile headers and claims signed with the agent's own key never open a socket unless every rule holds (${fuzzRuns(100, MULTIPLIER)} cases)`, async () => {
+  it(`connect tokens: hostile headers and claims signed with the agent's own key never open a socket unless every rule holds (${fuzzRuns(60, MULTIPLIER)} cases)`, async () => {
     const fleet = freshFleet("fz-rest-connect");
     const agent = await enrollAgent(fleet, "connector");
     const now = () => Math.floor(Date.now() / 1000);
@@ -465,7 +465,7 @@ describe("fuzz: the edge's REST surface", () => {
         const code = (JSON.parse(text) as { error: { code: string } }).error.code;
         expect(isDocumentedCode(code, HTTP_CODES), code).toBe(true);
       }),
-      { numRuns: fuzzRuns(100, MULTIPLIER) },
+      { numRuns: fuzzRuns(60, MULTIPLIER) },
     );
   }, 600_000);
 });
