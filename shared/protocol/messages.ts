@@ -11,8 +11,7 @@ const version = z.literal(PROTOCOL_VERSION);
 const lamport = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const epochMs = z.number().int().min(0);
 const finite = z.number().finite();
-// Canonical: the last character's 2 unused bits are zero, as the strict base64 decoder requires.
-const base64Hash = z.string().regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, "a 32-byte hash in canonical padded base64");
+const base64Hash = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, "a 32-byte hash in padded base64");
 
 // ---- agent → edge ------------------------------------------------------------------------------
 
