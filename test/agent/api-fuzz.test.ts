@@ -69,7 +69,15 @@ interface Answer {
 }
 
 async function call(method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}, codes = API_CODES): Promise<Answer> {
-  const res = await fetch(agent.url + path, { method, headers: init.headers ?? {}, ...(init.body === undefined ? {} : { body: init.body }) });
+  const request = () => fetch(agent.url + path, { method, headers: init.headers ?? {}, ...(init.body === undefined ? {} : { body: init.body }) });
+  let res: Response;
+  try {
+    res = await request();
+  } catch (err) {
+    // "oversize-body-reset": a keep-alive connection a refusal closed may be reused; a GET is safe to repeat.
+    if (!(KNOWN_ISSUES.has("oversize-body-reset") && method === "GET" && err instanceof TypeError)) throw err;
+    res = await request();
+  }
   const text = await res.text();
   let json: unknown;
   try {
@@ -141,6 +149,9 @@ function tokensOf(text: string): number {
   return body.type === "phase" ? 1 : body.type === "tokens" ? body.tokens.length : body.content.split(/\s+/).filter((t) => t.length > 0).length;
 }
 
+/** Requests lost to the "oversize-body-reset" known issue (printed, for the report). */
+let resets = 0;
+
 describe("fuzz: the agent's local API", () => {
   it(`POST /input: hostile bodies, types and tokens get the documented answer, and refusals queue nothing (${fuzzRuns(600, MULTIPLIER)} cases)`, async () => {
     const request = fc.record({
@@ -187,8 +198,10 @@ describe("fuzz: the agent's local API", () => {
         } catch (err) {
           // A header value fetch itself refuses (non-Latin-1) never reaches the agent.
           if (err instanceof TypeError && r.auth === "unicode") return;
-          if (err instanceof TypeError && KNOWN_ISSUES.has("oversize-body-reset") && inputRefusal(auth, r.contentType, text) !== undefined) {
-            expect(await metric("becomingone_tokens_accepted_total")).toBe(accepted);
+          if (err instanceof TypeError && KNOWN_ISSUES.has("oversize-body-reset")) {
+            // Whether the request got in is unknown: a refusal must have queued nothing; either way the agent stays healthy.
+            resets += 1;
+            if (inputRefusal(auth, r.contentType, text) !== undefined) expect(await metric("becomingone_tokens_accepted_total")).toBe(accepted);
             return;
           }
           throw err;
@@ -210,6 +223,7 @@ describe("fuzz: the agent's local API", () => {
       }),
       { numRuns: fuzzRuns(600, MULTIPLIER) },
     );
+    if (resets > 0) console.log(`POST /input: ${resets} request(s) lost to the known connection reset`);
     await expectHealthy();
   }, 600_000);
 
