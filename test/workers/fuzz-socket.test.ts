@@ -49,6 +49,12 @@ import {
 import { agentRow, auditLog, connect, enrollAgent, freshFleet, storedEntries, type EnrolledAgent, type Row, type Session } from "./fuzz-harness.js";
 
 const MULTIPLIER = (env as unknown as { FUZZ_RUNS?: string }).FUZZ_RUNS;
+/**
+ * The seed, printed before the run: fast-check prints it only when a property fails, and a run that
+ * hangs (or is killed by a time limit) would otherwise leave nothing to replay. Set it here to replay.
+ */
+const SEED = Date.now() % 2 ** 31;
+console.log(`${import.meta.url.split("/").pop()}: fast-check seed ${SEED}`);
 
 /**
  * Known defects in areas other branches of issue 11 are fixing, each with the counterexample that
@@ -395,7 +401,7 @@ describe("fuzz: the agent socket", () => {
       fc.asyncProperty(fc.array(frameSpec, { minLength: 1, maxLength: 8 }), async (frames) => {
         await runCase(frames);
       }),
-      { numRuns: runs, timeout: 30_000, endOnFailure: true, examples: FOUND.map((frames) => [frames] as [FrameSpec[]]) },
+      { seed: SEED, numRuns: runs, timeout: 30_000, endOnFailure: true, examples: FOUND.map((frames) => [frames] as [FrameSpec[]]) },
     );
   }, 600_000);
 });
