@@ -99,7 +99,7 @@ export class Session {
       if (this.closed !== undefined) return undefined;
       await new Promise((r) => setTimeout(r, 5));
     }
-    throw new Error(`nothing matched in ${limitMs} ms; got ${this.messages(from).map((m) => m.type).join(",")}`);
+    throw new Error(`nothing matched in ${limitMs} ms; got ${this.messages(from).map((m) => (m.type === "error" ? `error(${m.code}, ref ${m.ref})` : m.type)).join(",")}`);
   }
 
   close(): void {
