@@ -10,6 +10,8 @@ export default defineConfig({
           ADMIN_TOKEN: "test-admin-token",
           // A fixed test-only note key (seed 0x07 × 32), never used outside tests.
           LOG_SIGNING_KEY: "PRIVATE+KEY+becomingone-edge-test+8433b491+AQcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcH",
+          // The fuzzers' case-count multiplier (FUZZ_RUNS=10 for a long run); workerd sees no host env.
+          FUZZ_RUNS: process.env.FUZZ_RUNS ?? "1",
         },
       },
     }),

@@ -33,12 +33,15 @@ function decodeWith<T>(schema: z.ZodType<T>, frame: string | ArrayBuffer | Uint8
   } catch {
     return { ok: false, code: "bad_json", message: "message is not valid JSON" };
   }
-  const type = typeof json === "object" && json !== null && "type" in json ? String(json.type).slice(0, 32) : undefined;
+  // Only scalars are echoed: String() of a deeply nested array recurses past the stack (and this
+  // function must never throw).
+  const type = typeof json === "object" && json !== null && "type" in json && typeof json.type === "string" ? json.type.slice(0, 32) : undefined;
   if (typeof json === "object" && json !== null && "v" in json && json.v !== PROTOCOL_VERSION) {
+    const shown = typeof json.v === "number" || typeof json.v === "string" ? String(json.v).slice(0, 16) : typeof json.v;
     return {
       ok: false,
       code: "unsupported_version",
-      message: `protocol version ${String(json.v).slice(0, 16)} is not supported; this edge speaks v${PROTOCOL_VERSION}`,
+      message: `protocol version ${shown} is not supported; this edge speaks v${PROTOCOL_VERSION}`,
       ...(type === undefined ? {} : { ref: type }),
     };
   }

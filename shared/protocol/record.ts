@@ -31,8 +31,12 @@ export const sealedRecordSchema = z.object({
     .refine((text) => encodeUtf8(text).length <= RECORD_LIMITS.payloadMaxBytes, {
       message: `payloadJson: at most ${RECORD_LIMITS.payloadMaxBytes} bytes of UTF-8`,
     }),
-  /** Ed25519 signature (64 bytes, padded base64) over shared/log's recordSigningInput. */
-  signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, "signature: 64 bytes in padded base64"),
+  /**
+   * Ed25519 signature (64 bytes, canonical padded base64) over shared/log's recordSigningInput. The
+   * last character carries 4 unused bits that must be zero ([AQgw]): the strict decoder refuses any
+   * other, so the schema must too, or a record would pass validation and then fail to decode.
+   */
+  signature: z.string().regex(/^[A-Za-z0-9+/]{85}[AQgw]==$/, "signature: 64 bytes in canonical padded base64"),
 });
 
 export type WireRecord = z.infer<typeof sealedRecordSchema>;
