@@ -52,28 +52,18 @@ export async function enrollAgent(fleet: string, name = "fuzz"): Promise<Enrolle
 export interface Received {
   readonly raw: string | ArrayBuffer;
   readonly decoded: ReturnType<typeof decodeEdgeMessage>;
-  /** Decoded only by a known-issue tolerance (see the fuzzers' KNOWN_ISSUES). */
-  readonly knownIssue: boolean;
 }
-
-/** Reads a frame the decoder refused, when a listed known issue explains it; undefined otherwise. */
-export type Tolerance = (raw: string) => EdgeMessage | undefined;
 
 /** An agent's WebSocket to the edge: sends frames, keeps every frame received. */
 export class Session {
   readonly received: Received[] = [];
   closed: { code: number; reason: string } | undefined;
 
-  constructor(
-    readonly ws: WebSocket,
-    readonly tolerance: Tolerance = () => undefined,
-  ) {
+  constructor(readonly ws: WebSocket) {
     ws.accept();
     ws.addEventListener("message", (event) => {
       const raw = event.data as string | ArrayBuffer;
-      const decoded = decodeEdgeMessage(raw);
-      const tolerated = decoded.ok || typeof raw !== "string" ? undefined : this.tolerance(raw);
-      this.received.push(tolerated === undefined ? { raw, decoded, knownIssue: false } : { raw, decoded: { ok: true, message: tolerated }, knownIssue: true });
+      this.received.push({ raw, decoded: decodeEdgeMessage(raw) });
     });
     ws.addEventListener("close", (event) => {
       this.closed = { code: event.code, reason: event.reason };
@@ -112,11 +102,11 @@ export class Session {
 }
 
 /** Opens an authenticated socket (a fresh single-use JWT) and sends a valid hello. */
-export async function connect(agent: EnrolledAgent, lamport = 1, tolerance?: Tolerance): Promise<Session> {
+export async function connect(agent: EnrolledAgent, lamport = 1): Promise<Session> {
   const jwt = await signConnectToken({ secretKey: agent.secretKey, agentId: agent.agentId, audience: agent.audience });
   const res = await exports.default.fetch(`${EDGE}/v1/connect?fleet=${agent.fleet}`, { headers: { Upgrade: "websocket", Authorization: `Bearer ${jwt}` } });
   if (res.status !== 101 || res.webSocket === null) throw new Error(`connect: ${res.status} ${await res.text()}`);
-  const session = new Session(res.webSocket, tolerance);
+  const session = new Session(res.webSocket);
   session.send(JSON.stringify({ v: 1, type: "hello", agentId: agent.agentId, lamport }));
   const welcome = await session.until((m) => m.type === "welcome");
   if (welcome === undefined) throw new Error("no welcome");

@@ -52,9 +52,6 @@ const SEED = Date.now() % 2 ** 31;
 console.log(`${import.meta.url.split("/").pop()}: fast-check seed ${SEED}`);
 const MAX_BODY_BYTES = 16 * 1024;
 
-/** Known defects other branches of issue 11 are fixing; while listed, exactly that defect is tolerated. */
-const KNOWN_ISSUES: ReadonlyMap<string, string> = new Map([]);
-
 const HTTP_CODES = (() => {
   const api = documentedCodes(docsApi);
   const auth = documentedCodes(docsProtocol.slice(docsProtocol.indexOf("## Authentication"), docsProtocol.indexOf("## Session")));
@@ -476,4 +473,3 @@ describe("fuzz: the edge's REST surface", () => {
   }, 600_000);
 });
 
-void KNOWN_ISSUES;
