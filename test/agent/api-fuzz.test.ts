@@ -22,7 +22,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { signedRequestString } from "../../agent/api/resetSignature.js";
 import { INPUT_LIMITS, inputSchema } from "../../agent/api/inputSchema.js";
-import { documentedCodes, fuzzRuns, hostileFrom, isDocumentedCode, toJsonText, type JsonSchema } from "../support/hostile-arbitraries.js";
+import { documentedAnswer, type Answer } from "../support/documentedAnswer.js";
+import { documentedCodes, fuzzRuns, hostileFrom, toJsonText, type JsonSchema } from "../support/hostile-arbitraries.js";
 import { startTestAgent, type TestAgent } from "./support/testAgent.js";
 
 const MULTIPLIER = process.env.FUZZ_RUNS;
@@ -61,13 +62,6 @@ afterAll(async () => {
   await agent.stop();
 });
 
-interface Answer {
-  readonly status: number;
-  readonly code: string | undefined;
-  readonly json: unknown;
-  readonly text: string;
-}
-
 async function call(method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}, codes = API_CODES): Promise<Answer> {
   const request = () => fetch(agent.url + path, { method, headers: init.headers ?? {}, ...(init.body === undefined ? {} : { body: init.body }) });
   let res: Response;
@@ -78,24 +72,7 @@ async function call(method: string, path: string, init: { headers?: Record<strin
     if (!(KNOWN_ISSUES.has("oversize-body-reset") && method === "GET" && err instanceof TypeError)) throw err;
     res = await request();
   }
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  const where = `${method} ${path.slice(0, 100)} → ${res.status} ${text.slice(0, 300)}`;
-  if (res.status >= 500) throw new Error(`5xx: ${where}`);
-  let code: string | undefined;
-  // A HEAD answer has no body by definition (RFC 9110 §9.3.2): only its status can be judged.
-  if (res.status >= 400 && method !== "HEAD") {
-    const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-    if (typeof error?.code !== "string" || typeof error.message !== "string") throw new Error(`a refusal without the JSON error shape: ${where}`);
-    code = error.code;
-    if (!isDocumentedCode(code, codes)) throw new Error(`undocumented error code ${code}: ${where}`);
-  }
-  return { status: res.status, code, json, text };
+  return documentedAnswer(method, path, res, codes);
 }
 
 /** A counter from /metrics. */

@@ -41,6 +41,7 @@ import {
   toJsonText,
   type JsonSchema,
 } from "../support/hostile-arbitraries.js";
+import { documentedAnswer, type Answer } from "../support/documentedAnswer.js";
 import { ADMIN, ADMIN_TOKEN, EDGE, auditLog, connect, enrollAgent, freshFleet, type EnrolledAgent } from "./fuzz-harness.js";
 
 const MULTIPLIER = (env as unknown as { FUZZ_RUNS?: string }).FUZZ_RUNS;
@@ -60,34 +61,10 @@ const HTTP_CODES = (() => {
 
 const jsonSchemaOf = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input" }) as JsonSchema;
 
-interface Answer {
-  readonly status: number;
-  readonly code: string | undefined;
-  readonly json: unknown;
-  readonly text: string;
-}
-
 /** One request through the Worker; checks the invariants every answer must meet. */
 async function call(method: string, path: string, init: { headers?: Record<string, string>; body?: string | Uint8Array } = {}): Promise<Answer> {
   const res = await exports.default.fetch(`${EDGE}${path}`, { method, headers: init.headers ?? {}, ...(init.body === undefined ? {} : { body: init.body }) });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  const where = `${method} ${path.slice(0, 200)} → ${res.status} ${text.slice(0, 300)}`;
-  if (res.status >= 500) throw new Error(`5xx: ${where}`);
-  let code: string | undefined;
-  // A HEAD answer has no body by definition (RFC 9110 §9.3.2): only its status can be judged.
-  if (res.status >= 400 && method !== "HEAD") {
-    const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-    if (typeof error?.code !== "string" || typeof error.message !== "string") throw new Error(`a refusal without the JSON error shape: ${where}`);
-    code = error.code;
-    if (!isDocumentedCode(code, HTTP_CODES)) throw new Error(`undocumented error code ${code}: ${where}`);
-  }
-  return { status: res.status, code, json, text };
+  return documentedAnswer(method, path, res, HTTP_CODES);
 }
 
 const expectRefusal = (answer: Answer, status: number, code: string, what: string) => expect({ status: answer.status, code: answer.code }, `${what}: ${answer.text.slice(0, 300)}`).toEqual({ status, code });
