@@ -143,6 +143,9 @@ describe("OpenAI-compatible SSE source (real local HTTP server)", () => {
     let maxDepth = 0;
     const drain = setInterval(() => {
       maxDepth = Math.max(maxDepth, queue.depth);
+      // Drain only once the source has met a full queue: the backpressure path runs whatever the
+      // timing (a drain faster than a slowed-down server never let the queue fill).
+      if (queue.stats().refused === 0) return;
       const t = queue.take();
       if (t?.type === "text") got.push(t.text);
     }, 2);
