@@ -52,6 +52,7 @@ import {
   listAgentRows,
   listTokens,
   revokeToken,
+  standingReason,
   type AgentRow,
   type AgentView,
   type Enrolled,
@@ -263,8 +264,7 @@ export class Fleet extends DurableObject<Env> {
   #announceStanding(ws: WebSocket, before: AgentRow, config: FleetConfig, now: number): void {
     const after = getAgentRow(this.#sql, before.id);
     if (after === undefined) return;
-    const reasonOf = (r: AgentRow) => r.quarantine_reason ?? (r.drift_reason === null ? null : `causal drift: ${r.drift_reason}`);
-    const [was, is] = [reasonOf(before), reasonOf(after)];
+    const [was, is] = [standingReason(before), standingReason(after)];
     if (was !== is) sendMessage(ws, { type: "standing", quarantined: is !== null, reason: is, weight: is === null ? 1 : 0 });
     // A changed standing may change who else is in the field (driftExcludes counts the fleet).
     if (was !== is || this.#inField(before, config, now) !== this.#inField(after, config, now)) this.#broadcastField(now);
@@ -396,7 +396,7 @@ export class Fleet extends DurableObject<Env> {
         pending: rows.filter((r) => r.status === "pending").length,
         revoked: rows.filter((r) => r.status === "revoked").length,
         online: rows.filter((r) => r.online === 1).length,
-        quarantined: rows.filter((r) => r.quarantine_reason !== null || r.drift_reason !== null).length,
+        quarantined: rows.filter((r) => standingReason(r) !== null).length,
       },
       field: this.#computeField(config, now),
       log: {
@@ -681,7 +681,7 @@ export class Fleet extends DurableObject<Env> {
     });
     sendMessage(ws, { type: "field", ...this.#fieldMessage(config, now) });
     const after = getAgentRow(this.#sql, row.id) ?? row;
-    const reason = after.quarantine_reason ?? (after.drift_reason === null ? null : `causal drift: ${after.drift_reason}`);
+    const reason = standingReason(after);
     sendMessage(ws, { type: "standing", quarantined: reason !== null, reason, weight: reason === null ? 1 : 0 });
   }
 

@@ -261,8 +261,13 @@ export interface AgentView {
   readonly agentLog: { readonly size: number; readonly root: string } | null;
 }
 
+/** Why the agent has weight 0 (a hard quarantine first, then a drift flag), or null in good standing. */
+export function standingReason(row: Pick<AgentRow, "quarantine_reason" | "drift_reason">): string | null {
+  return row.quarantine_reason ?? (row.drift_reason === null ? null : `causal drift: ${row.drift_reason}`);
+}
+
 export function agentView(row: AgentRow, inField: boolean): AgentView {
-  const reason = row.quarantine_reason ?? (row.drift_reason === null ? null : `causal drift: ${row.drift_reason}`);
+  const reason = standingReason(row);
   return {
     id: row.id,
     name: row.name,
