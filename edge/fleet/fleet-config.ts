@@ -4,18 +4,12 @@ import {
   type FleetConfig,
   type FleetConfigPatch,
 } from "../../shared/protocol/index.js";
+import type { SqlDatabase } from "./sql-database.js";
+import { readMeta, writeMeta } from "./fleet-identity.js";
 
-/** Fleet identity and configuration kept in the `meta` table. */
+/** The fleet's config, kept as JSON in `meta`. */
 
-export function readMeta(sql: SqlStorage, key: string): string | undefined {
-  return sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = ?`, key).toArray()[0]?.value;
-}
-
-export function writeMeta(sql: SqlStorage, key: string, value: string): void {
-  sql.exec(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value);
-}
-
-export function readConfig(sql: SqlStorage): FleetConfig {
+export function readConfig(sql: SqlDatabase): FleetConfig {
   const text = readMeta(sql, "config");
   if (text === undefined) return DEFAULT_FLEET_CONFIG;
   const parsed = fleetConfigSchema.safeParse(JSON.parse(text));
@@ -23,7 +17,7 @@ export function readConfig(sql: SqlStorage): FleetConfig {
 }
 
 /** Applies an operator's patch; the version grows by one. Returns the new config. */
-export function patchConfig(sql: SqlStorage, patch: FleetConfigPatch): FleetConfig {
+export function patchConfig(sql: SqlDatabase, patch: FleetConfigPatch): FleetConfig {
   const current = readConfig(sql);
   const { drift, ...rest } = patch;
   const next = fleetConfigSchema.parse({

@@ -1,3 +1,5 @@
+import type { SqlDatabase } from "./sql-database.js";
+
 /**
  * Fixed-window counters in SQLite (`rate_limits`), so limits survive eviction and restarts.
  * One row per key; a window resets when it has passed.
@@ -9,7 +11,7 @@ export interface RateDecision {
   readonly retryAfterMs: number;
 }
 
-export function hitRateLimit(sql: SqlStorage, key: string, limit: number, windowMs: number, now: number): RateDecision {
+export function hitRateLimit(sql: SqlDatabase, key: string, limit: number, windowMs: number, now: number): RateDecision {
   const row = sql
     .exec<{ window_start: number; count: number }>(`SELECT window_start, count FROM rate_limits WHERE key = ?`, key)
     .toArray()[0];
@@ -27,6 +29,6 @@ export function hitRateLimit(sql: SqlStorage, key: string, limit: number, window
 }
 
 /** Drops windows that ended, so the table does not grow with every client ever seen. */
-export function pruneRateLimits(sql: SqlStorage, windowMs: number, now: number): void {
+export function pruneRateLimits(sql: SqlDatabase, windowMs: number, now: number): void {
   sql.exec(`DELETE FROM rate_limits WHERE window_start <= ?`, now - windowMs);
 }

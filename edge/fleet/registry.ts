@@ -1,10 +1,16 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToBase64Url } from "../../shared/protocol/index.js";
 import { failure, success, type Outcome } from "../http/api-error.js";
+import { appendOutbox } from "./outbox.js";
+import type { FleetStorage, SqlDatabase, SqlValue } from "./sql-database.js";
+
+export { consumeJti } from "./jti-store.js";
 
 /**
  * Enrollment tokens and the agent registry, over the Fleet object's SQLite. Plain functions of the
- * SQL handle and the time, so workerd tests can drive them directly.
+ * storage and the time, so tests drive them in Node (sql.js) and in workerd alike. Every change an
+ * integration hears about (enrolled, approved, revoked) is written with its outbox event in one
+ * transaction.
  */
 
 export type AgentStatus = "pending" | "active" | "revoked";
@@ -37,7 +43,7 @@ export interface TokenView {
   readonly revokedAt: string | null;
 }
 
-interface TokenRow extends Record<string, SqlStorageValue> {
+interface TokenRow extends Record<string, SqlValue> {
   id: string;
   name: string | null;
   max_uses: number;
@@ -48,7 +54,7 @@ interface TokenRow extends Record<string, SqlStorageValue> {
   revoked_at: number | null;
 }
 
-export interface AgentRow extends Record<string, SqlStorageValue> {
+export interface AgentRow extends Record<string, SqlValue> {
   id: string;
   public_key_x: string;
   name: string;
@@ -104,7 +110,7 @@ export function agentIdForKey(publicKey: Uint8Array): string {
   return `ag_${hex(sha256(publicKey).subarray(0, 16))}`;
 }
 
-export function issueToken(sql: SqlStorage, spec: TokenSpec, now: number): IssuedToken {
+export function issueToken(sql: SqlDatabase, spec: TokenSpec, now: number): IssuedToken {
   const id = `tok_${hex(randomBytes(8))}`;
   const token = `bet_${bytesToBase64Url(randomBytes(32))}`;
   const expiresAt = now + spec.expiresInSeconds * 1000;
@@ -142,12 +148,12 @@ function tokenView(row: TokenRow): TokenView {
   };
 }
 
-export function listTokens(sql: SqlStorage): TokenView[] {
+export function listTokens(sql: SqlDatabase): TokenView[] {
   return sql.exec<TokenRow>(`SELECT * FROM enrollment_tokens ORDER BY created_at, id`).toArray().map(tokenView);
 }
 
 /** Revokes a token (kept, so a later use says "revoked" rather than "unknown"). */
-export function revokeToken(sql: SqlStorage, id: string, now: number): Outcome<TokenView> {
+export function revokeToken(sql: SqlDatabase, id: string, now: number): Outcome<TokenView> {
   const row = sql.exec<TokenRow>(`SELECT * FROM enrollment_tokens WHERE id = ?`, id).toArray()[0];
   if (row === undefined) return failure(404, "enrollment_token_not_found", `no enrollment token with id ${id}`);
   if (row.revoked_at === null) {
@@ -174,7 +180,7 @@ export interface Enrolled {
  * Redeems an enrollment token for a new agent. Checks in this order, each refusal changing nothing:
  * unknown token 401, revoked / expired / used up 410, key already enrolled 409.
  */
-export function enrollAgent(sql: SqlStorage, request: EnrollRequest, now: number): Outcome<Enrolled> {
+export function enrollAgent(sql: SqlDatabase, request: EnrollRequest, now: number): Outcome<Enrolled> {
   const row = sql.exec<TokenRow>(`SELECT * FROM enrollment_tokens WHERE token_hash = ?`, tokenHash(request.token)).toArray()[0];
   if (row === undefined) return failure(401, "enrollment_token_unknown", "the enrollment token is not known to this fleet");
   if (row.revoked_at !== null) {
@@ -213,21 +219,72 @@ export function enrollAgent(sql: SqlStorage, request: EnrollRequest, now: number
   return success({ agentId, status });
 }
 
-export function getAgentRow(sql: SqlStorage, agentId: string): AgentRow | undefined {
+/** `enrollAgent` and its `agent.enrolled` event in one transaction. */
+export function enroll(storage: FleetStorage, request: EnrollRequest, now: number): Outcome<Enrolled> {
+  return storage.transaction(() => {
+    const result = enrollAgent(storage.sql, request, now);
+    if (result.ok) appendOutbox(storage.sql, "agent.enrolled", { agentId: result.value.agentId, status: result.value.status, name: request.name }, now);
+    return result;
+  });
+}
+
+function notFound(agentId: string, fleetId: string): Outcome<never> {
+  return failure(404, "agent_not_found", `no agent ${agentId} in fleet ${fleetId}`);
+}
+
+/** A pending agent becomes active (an active one stays so); a revoked one cannot be approved (409). */
+export function approveAgent(storage: FleetStorage, agentId: string, fleetId: string, now: number): Outcome<AgentRow> {
+  return storage.transaction(() => {
+    const row = getAgentRow(storage.sql, agentId);
+    if (row === undefined) return notFound(agentId, fleetId);
+    if (row.status === "revoked") return failure(409, "agent_revoked", `agent ${agentId} was revoked; a revoked agent cannot be approved`);
+    if (row.status === "pending") {
+      storage.sql.exec(`UPDATE agents SET status = 'active', approved_at = ? WHERE id = ?`, now, agentId);
+      appendOutbox(storage.sql, "agent.approved", { agentId }, now);
+    }
+    return success(getAgentRow(storage.sql, agentId) ?? row);
+  });
+}
+
+/** Revokes an agent (for good): no longer connected nor online. The caller closes its sockets. */
+export function revokeAgent(storage: FleetStorage, agentId: string, fleetId: string, now: number): Outcome<AgentRow> {
+  return storage.transaction(() => {
+    const row = getAgentRow(storage.sql, agentId);
+    if (row === undefined) return notFound(agentId, fleetId);
+    if (row.status !== "revoked") {
+      storage.sql.exec(`UPDATE agents SET status = 'revoked', revoked_at = ?, connected = 0, online = 0 WHERE id = ?`, now, agentId);
+      appendOutbox(storage.sql, "agent.revoked", { agentId }, now);
+    }
+    return success(getAgentRow(storage.sql, agentId) ?? row);
+  });
+}
+
+/** What an agent's hello says about itself (software, its own log's head). */
+export function recordHello(
+  sql: SqlDatabase,
+  agentId: string,
+  hello: { readonly software?: string | undefined; readonly agentLog?: { readonly size: number; readonly root: string } | undefined },
+): void {
+  sql.exec(
+    `UPDATE agents SET software = ?, agent_log_size = ?, agent_log_root = ? WHERE id = ?`,
+    hello.software ?? null,
+    hello.agentLog?.size ?? null,
+    hello.agentLog?.root ?? null,
+    agentId,
+  );
+}
+
+/** The agent's resume point: the next record seq the edge expects. */
+export function setNextSeq(sql: SqlDatabase, agentId: string, nextSeq: number): void {
+  sql.exec(`UPDATE agents SET next_seq = ? WHERE id = ?`, nextSeq, agentId);
+}
+
+export function getAgentRow(sql: SqlDatabase, agentId: string): AgentRow | undefined {
   return sql.exec<AgentRow>(`SELECT * FROM agents WHERE id = ?`, agentId).toArray()[0];
 }
 
-export function listAgentRows(sql: SqlStorage): AgentRow[] {
+export function listAgentRows(sql: SqlDatabase): AgentRow[] {
   return sql.exec<AgentRow>(`SELECT * FROM agents ORDER BY enrolled_at, id`).toArray();
-}
-
-/** Single-use JWT ids: true if `jti` was unused (and is now recorded until it expires), false on reuse. */
-export function consumeJti(sql: SqlStorage, jti: string, agentId: string, expiresAt: number, now: number): boolean {
-  sql.exec(`DELETE FROM used_jti WHERE expires_at < ?`, now);
-  const seen = sql.exec<{ jti: string }>(`SELECT jti FROM used_jti WHERE jti = ?`, jti).toArray()[0];
-  if (seen !== undefined) return false;
-  sql.exec(`INSERT INTO used_jti (jti, agent_id, expires_at) VALUES (?, ?, ?)`, jti, agentId, expiresAt);
-  return true;
 }
 
 /** The operator's view of an agent. */
