@@ -4,7 +4,10 @@ import {
   type FleetConfig,
   type FleetConfigPatch,
 } from "../../shared/protocol/index.js";
-import type { SqlDatabase } from "./sql-database.js";
+import { failure, success, type Outcome } from "../http/api-error.js";
+import type { FleetIdentity } from "./fleet-identity.js";
+import { appendOutbox } from "./outbox.js";
+import type { FleetStorage, SqlDatabase } from "./sql-database.js";
 import { readMeta, writeMeta } from "./fleet-identity.js";
 
 /** The fleet's config, kept as JSON in `meta`. */
@@ -28,4 +31,19 @@ export function patchConfig(sql: SqlDatabase, patch: FleetConfigPatch): FleetCon
   });
   writeMeta(sql, "config", JSON.stringify(next));
   return next;
+}
+
+/** An operator's patch through the fleet's cached config, with its `fleet.config` event; 400 invalid_config when the result is invalid. */
+export function applyConfigPatch(storage: FleetStorage, identity: FleetIdentity, patch: FleetConfigPatch, now: number): Outcome<FleetConfig> {
+  try {
+    return success(
+      storage.transaction(() => {
+        const next = identity.updateConfig(patch);
+        appendOutbox(storage.sql, "fleet.config", { version: next.version }, now);
+        return next;
+      }),
+    );
+  } catch (err) {
+    return failure(400, "invalid_config", `the resulting config is invalid: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }

@@ -1,4 +1,14 @@
-import { closeQuietly, isCurrentConnection, readConnection, type PeerSocket, type SocketDirectory } from "./connection.js";
+import {
+  closeQuietly,
+  closeReplacedAfterGrace,
+  isCurrentConnection,
+  markReplaced,
+  readConnection,
+  REPLACED_GRACE_MS,
+  writeConnection,
+  type PeerSocket,
+  type SocketDirectory,
+} from "./connection.js";
 
 /** The sockets workerd holds for the object (hibernated ones included), seen through connection state. */
 export class FleetSockets implements SocketDirectory {
@@ -6,6 +16,26 @@ export class FleetSockets implements SocketDirectory {
 
   constructor(ctx: DurableObjectState) {
     this.#ctx = ctx;
+  }
+
+  /**
+   * Accepts a hibernatable socket for `agentId` and returns the client end. One live connection per
+   * agent: the newest socket (highest generation) is the agent's current one; every older one stops
+   * being served now and is closed with 4000 on its next message, or by the timer when
+   * REPLACED_GRACE_MS ends (connection.ts says why not at once).
+   */
+  accept(agentId: string, generation: number, now: number): WebSocket {
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    this.#ctx.acceptWebSocket(server, [agentId]);
+    writeConnection(server, { agentId, generation, connectedAt: now, replacedAt: null, helloed: false, strikes: 0, strikeWindowStart: now });
+    const sameAgent = this.ofAgent(agentId);
+    if (sameAgent.length > 1) {
+      markReplaced(server, sameAgent, now);
+      // A timer keeps the object awake; if it is evicted anyway, the alarm's housekeeping closes them.
+      setTimeout(() => closeReplacedAfterGrace(this.ofAgent(agentId), Date.now()), REPLACED_GRACE_MS + 50);
+    }
+    return client;
   }
 
   all(): WebSocket[] {

@@ -5,40 +5,28 @@ import type { AgentCredential } from "../auth/agent-jwt.js";
 import type { Env } from "../env.js";
 import { AgentSession } from "./agent-session.js";
 import { CheckpointCadence } from "./checkpoint-cadence.js";
-import {
-  closeQuietly,
-  closeReplaced,
-  closeReplacedAfterGrace,
-  isCurrentConnection,
-  markReplaced,
-  readConnection,
-  REPLACED_GRACE_MS,
-  sendMessage,
-  writeConnection,
-} from "./connection.js";
+import { closeQuietly, closeReplaced, closeReplacedAfterGrace, isCurrentConnection, readConnection, sendMessage } from "./connection.js";
 import { cadenceTask, DeadlineScheduler } from "./deadline-scheduler.js";
 import { Field } from "./field.js";
 import { FleetClock } from "./fleet-clock.js";
+import { applyConfigPatch } from "./fleet-config.js";
 import { FleetIdentity } from "./fleet-identity.js";
 import { FleetSockets } from "./fleet-sockets.js";
 import { FleetViews, type FleetView } from "./fleet-view.js";
 import { GlobalLog, type ConsistencyProofJson, type EntryJson, type InclusionProofBatchJson, type InclusionProofJson } from "./global-log.js";
 import { pruneJti } from "./jti-store.js";
 import { LogQueries } from "./log-queries.js";
-import { appendOutbox } from "./outbox.js";
 import { Presence } from "./presence.js";
-import { hitRateLimit, pruneRateLimits } from "./rate-limit.js";
+import { enrollmentRateRefusal, pruneRateLimits } from "./rate-limit.js";
 import { RecordVerifier } from "./record-signature.js";
 import * as registry from "./registry.js";
 import type { AgentView, Enrolled, IssuedToken, TokenSpec, TokenView } from "./registry.js";
-import { CONNECT_HEADERS, DEFAULT_FLEET_ID, type FleetScope } from "./scope.js";
+import { CONNECT_HEADERS, DEFAULT_FLEET_ID, readConnectRequest, type FleetScope } from "./scope.js";
 import type { FleetStorage } from "./sql-database.js";
 import { Standing } from "./standing.js";
 
 export { CONNECT_HEADERS, type FleetScope, type FleetView };
 
-/** Enrollment attempts per client address per minute (ENROLL_RATE_PER_MINUTE overrides). */
-const DEFAULT_ENROLL_RATE_PER_MINUTE = 30;
 /** Housekeeping (jti and rate-limit pruning, replaced sockets, reconcile) runs at least this often while sockets are open. */
 const SWEEP_INTERVAL_MS = 5000;
 
@@ -137,15 +125,8 @@ export class Fleet extends DurableObject<Env> {
   ): Promise<Outcome<Enrolled & { fleetId: string; audience: string }>> {
     if (!this.#readyPublic(scope)) return failure(401, "enrollment_token_unknown", "the enrollment token is not known to this fleet");
     const now = Date.now();
-    const configured = Number(this.env.ENROLL_RATE_PER_MINUTE ?? DEFAULT_ENROLL_RATE_PER_MINUTE);
-    const limit = Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_ENROLL_RATE_PER_MINUTE;
-    const decision = hitRateLimit(this.#storage.sql, `enroll:${client}`, limit, 60_000, now);
-    if (!decision.allowed) {
-      return failure(429, "rate_limited", `too many enrollment attempts: ${decision.count} in this minute, limit ${decision.limit}`, {
-        limit: decision.limit,
-        retryAfterSeconds: Math.ceil(decision.retryAfterMs / 1000),
-      });
-    }
+    const limited = enrollmentRateRefusal(this.#storage.sql, client, this.env.ENROLL_RATE_PER_MINUTE, now);
+    if (limited !== null) return limited;
     const outcome = registry.enroll(this.#storage, { ...request, publicKey: base64UrlToBytes(request.publicKeyX) }, now);
     return outcome.ok ? success({ ...outcome.value, fleetId: this.#identity.fleetId, audience: this.#identity.audience }) : outcome;
   }
@@ -185,16 +166,9 @@ export class Fleet extends DurableObject<Env> {
   async updateConfig(scope: FleetScope, patch: FleetConfigPatch): Promise<Outcome<FleetConfig>> {
     this.#ready(scope);
     const now = Date.now();
-    let config: FleetConfig;
-    try {
-      config = this.#storage.transaction(() => {
-        const next = this.#identity.updateConfig(patch);
-        appendOutbox(this.#storage.sql, "fleet.config", { version: next.version }, now);
-        return next;
-      });
-    } catch (err) {
-      return failure(400, "invalid_config", `the resulting config is invalid: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    const outcome = applyConfigPatch(this.#storage, this.#identity, patch, now);
+    if (!outcome.ok) return outcome;
+    const config = outcome.value;
     for (const ws of this.#sockets.helloed()) sendMessage(ws, { type: "config", config });
     await this.#scheduler.reschedule(now);
     return success(config);
@@ -237,37 +211,15 @@ export class Fleet extends DurableObject<Env> {
 
   /** Accepts an upgrade the Worker has already authenticated (see CONNECT_HEADERS). */
   override async fetch(request: Request): Promise<Response> {
-    const header = (name: string) => request.headers.get(name);
-    const [agentId, jti, fleetId, host] = [header(CONNECT_HEADERS.agentId), header(CONNECT_HEADERS.jti), header(CONNECT_HEADERS.fleetId), header(CONNECT_HEADERS.host)];
-    const jtiExpiresAt = Number(header(CONNECT_HEADERS.jtiExpiresAt));
-    if (header("Upgrade")?.toLowerCase() !== "websocket" || !agentId || !jti || !fleetId || !host || !Number.isFinite(jtiExpiresAt)) {
-      return refusal(failure(400, "bad_internal_request", "the Fleet object only accepts authenticated upgrades from the Worker"));
-    }
-    this.#ready({ fleetId, host });
+    const upgrade = readConnectRequest(request.headers);
+    if (upgrade === null) return refusal(failure(400, "bad_internal_request", "the Fleet object only accepts authenticated upgrades from the Worker"));
+    const { agentId, jti, jtiExpiresAt, scope } = upgrade;
+    this.#ready(scope);
     const now = Date.now();
-    const row = registry.getAgentRow(this.#storage.sql, agentId);
-    // Re-checked here: the agent may have been revoked between the Worker's check and now.
-    if (row === undefined) return refusal(failure(401, "agent_unknown", `no agent ${agentId} is enrolled in this fleet`));
-    if (row.status === "revoked") return refusal(failure(401, "agent_revoked", `agent ${agentId} has been revoked`));
-    if (row.status !== "active") return refusal(failure(401, "agent_pending", `agent ${agentId} awaits an operator's approval`));
-    if (!registry.consumeJti(this.#storage.sql, jti, agentId, jtiExpiresAt, now)) {
-      return refusal(failure(401, "jwt_replayed", "this JWT id (jti) was already used; sign a fresh token"));
-    }
-    // One live connection per agent: the newest socket (highest generation) is the agent's current
-    // one; every older one stops being served now and is closed with 4000 on its next message, or by
-    // the timer when REPLACED_GRACE_MS ends (connection.ts says why not at once).
-    const generation = this.#identity.nextSocketGeneration();
-    const pair = new WebSocketPair();
-    const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server, [agentId]);
-    writeConnection(server, { agentId, generation, connectedAt: now, replacedAt: null, helloed: false, strikes: 0, strikeWindowStart: now });
-    const sameAgent = this.#sockets.ofAgent(agentId);
-    if (sameAgent.length > 1) {
-      markReplaced(server, sameAgent, now);
-      // A timer keeps the object awake; if it is evicted anyway, the alarm's sweep closes them.
-      setTimeout(() => closeReplacedAfterGrace(this.#sockets.ofAgent(agentId), Date.now()), REPLACED_GRACE_MS + 50);
-    }
-    this.#presence.connected(row, now);
+    const admitted = registry.admitConnection(this.#storage.sql, agentId, jti, jtiExpiresAt, now);
+    if (!admitted.ok) return refusal(admitted);
+    const client = this.#sockets.accept(agentId, this.#identity.nextSocketGeneration(), now);
+    this.#presence.connected(admitted.value, now);
     await this.#scheduler.reschedule(now);
     return new Response(null, { status: 101, webSocket: client });
   }

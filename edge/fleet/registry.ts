@@ -4,7 +4,9 @@ import { failure, success, type Outcome } from "../http/api-error.js";
 import { appendOutbox } from "./outbox.js";
 import type { FleetStorage, SqlDatabase, SqlValue } from "./sql-database.js";
 
-export { consumeJti } from "./jti-store.js";
+import { consumeJti } from "./jti-store.js";
+
+export { consumeJti };
 
 /**
  * Enrollment tokens and the agent registry, over the Fleet object's SQLite. Plain functions of the
@@ -277,6 +279,20 @@ export function recordHello(
 /** The agent's resume point: the next record seq the edge expects. */
 export function setNextSeq(sql: SqlDatabase, agentId: string, nextSeq: number): void {
   sql.exec(`UPDATE agents SET next_seq = ? WHERE id = ?`, nextSeq, agentId);
+}
+
+/**
+ * Whether an upgrade the Worker authenticated may open a socket: the agent is (still) active and the
+ * JWT id was not used before (it is recorded now). Re-checked here: the agent may have been revoked
+ * between the Worker's check and now.
+ */
+export function admitConnection(sql: SqlDatabase, agentId: string, jti: string, jtiExpiresAt: number, now: number): Outcome<AgentRow> {
+  const row = getAgentRow(sql, agentId);
+  if (row === undefined) return failure(401, "agent_unknown", `no agent ${agentId} is enrolled in this fleet`);
+  if (row.status === "revoked") return failure(401, "agent_revoked", `agent ${agentId} has been revoked`);
+  if (row.status !== "active") return failure(401, "agent_pending", `agent ${agentId} awaits an operator's approval`);
+  if (!consumeJti(sql, jti, agentId, jtiExpiresAt, now)) return failure(401, "jwt_replayed", "this JWT id (jti) was already used; sign a fresh token");
+  return success(row);
 }
 
 export function getAgentRow(sql: SqlDatabase, agentId: string): AgentRow | undefined {
