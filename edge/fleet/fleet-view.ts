@@ -5,8 +5,39 @@ import type { Field } from "./field.js";
 import type { FleetClock } from "./fleet-clock.js";
 import type { FleetIdentity } from "./fleet-identity.js";
 import type { GlobalLog } from "./global-log.js";
-import { agentView, getAgentRow, listAgentRows, standingReason, type AgentRow, type AgentView } from "./registry.js";
+import { getAgentRow, listAgentRows, standingReason, type AgentRow, type AgentStatus } from "./registry.js";
 import type { SqlDatabase } from "./sql-database.js";
+
+/** The operator's view of an agent. */
+export interface AgentView {
+  readonly id: string;
+  readonly name: string;
+  readonly hardware: string | null;
+  readonly status: AgentStatus;
+  readonly publicKey: { readonly kty: "OKP"; readonly crv: "Ed25519"; readonly x: string };
+  readonly enrolledAt: string;
+  readonly approvedAt: string | null;
+  readonly revokedAt: string | null;
+  readonly enrollmentTokenId: string;
+  readonly connected: boolean;
+  readonly online: boolean;
+  readonly lastSeenAt: string | null;
+  readonly software: string | null;
+  readonly nextSeq: number;
+  readonly lamport: number | null;
+  readonly quarantine: { readonly reason: string; readonly since: string | null } | null;
+  readonly weight: number;
+  readonly inField: boolean;
+  readonly summary: {
+    readonly receivedAt: string;
+    readonly t: string | null;
+    readonly theta: number;
+    readonly omega: number;
+    readonly coherence: number;
+    readonly tokenHz: number;
+  } | null;
+  readonly agentLog: { readonly size: number; readonly root: string } | null;
+}
 
 export interface FleetView {
   readonly fleetId: string;
@@ -76,4 +107,42 @@ export class FleetViews {
       },
     };
   }
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export function agentView(row: AgentRow, inField: boolean): AgentView {
+  const reason = standingReason(row);
+  return {
+    id: row.id,
+    name: row.name,
+    hardware: row.hardware,
+    status: row.status,
+    publicKey: { kty: "OKP", crv: "Ed25519", x: row.public_key_x },
+    enrolledAt: iso(row.enrolled_at)!,
+    approvedAt: iso(row.approved_at),
+    revokedAt: iso(row.revoked_at),
+    enrollmentTokenId: row.token_id,
+    connected: row.connected === 1,
+    online: row.online === 1,
+    lastSeenAt: iso(row.last_seen_at),
+    software: row.software,
+    nextSeq: row.next_seq,
+    lamport: row.lamport,
+    quarantine: reason === null ? null : { reason, since: iso(row.quarantined_at) },
+    weight: reason === null ? 1 : 0,
+    inField,
+    summary:
+      row.summary_received_at === null || row.theta === null
+        ? null
+        : {
+            receivedAt: iso(row.summary_received_at)!,
+            t: iso(row.summary_t),
+            theta: row.theta,
+            omega: row.omega ?? 0,
+            coherence: row.coherence ?? 0,
+            tokenHz: row.token_hz ?? 0,
+          },
+    agentLog: row.agent_log_size === null || row.agent_log_root === null ? null : { size: row.agent_log_size, root: row.agent_log_root },
+  };
 }
