@@ -6,7 +6,8 @@ import { SUMMARY_BURST } from "./field.js";
 import type { FleetIdentity } from "./fleet-identity.js";
 import type { GlobalLog } from "./global-log.js";
 import type { Presence } from "./presence.js";
-import { getAgentRow, recordHello, setNextSeq, standingReason, type AgentRow } from "./registry.js";
+import { recordHello, setNextSeq, standingReason, type AgentRow } from "./registry.js";
+import type { AgentRows } from "./agent-rows.js";
 import type { FleetStorage } from "./sql-database.js";
 import { standingMessage, type ClockReading, type Standing } from "./standing.js";
 
@@ -20,6 +21,7 @@ export interface SignatureCheck {
 
 export interface SessionParts {
   readonly storage: FleetStorage;
+  readonly rows: AgentRows;
   readonly identity: FleetIdentity;
   readonly presence: Presence;
   readonly standing: Standing;
@@ -41,9 +43,12 @@ export class AgentSession {
     this.#parts = parts;
   }
 
-  /** Handles one frame from the agent's current socket. Returns true when fleet state changed (timers may move). */
+  /**
+   * Handles one frame from the agent's current socket. Returns true when a timer may have moved (a
+   * hello; records that grew the log): summaries, most of the traffic, never replan the alarm.
+   */
   async receive(ws: AttachedSocket, state: ConnectionState, frame: string | ArrayBuffer, now: number): Promise<boolean> {
-    const { storage, presence } = this.#parts;
+    const { rows, presence } = this.#parts;
     if (!this.#admit(ws, now)) {
       sendError(ws, "rate_limited", `at most ${MESSAGE_RATE_PER_S} messages per second per connection (bursts of ${MESSAGE_BURST})`, {
         details: { perSecond: MESSAGE_RATE_PER_S, burst: MESSAGE_BURST },
@@ -58,7 +63,7 @@ export class AgentSession {
       return false;
     }
     const message = decoded.message;
-    const row = getAgentRow(storage.sql, state.agentId);
+    const row = rows.get(state.agentId);
     if (row === undefined || row.status !== "active") {
       ws.close(1008, "agent is not active");
       return false;
@@ -78,16 +83,15 @@ export class AgentSession {
       return false;
     }
     if (message.type === "summary") {
-      this.#summary(ws, state, row, message, now);
-      return true;
+      this.#summary(ws, row, message, now);
+      return false;
     }
     // Signatures first (async, needs only the immutable key); then every state read and write in
     // one synchronous step, so an interleaved message can never see half of this one.
     const verdicts = await this.#verify(row, message);
-    const current = getAgentRow(storage.sql, row.id);
-    if (current === undefined || current.status !== "active") return true;
-    this.#records(ws, state, current, message, verdicts, Date.now());
-    return true;
+    const current = rows.get(row.id);
+    if (current === undefined || current.status !== "active") return false;
+    return this.#records(ws, state, current, message, verdicts, Date.now());
   }
 
   /** Nothing a peer sends may throw out of the object: report, count, carry on. */
@@ -118,18 +122,20 @@ export class AgentSession {
    * announce their own. Returns the fleet clock for the reply.
    */
   #clock(ws: AttachedSocket, row: AgentRow, reading: ClockReading, now: number): { lamport: number; accepted: boolean } {
+    // The row is updated in place; records compare their standing before and after.
+    const before = reading.kind === "records" ? { ...row } : row;
     const outcome = this.#parts.standing.receiveClock(row, reading, this.#parts.identity.config(), now);
     if (outcome.violation !== null) {
       sendError(ws, outcome.violation.code, outcome.violation.message, { ref: reading.kind, details: { ...outcome.violation.details } });
     }
-    if (reading.kind === "records") this.#announceStanding(ws, row, now);
+    if (reading.kind === "records") this.#announceStanding(ws, before, now);
     return outcome;
   }
 
   /** Tells the agent when its standing changed, and everyone when the field's membership did. */
   #announceStanding(ws: AttachedSocket, before: AgentRow, now: number): void {
-    const { storage, field } = this.#parts;
-    const after = getAgentRow(storage.sql, before.id);
+    const { rows, field } = this.#parts;
+    const after = rows.get(before.id);
     if (after === undefined) return;
     const [was, is] = [standingReason(before), standingReason(after)];
     if (was !== is) sendMessage(ws, standingMessage(after));
@@ -138,7 +144,7 @@ export class AgentSession {
   }
 
   #hello(ws: AttachedSocket, state: ConnectionState, row: AgentRow, hello: Hello, now: number): void {
-    const { storage, identity, field, log } = this.#parts;
+    const { rows, identity, field, log } = this.#parts;
     if (hello.agentId !== state.agentId) {
       sendError(ws, "agent_mismatch", `this connection is authenticated as ${state.agentId}, not ${hello.agentId}`, { ref: "hello" });
       strike(ws, state, now);
@@ -146,7 +152,7 @@ export class AgentSession {
     }
     // A hello opens a session: its clock sets the agent's baseline (a restarted agent may be behind).
     const { lamport } = this.#clock(ws, row, { kind: "hello", lamport: hello.lamport, sentAt: null, tokenHz: null }, now);
-    recordHello(storage.sql, row.id, hello);
+    recordHello(rows, row.id, hello);
     state.helloed = true;
     writeConnection(ws, state);
     const config = identity.config();
@@ -161,23 +167,28 @@ export class AgentSession {
       log: { origin: identity.origin, verifierKey: identity.signer()?.verifierKey ?? null, checkpoint: log.latestCheckpoint()?.note ?? null },
     });
     sendMessage(ws, { type: "field", ...field.message(now) });
-    sendMessage(ws, standingMessage(getAgentRow(storage.sql, row.id) ?? row));
+    sendMessage(ws, standingMessage(rows.get(row.id) ?? row));
   }
 
-  #summary(ws: AttachedSocket, state: ConnectionState, row: AgentRow, summary: Summary, now: number): void {
+  /**
+   * A summary over the agent's rate (by its own send times) is refused, and only that one: never a
+   * strike, so neither a burst nor the object's own lag can get a well-behaved agent disconnected.
+   */
+  #summary(ws: AttachedSocket, row: AgentRow, summary: Summary, now: number): void {
     const { identity, field } = this.#parts;
-    if (!field.takeSummaryToken(row, now)) {
+    if (!field.admitSummary(row, summary.t, now)) {
       const summaryHz = identity.config().summaryHz;
       sendError(ws, "rate_limited", `summaries at most ${summaryHz} per second (bursts of ${SUMMARY_BURST}); this one was refused`, {
         ref: "summary",
         details: { summaryHz, burst: SUMMARY_BURST },
       });
-      strike(ws, state, now);
       return;
     }
+    // Snapshot before the clock is judged: the row object is updated in place.
+    const before = { ...row };
     const clock = this.#clock(ws, row, { kind: "summary", lamport: summary.lamport, sentAt: summary.t, tokenHz: summary.tokenHz }, now);
     if (clock.accepted) field.recordSummary(row.id, summary, now);
-    this.#announceStanding(ws, row, now);
+    this.#announceStanding(ws, before, now);
   }
 
   async #verify(row: AgentRow, batch: RecordsBatch): Promise<boolean[]> {
@@ -187,7 +198,8 @@ export class AgentSession {
     );
   }
 
-  #records(ws: AttachedSocket, state: ConnectionState, row: AgentRow, batch: RecordsBatch, signed: boolean[], now: number): void {
+  /** Appends what it can and acks; returns whether the log grew. */
+  #records(ws: AttachedSocket, state: ConnectionState, row: AgentRow, batch: RecordsBatch, signed: boolean[], now: number): boolean {
     const { storage, log } = this.#parts;
     const acks: { seq: number; index: number }[] = [];
     let nextSeq = row.next_seq;
@@ -236,11 +248,13 @@ export class AgentSession {
         nextSeq += 1;
       }
     });
-    if (nextSeq !== row.next_seq) setNextSeq(storage.sql, row.id, nextSeq);
+    const grew = nextSeq !== row.next_seq;
+    if (grew) setNextSeq(this.#parts.rows, row.id, nextSeq);
     const lamport = this.#clock(ws, row, { kind: "records", lamport: batch.lamport, sentAt: null, tokenHz: null }, now).lamport;
     // Every records message gets its ack, a refused one too (after its error, possibly with no acks):
     // agents move their resume point by nextSeq.
     sendMessage(ws, { type: "ack", acks, nextSeq, lamport });
     if (refused) strike(ws, state, now);
+    return grew;
   }
 }

@@ -41,10 +41,19 @@ export interface ConnectionState {
   strikeWindowStart: number;
 }
 
+/**
+ * The attachment, deserialized once per socket object while the object lives (every message and
+ * every broadcast reads it); a wake-up from hibernation brings new socket objects, read afresh.
+ */
+const attached = new WeakMap<AttachedSocket, ConnectionState>();
+
 export function readConnection(ws: AttachedSocket): ConnectionState | undefined {
+  const cached = attached.get(ws);
+  if (cached !== undefined) return cached;
   try {
-    const value = ws.deserializeAttachment() as ConnectionState | null;
-    return value ?? undefined;
+    const value = (ws.deserializeAttachment() as ConnectionState | null) ?? undefined;
+    if (value !== undefined) attached.set(ws, value);
+    return value;
   } catch {
     return undefined;
   }
@@ -52,6 +61,7 @@ export function readConnection(ws: AttachedSocket): ConnectionState | undefined 
 
 export function writeConnection(ws: AttachedSocket, state: ConnectionState): void {
   ws.serializeAttachment(state);
+  attached.set(ws, state);
 }
 
 /** Close code and reason of a socket replaced by a newer connection of the same agent. */
@@ -118,8 +128,13 @@ export function closeReplacedAfterGrace(sockets: readonly AttachedSocket[], now:
 
 /** Sends one protocol message; a socket that is closing is skipped, never thrown through. */
 export function sendMessage(ws: PeerSocket, message: WithoutVersion<EdgeMessage>): void {
+  sendText(ws, JSON.stringify({ v: PROTOCOL_VERSION, ...message }));
+}
+
+/** Sends an already serialized protocol message (one serialization for a broadcast). */
+export function sendText(ws: PeerSocket, text: string): void {
   try {
-    ws.send(JSON.stringify({ v: PROTOCOL_VERSION, ...message }));
+    ws.send(text);
   } catch {
     // The peer went away; its close event does the bookkeeping.
   }

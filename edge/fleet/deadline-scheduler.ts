@@ -45,6 +45,11 @@ export function planAlarm(dues: readonly TaskDue[], now: number, options: { read
 export class DeadlineScheduler {
   readonly #port: AlarmPort;
   readonly #tasks: readonly DeadlineTask[];
+  /**
+   * The alarm this object last set, while it cannot have run yet (undefined: unknown, read it).
+   * Saves a storage read per message: only an alarm still in the future is trusted.
+   */
+  #pendingAt: number | undefined;
 
   constructor(port: AlarmPort, tasks: readonly DeadlineTask[]) {
     this.#port = port;
@@ -60,6 +65,7 @@ export class DeadlineScheduler {
    * strictly later than this run, and rethrows the first failure so the platform retries.
    */
   async onAlarm(now: number): Promise<void> {
+    this.#pendingAt = undefined;
     let failure: unknown;
     try {
       const due = new Set(dueTaskNames(this.#dues(now), now));
@@ -83,8 +89,10 @@ export class DeadlineScheduler {
   /** After an event that may have made something due sooner: moves the alarm earlier if needed. */
   async reschedule(now: number): Promise<void> {
     const dues = this.#dues(now);
-    if (planAlarm(dues, now, { minGapMs: 0, current: null }) === null) return;
-    // Read, not cached: the runtime owns the alarm (it deletes it after a run), and a stale cache
+    const wanted = planAlarm(dues, now, { minGapMs: 0, current: null });
+    if (wanted === null) return;
+    if (this.#pendingAt !== undefined && this.#pendingAt > now && this.#pendingAt <= wanted) return;
+    // Otherwise read: the runtime owns the alarm (it deletes it after a run), and a stale belief
     // could leave the object without one.
     await this.#set(now, 0, await this.#port.getAlarm(), dues);
   }
@@ -92,6 +100,7 @@ export class DeadlineScheduler {
   async #set(now: number, minGapMs: number, current: number | null, dues = this.#dues(now)): Promise<void> {
     const at = planAlarm(dues, now, { minGapMs, current });
     if (at !== null) await this.#port.setAlarm(at);
+    this.#pendingAt = at ?? current ?? undefined;
   }
 }
 

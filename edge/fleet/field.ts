@@ -1,11 +1,13 @@
-import { driftExcludes, fieldMembers } from "../../shared/causality/index.js";
+import { admitSummary, driftExcludes, fieldMembers } from "../../shared/causality/index.js";
 import { meanField, wrapPhase, type MeanField, type PhaseReport } from "../../shared/kuramoto/index.js";
 import type { FleetConfig, Summary } from "../../shared/protocol/index.js";
-import { sendMessage, type SocketDirectory } from "./connection.js";
+import { sendText, type SocketDirectory } from "./connection.js";
+import type { AgentRows } from "./agent-rows.js";
 import type { FleetClock } from "./fleet-clock.js";
 import { readMeta, writeMeta } from "./fleet-identity.js";
 import type { AgentRow } from "./registry.js";
 import type { SqlDatabase } from "./sql-database.js";
+import { PROTOCOL_VERSION } from "../../shared/protocol/index.js";
 
 /** Summaries an agent may send back to back (token bucket capacity); the average stays ≤ summaryHz. */
 export const SUMMARY_BURST = 2;
@@ -28,13 +30,15 @@ export interface FieldMessage {
  */
 export class Field {
   readonly #sql: SqlDatabase;
+  readonly #rows: AgentRows;
   readonly #clock: FleetClock;
   readonly #sockets: SocketDirectory;
   readonly #config: () => FleetConfig;
   #lastBroadcastAt: number | undefined;
 
-  constructor(sql: SqlDatabase, clock: FleetClock, sockets: SocketDirectory, config: () => FleetConfig) {
+  constructor(sql: SqlDatabase, rows: AgentRows, clock: FleetClock, sockets: SocketDirectory, config: () => FleetConfig) {
     this.#sql = sql;
+    this.#rows = rows;
     this.#clock = clock;
     this.#sockets = sockets;
     this.#config = config;
@@ -53,17 +57,16 @@ export class Field {
     return eligible && (row.drift_reason === null || !(excludesDrift ?? this.driftExcludes(now)));
   }
 
-  /** The agents the field may hold: connected, fresh, not quarantined; drifting or not. */
+  /** The agents the field may hold: connected, fresh, not quarantined; drifting or not. From memory (agent-rows.ts holds every connected agent). */
   #candidates(now: number): (PhaseReport & { drifting: boolean })[] {
-    return this.#sql
-      .exec<{ theta: number; omega: number; summary_t: number; drifting: number }>(
-        `SELECT theta, omega, summary_t, drift_reason IS NOT NULL AS drifting FROM agents
-         WHERE status = 'active' AND connected = 1 AND online = 1 AND quarantine_reason IS NULL
-           AND theta IS NOT NULL AND summary_received_at >= ?`,
-        now - this.#config().peerAgeMs,
-      )
-      .toArray()
-      .map((r) => ({ theta: r.theta, omega: r.omega, t: r.summary_t, weight: 1, drifting: r.drifting === 1 }));
+    const oldest = now - this.#config().peerAgeMs;
+    const candidates: (PhaseReport & { drifting: boolean })[] = [];
+    for (const r of this.#rows.connected()) {
+      if (r.status !== "active" || r.online !== 1 || r.quarantine_reason !== null || r.theta === null || r.summary_received_at === null) continue;
+      if (r.summary_received_at < oldest) continue;
+      candidates.push({ theta: r.theta, omega: r.omega ?? 0, t: r.summary_t ?? r.summary_received_at, weight: 1, drifting: r.drift_reason !== null });
+    }
+    return candidates;
   }
 
   /** Whether the soft drift flag excludes flagged agents right now (never when that would gut the field). */
@@ -87,8 +90,9 @@ export class Field {
   broadcast(now: number): void {
     const sockets = this.#sockets.helloed();
     if (sockets.length === 0) return;
-    const message = { type: "field" as const, ...this.message(now) };
-    for (const ws of sockets) sendMessage(ws, message);
+    // Serialized once for every socket: at a thousand agents, per-socket JSON was a visible cost.
+    const text = JSON.stringify({ v: PROTOCOL_VERSION, type: "field", ...this.message(now) });
+    for (const ws of sockets) sendText(ws, text);
     writeMeta(this.#sql, "last_field_at", String(now));
     this.#lastBroadcastAt = now;
   }
@@ -101,32 +105,26 @@ export class Field {
   }
 
   /**
-   * Takes one summary token from the agent's bucket (summaryHz on average, bursts of SUMMARY_BURST,
-   * so network jitter never punishes an agent that keeps the rate). False: over the rate.
+   * Whether the summary keeps the agent's rate, judged on its own send times (shared/causality
+   * admitSummary: a lagging object never refuses on-rate summaries). The bucket is staged.
    */
-  takeSummaryToken(row: Pick<AgentRow, "id" | "summary_tokens" | "summary_tokens_at">, now: number): boolean {
-    const summaryHz = this.#config().summaryHz;
-    const tokens =
-      row.summary_tokens === null || row.summary_tokens_at === null
-        ? SUMMARY_BURST
-        : Math.min(SUMMARY_BURST, row.summary_tokens + ((now - row.summary_tokens_at) / 1000) * summaryHz);
-    const allowed = tokens >= 1;
-    this.#sql.exec(`UPDATE agents SET summary_tokens = ?, summary_tokens_at = ? WHERE id = ?`, allowed ? tokens - 1 : tokens, now, row.id);
-    return allowed;
+  admitSummary(row: Pick<AgentRow, "id" | "summary_tokens" | "summary_tokens_at">, sentAt: number, now: number): boolean {
+    const previous = row.summary_tokens === null || row.summary_tokens_at === null ? null : { tokens: row.summary_tokens, at: row.summary_tokens_at };
+    const { admitted, bucket } = admitSummary(previous, sentAt, now, { summaryHz: this.#config().summaryHz, burst: SUMMARY_BURST, clockSlackMs: MAX_CLOCK_SKEW_MS });
+    this.#rows.stage(row.id, { summary_tokens: bucket.tokens, summary_tokens_at: bucket.at });
+    return admitted;
   }
 
-  /** Stores an accepted summary; phases are aligned to the edge's clock unless the agent's is plainly off. */
+  /** Keeps an accepted summary (staged); phases are aligned to the edge's clock unless the agent's is plainly off. */
   recordSummary(agentId: string, summary: Summary, now: number): void {
     const t = Math.abs(summary.t - now) <= MAX_CLOCK_SKEW_MS ? summary.t : now;
-    this.#sql.exec(
-      `UPDATE agents SET summary_received_at = ?, summary_t = ?, theta = ?, omega = ?, coherence = ?, token_hz = ? WHERE id = ?`,
-      now,
-      t,
-      wrapPhase(summary.theta),
-      summary.omega,
-      summary.coherence,
-      summary.tokenHz,
-      agentId,
-    );
+    this.#rows.stage(agentId, {
+      summary_received_at: now,
+      summary_t: t,
+      theta: wrapPhase(summary.theta),
+      omega: summary.omega,
+      coherence: summary.coherence,
+      token_hz: summary.tokenHz,
+    });
   }
 }

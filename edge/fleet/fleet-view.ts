@@ -5,8 +5,8 @@ import type { Field } from "./field.js";
 import type { FleetClock } from "./fleet-clock.js";
 import type { FleetIdentity } from "./fleet-identity.js";
 import type { GlobalLog } from "./global-log.js";
-import { getAgentRow, listAgentRows, standingReason, type AgentRow, type AgentStatus } from "./registry.js";
-import type { SqlDatabase } from "./sql-database.js";
+import type { AgentRows } from "./agent-rows.js";
+import { standingReason, type AgentRow, type AgentStatus } from "./registry.js";
 
 /** The operator's view of an agent. */
 export interface AgentView {
@@ -51,7 +51,7 @@ export interface FleetView {
 }
 
 export interface ViewParts {
-  readonly sql: SqlDatabase;
+  readonly rows: AgentRows;
   readonly identity: FleetIdentity;
   readonly clock: FleetClock;
   readonly field: Field;
@@ -67,13 +67,13 @@ export class FleetViews {
   }
 
   agents(now: number): AgentView[] {
-    const { sql, field } = this.#parts;
+    const { rows, field } = this.#parts;
     const excludes = field.driftExcludes(now);
-    return listAgentRows(sql).map((row) => agentView(row, field.includes(row, now, excludes)));
+    return rows.list().map((row) => agentView(row, field.includes(row, now, excludes)));
   }
 
   agent(agentId: string, now: number): Outcome<AgentView> {
-    const row = getAgentRow(this.#parts.sql, agentId);
+    const row = this.#parts.rows.get(agentId);
     if (row === undefined) return failure(404, "agent_not_found", `no agent ${agentId} in fleet ${this.#parts.identity.fleetId}`);
     return success(this.ofRow(row, now));
   }
@@ -83,8 +83,8 @@ export class FleetViews {
   }
 
   fleet(now: number): FleetView {
-    const { sql, identity, clock, field, log } = this.#parts;
-    const rows = listAgentRows(sql);
+    const { identity, clock, field, log } = this.#parts;
+    const rows = this.#parts.rows.list();
     const checkpoint = log.latestCheckpoint();
     return {
       fleetId: identity.fleetId,

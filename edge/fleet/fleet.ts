@@ -3,6 +3,7 @@ import { base64UrlToBytes, type FleetConfig, type FleetConfigPatch } from "../..
 import { errorBody, failure, success, type Outcome } from "../http/api-error.js";
 import type { AgentCredential } from "../auth/agent-jwt.js";
 import type { Env } from "../env.js";
+import { AgentRows, FLUSH_INTERVAL_MS } from "./agent-rows.js";
 import { AgentSession } from "./agent-session.js";
 import { CheckpointCadence } from "./checkpoint-cadence.js";
 import { closeQuietly, closeReplaced, closeReplacedAfterGrace, isCurrentConnection, readConnection, sendMessage } from "./connection.js";
@@ -44,6 +45,8 @@ function refusal(outcome: Outcome<never>): Response {
  */
 export class Fleet extends DurableObject<Env> {
   readonly #storage: FleetStorage;
+  readonly #rows: AgentRows;
+  readonly #clock: FleetClock;
   readonly #sockets: FleetSockets;
   readonly #identity: FleetIdentity;
   readonly #presence: Presence;
@@ -61,17 +64,20 @@ export class Fleet extends DurableObject<Env> {
     const sockets = (this.#sockets = new FleetSockets(ctx));
     const identity = (this.#identity = new FleetIdentity(sql, env));
     const config = () => identity.config();
-    const clock = new FleetClock(sql);
+    const clock = (this.#clock = new FleetClock(sql));
+    const rows = (this.#rows = new AgentRows(sql));
     const log = new GlobalLog(sql);
-    const presence = (this.#presence = new Presence(storage));
-    const field = (this.#field = new Field(sql, clock, sockets, config));
-    const standing = new Standing(storage, clock);
+    const presence = (this.#presence = new Presence(storage, rows));
+    const field = (this.#field = new Field(sql, rows, clock, sockets, config));
+    const standing = new Standing(storage, rows, clock);
     this.#checkpoints = new CheckpointCadence(storage, log, identity, sockets);
-    this.#views = new FleetViews({ sql, identity, clock, field, log });
+    this.#views = new FleetViews({ rows, identity, clock, field, log });
     this.#logQueries = new LogQueries(log);
-    this.#session = new AgentSession({ storage, identity, presence, standing, field, log, signatures: new RecordVerifier() });
+    this.#session = new AgentSession({ storage, rows, identity, presence, standing, field, log, signatures: new RecordVerifier() });
     const open = () => sockets.open();
+    let flushedAt = 0;
     this.#scheduler = new DeadlineScheduler({ getAlarm: () => ctx.storage.getAlarm(), setAlarm: (at) => ctx.storage.setAlarm(at) }, [
+      { name: "agent-rows", nextDueAt: () => (rows.hasStaged() || clock.staged ? flushedAt + FLUSH_INTERVAL_MS : null), run: (now) => void ((flushedAt = now), this.#flush()) },
       { name: "field", nextDueAt: (now) => field.nextBroadcastAt(now, open()), run: (now) => field.broadcast(now) },
       { name: "offline", nextDueAt: (now) => presence.nextSweepAt(config().offlineAfterMs, open(), now), run: (now) => this.#sweepPresence(now) },
       cadenceTask("reconcile", SWEEP_INTERVAL_MS, open, () => void presence.reconcile(sockets.liveAgentIds())),
@@ -86,7 +92,10 @@ export class Fleet extends DurableObject<Env> {
   #ready(scope?: FleetScope, create = true): boolean {
     const { exists, opened } = this.#identity.open(scope, create);
     if (!exists) return false;
-    if (opened) this.#presence.reconcile(this.#sockets.liveAgentIds());
+    if (opened) {
+      this.#rows.loadConnected();
+      this.#presence.reconcile(this.#sockets.liveAgentIds());
+    }
     this.#checkpoints.ensureInitial(Date.now());
     return true;
   }
@@ -143,7 +152,7 @@ export class Fleet extends DurableObject<Env> {
 
   async approveAgent(scope: FleetScope, agentId: string): Promise<Outcome<AgentView>> {
     this.#ready(scope);
-    const outcome = registry.approveAgent(this.#storage, agentId, this.#identity.fleetId, Date.now());
+    const outcome = registry.approveAgent(this.#storage, this.#rows, agentId, this.#identity.fleetId, Date.now());
     return outcome.ok ? success(this.#views.ofRow(outcome.value, Date.now())) : outcome;
   }
 
@@ -151,7 +160,7 @@ export class Fleet extends DurableObject<Env> {
   async revokeAgent(scope: FleetScope, agentId: string): Promise<Outcome<AgentView>> {
     this.#ready(scope);
     const now = Date.now();
-    const outcome = registry.revokeAgent(this.#storage, agentId, this.#identity.fleetId, now);
+    const outcome = registry.revokeAgent(this.#storage, this.#rows, agentId, this.#identity.fleetId, now);
     if (!outcome.ok) return outcome;
     this.#sockets.closeAgent(agentId, 1008, "agent revoked");
     this.#field.broadcast(now);
@@ -177,7 +186,7 @@ export class Fleet extends DurableObject<Env> {
   /** What the Worker needs to verify an agent's connect JWT, or null for an unknown agent. */
   async agentCredential(scope: FleetScope, agentId: string): Promise<AgentCredential | null> {
     if (!this.#readyPublic(scope)) return null;
-    const row = registry.getAgentRow(this.#storage.sql, agentId);
+    const row = this.#rows.get(agentId);
     return row === undefined ? null : { publicKeyX: row.public_key_x, status: row.status, audience: this.#identity.audience };
   }
 
@@ -216,7 +225,7 @@ export class Fleet extends DurableObject<Env> {
     const { agentId, jti, jtiExpiresAt, scope } = upgrade;
     this.#ready(scope);
     const now = Date.now();
-    const admitted = registry.admitConnection(this.#storage.sql, agentId, jti, jtiExpiresAt, now);
+    const admitted = registry.admitConnection(this.#storage.sql, this.#rows, agentId, jti, jtiExpiresAt, now);
     if (!admitted.ok) return refusal(admitted);
     const client = this.#sockets.accept(agentId, this.#identity.nextSocketGeneration(), now);
     this.#presence.connected(admitted.value, now);
@@ -260,6 +269,14 @@ export class Fleet extends DurableObject<Env> {
     } catch (err) {
       console.error("fleet: close handling failed", err);
     }
+  }
+
+  /** Staged agent columns and the fleet clock reach SQLite together. */
+  #flush(): void {
+    this.#storage.transaction(() => {
+      this.#rows.flush();
+      this.#clock.flush();
+    });
   }
 
   // ---- the alarm -------------------------------------------------------------------------------

@@ -1,30 +1,17 @@
 import type { PeerStanding } from "../../shared/causality/index.js";
-import type { SqlDatabase } from "./sql-database.js";
+import type { AgentPatch, AgentRows } from "./agent-rows.js";
+import type { AgentRow } from "./registry.js";
 
 /**
  * An agent's causal standing (shared/causality's PeerStanding) in its `agents` row: the rules are
  * pure; this is only where their state lives between messages.
  */
-type StandingRow = {
-  lamport: number | null;
-  lamport_at: number | null;
-  lamport_arrived_at: number | null;
-  quarantine_reason: string | null;
-  healthy_streak: number;
-  drift_reason: string | null;
-  drift_streak: number;
-  drift_excess: number;
-};
+type StandingColumns = Pick<
+  AgentRow,
+  "lamport" | "lamport_at" | "lamport_arrived_at" | "quarantine_reason" | "healthy_streak" | "drift_reason" | "drift_streak" | "drift_excess"
+>;
 
-export function readPeerStanding(sql: SqlDatabase, agentId: string): PeerStanding {
-  const row = sql
-    .exec<StandingRow>(
-      `SELECT lamport, lamport_at, lamport_arrived_at, quarantine_reason, healthy_streak, drift_reason, drift_streak, drift_excess
-       FROM agents WHERE id = ?`,
-      agentId,
-    )
-    .toArray()[0];
-  if (row === undefined) throw new Error(`no agent ${agentId}`);
+export function peerStandingOf(row: StandingColumns): PeerStanding {
   return {
     lamport: row.lamport,
     at: row.lamport_at,
@@ -37,24 +24,27 @@ export function readPeerStanding(sql: SqlDatabase, agentId: string): PeerStandin
   };
 }
 
-/** Writes the standing; `quarantined_at` is set when the agent first loses its weight, cleared when it regains it. */
-export function writePeerStanding(sql: SqlDatabase, agentId: string, standing: PeerStanding, now: number): void {
+/**
+ * Stores the standing. A change of weight (quarantine or drift flag set or lifted) is written now,
+ * with `quarantined_at` set when the agent first loses its weight and cleared when it regains it;
+ * the clock baseline alone is staged (agent-rows.ts): a replay within one flush of an eviction is
+ * judged against a baseline up to a second old.
+ */
+export function storePeerStanding(rows: AgentRows, before: AgentRow, standing: PeerStanding, now: number): void {
+  const patch: AgentPatch = {
+    lamport: standing.lamport,
+    lamport_at: standing.at,
+    lamport_arrived_at: standing.arrivedAt,
+    healthy_streak: standing.healthyStreak,
+    quarantine_reason: standing.quarantine,
+    drift_reason: standing.drift,
+    drift_streak: standing.driftStreak,
+    drift_excess: standing.driftExcess,
+  };
   const weightless = standing.quarantine !== null || standing.drift !== null;
-  sql.exec(
-    `UPDATE agents SET lamport = ?, lamport_at = ?, lamport_arrived_at = ?, healthy_streak = ?, quarantine_reason = ?,
-       drift_reason = ?, drift_streak = ?, drift_excess = ?,
-       quarantined_at = CASE WHEN ? = 1 THEN COALESCE(quarantined_at, ?) ELSE NULL END
-     WHERE id = ?`,
-    standing.lamport,
-    standing.at,
-    standing.arrivedAt,
-    standing.healthyStreak,
-    standing.quarantine,
-    standing.drift,
-    standing.driftStreak,
-    standing.driftExcess,
-    weightless ? 1 : 0,
-    now,
-    agentId,
-  );
+  if (standing.quarantine === before.quarantine_reason && standing.drift === before.drift_reason) {
+    rows.stage(before.id, patch);
+    return;
+  }
+  rows.write(before.id, { ...patch, quarantined_at: weightless ? (before.quarantined_at ?? now) : null });
 }

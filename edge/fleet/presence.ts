@@ -1,3 +1,4 @@
+import type { AgentRows } from "./agent-rows.js";
 import type { AgentRow } from "./registry.js";
 import { appendOutbox } from "./outbox.js";
 import type { FleetStorage } from "./sql-database.js";
@@ -15,27 +16,34 @@ import type { FleetStorage } from "./sql-database.js";
  */
 export class Presence {
   readonly #storage: FleetStorage;
+  readonly #rows: AgentRows;
+  /** nextSweepAt's SQL answer, until a connection, a disconnection, a reconcile or a sweep changes it. */
+  #sweepDue: { readonly gone: number | null; readonly connected: number } | undefined;
 
-  constructor(storage: FleetStorage) {
+  constructor(storage: FleetStorage, rows: AgentRows) {
     this.#storage = storage;
+    this.#rows = rows;
   }
 
   /** A socket of `row`'s agent was accepted. */
   connected(row: Pick<AgentRow, "id" | "online">, now: number): void {
+    this.#sweepDue = undefined;
+    const wasOnline = row.online === 1; // read first: the row may be the cached one the write updates
     this.#storage.transaction(() => {
-      this.#storage.sql.exec(`UPDATE agents SET connected = 1, online = 1, connected_at = ?, last_seen_at = ? WHERE id = ?`, now, now, row.id);
-      if (row.online === 0) appendOutbox(this.#storage.sql, "agent.online", { agentId: row.id }, now);
+      this.#rows.write(row.id, { connected: 1, online: 1, connected_at: now, last_seen_at: now });
+      if (!wasOnline) appendOutbox(this.#storage.sql, "agent.online", { agentId: row.id }, now);
     });
   }
 
-  /** The agent sent a message. */
+  /** The agent sent a message. Staged: only a disconnected agent's last-seen time drives the sweep, and that one is written at once. */
   seen(agentId: string, now: number): void {
-    this.#storage.sql.exec(`UPDATE agents SET last_seen_at = ? WHERE id = ?`, now, agentId);
+    this.#rows.stage(agentId, { last_seen_at: now });
   }
 
   /** The agent's current socket closed: no longer connected; offline only after the debounce. */
   disconnected(agentId: string, now: number): void {
-    this.#storage.sql.exec(`UPDATE agents SET connected = 0, last_seen_at = ? WHERE id = ?`, now, agentId);
+    this.#sweepDue = undefined;
+    this.#rows.write(agentId, { connected: 0, last_seen_at: now });
   }
 
   /**
@@ -44,12 +52,13 @@ export class Presence {
    * Returns the agents changed.
    */
   reconcile(live: ReadonlySet<string>): string[] {
+    this.#sweepDue = undefined;
     const lost = this.#storage.sql
       .exec<{ id: string }>(`SELECT id FROM agents WHERE connected = 1`)
       .toArray()
       .map((r) => r.id)
       .filter((id) => !live.has(id));
-    for (const id of lost) this.#storage.sql.exec(`UPDATE agents SET connected = 0 WHERE id = ?`, id);
+    for (const id of lost) this.#rows.write(id, { connected: 0 });
     return lost;
   }
 
@@ -58,15 +67,16 @@ export class Presence {
    * now, if rows say connected while the runtime holds no socket at all. Null: nothing pending.
    */
   nextSweepAt(offlineAfterMs: number, socketsOpen: boolean, now: number): number | null {
-    const row = this.#storage.sql
+    this.#sweepDue ??= this.#storage.sql
       .exec<{ gone: number | null; connected: number }>(
         `SELECT MIN(CASE WHEN connected = 0 THEN COALESCE(last_seen_at, 0) END) AS gone, COALESCE(SUM(connected), 0) AS connected
          FROM agents WHERE online = 1 OR connected = 1`,
       )
-      .toArray()[0];
+      .one();
+    const row = this.#sweepDue;
     const due: number[] = [];
-    if (row?.gone != null) due.push(row.gone + offlineAfterMs);
-    if (!socketsOpen && (row?.connected ?? 0) > 0) due.push(now);
+    if (row.gone != null) due.push(row.gone + offlineAfterMs);
+    if (!socketsOpen && row.connected > 0) due.push(now);
     return due.length === 0 ? null : Math.min(...due);
   }
 
@@ -75,6 +85,7 @@ export class Presence {
    * `agent.offline` event in one transaction. Returns their ids.
    */
   sweep(offlineAfterMs: number, now: number): string[] {
+    this.#sweepDue = undefined;
     return this.#storage.transaction(() => {
       const stale = this.#storage.sql
         .exec<{ id: string; last_seen_at: number | null }>(
@@ -83,7 +94,7 @@ export class Presence {
         )
         .toArray();
       for (const { id, last_seen_at } of stale) {
-        this.#storage.sql.exec(`UPDATE agents SET online = 0 WHERE id = ?`, id);
+        this.#rows.write(id, { online: 0 });
         appendOutbox(
           this.#storage.sql,
           "agent.offline",

@@ -2,6 +2,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToBase64Url } from "../../shared/protocol/index.js";
 import { failure, success, type Outcome } from "../http/api-error.js";
 import { appendOutbox } from "./outbox.js";
+import type { AgentRows } from "./agent-rows.js";
 import type { FleetStorage, SqlDatabase, SqlValue } from "./sql-database.js";
 
 import { consumeJti } from "./jti-store.js";
@@ -74,10 +75,13 @@ export interface AgentRow extends Record<string, SqlValue> {
   next_seq: number;
   lamport: number | null;
   lamport_at: number | null;
+  lamport_arrived_at: number | null;
   healthy_streak: number;
   quarantine_reason: string | null;
   quarantined_at: number | null;
   drift_reason: string | null;
+  drift_streak: number;
+  drift_excess: number;
   summary_received_at: number | null;
   summary_tokens: number | null;
   summary_tokens_at: number | null;
@@ -235,50 +239,44 @@ function notFound(agentId: string, fleetId: string): Outcome<never> {
 }
 
 /** A pending agent becomes active (an active one stays so); a revoked one cannot be approved (409). */
-export function approveAgent(storage: FleetStorage, agentId: string, fleetId: string, now: number): Outcome<AgentRow> {
+export function approveAgent(storage: FleetStorage, rows: AgentRows, agentId: string, fleetId: string, now: number): Outcome<AgentRow> {
   return storage.transaction(() => {
-    const row = getAgentRow(storage.sql, agentId);
+    const row = rows.get(agentId);
     if (row === undefined) return notFound(agentId, fleetId);
     if (row.status === "revoked") return failure(409, "agent_revoked", `agent ${agentId} was revoked; a revoked agent cannot be approved`);
     if (row.status === "pending") {
-      storage.sql.exec(`UPDATE agents SET status = 'active', approved_at = ? WHERE id = ?`, now, agentId);
+      rows.write(agentId, { status: "active", approved_at: now });
       appendOutbox(storage.sql, "agent.approved", { agentId }, now);
     }
-    return success(getAgentRow(storage.sql, agentId) ?? row);
+    return success(rows.get(agentId) ?? row);
   });
 }
 
 /** Revokes an agent (for good): no longer connected nor online. The caller closes its sockets. */
-export function revokeAgent(storage: FleetStorage, agentId: string, fleetId: string, now: number): Outcome<AgentRow> {
+export function revokeAgent(storage: FleetStorage, rows: AgentRows, agentId: string, fleetId: string, now: number): Outcome<AgentRow> {
   return storage.transaction(() => {
-    const row = getAgentRow(storage.sql, agentId);
+    const row = rows.get(agentId);
     if (row === undefined) return notFound(agentId, fleetId);
     if (row.status !== "revoked") {
-      storage.sql.exec(`UPDATE agents SET status = 'revoked', revoked_at = ?, connected = 0, online = 0 WHERE id = ?`, now, agentId);
+      rows.write(agentId, { status: "revoked", revoked_at: now, connected: 0, online: 0 });
       appendOutbox(storage.sql, "agent.revoked", { agentId }, now);
     }
-    return success(getAgentRow(storage.sql, agentId) ?? row);
+    return success(rows.get(agentId) ?? row);
   });
 }
 
 /** What an agent's hello says about itself (software, its own log's head). */
 export function recordHello(
-  sql: SqlDatabase,
+  rows: AgentRows,
   agentId: string,
   hello: { readonly software?: string | undefined; readonly agentLog?: { readonly size: number; readonly root: string } | undefined },
 ): void {
-  sql.exec(
-    `UPDATE agents SET software = ?, agent_log_size = ?, agent_log_root = ? WHERE id = ?`,
-    hello.software ?? null,
-    hello.agentLog?.size ?? null,
-    hello.agentLog?.root ?? null,
-    agentId,
-  );
+  rows.write(agentId, { software: hello.software ?? null, agent_log_size: hello.agentLog?.size ?? null, agent_log_root: hello.agentLog?.root ?? null });
 }
 
-/** The agent's resume point: the next record seq the edge expects. */
-export function setNextSeq(sql: SqlDatabase, agentId: string, nextSeq: number): void {
-  sql.exec(`UPDATE agents SET next_seq = ? WHERE id = ?`, nextSeq, agentId);
+/** The agent's resume point: the next record seq the edge expects (durable before its ack). */
+export function setNextSeq(rows: AgentRows, agentId: string, nextSeq: number): void {
+  rows.write(agentId, { next_seq: nextSeq });
 }
 
 /**
@@ -286,8 +284,8 @@ export function setNextSeq(sql: SqlDatabase, agentId: string, nextSeq: number): 
  * JWT id was not used before (it is recorded now). Re-checked here: the agent may have been revoked
  * between the Worker's check and now.
  */
-export function admitConnection(sql: SqlDatabase, agentId: string, jti: string, jtiExpiresAt: number, now: number): Outcome<AgentRow> {
-  const row = getAgentRow(sql, agentId);
+export function admitConnection(sql: SqlDatabase, rows: AgentRows, agentId: string, jti: string, jtiExpiresAt: number, now: number): Outcome<AgentRow> {
+  const row = rows.get(agentId);
   if (row === undefined) return failure(401, "agent_unknown", `no agent ${agentId} is enrolled in this fleet`);
   if (row.status === "revoked") return failure(401, "agent_revoked", `agent ${agentId} has been revoked`);
   if (row.status !== "active") return failure(401, "agent_pending", `agent ${agentId} awaits an operator's approval`);

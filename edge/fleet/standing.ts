@@ -1,8 +1,9 @@
 import { absorbClock, assessPeerClock, CAUSAL_RULES, DEFAULT_STANDING_RULES, type ClockMessageKind } from "../../shared/causality/index.js";
 import { LIMITS, type FleetConfig } from "../../shared/protocol/index.js";
 import type { FleetClock } from "./fleet-clock.js";
-import { appendOutbox } from "./outbox.js";
-import { readPeerStanding, writePeerStanding } from "./peer-standing-store.js";
+import { appendOutbox, type OutboxData, type OutboxKind } from "./outbox.js";
+import { peerStandingOf, storePeerStanding } from "./peer-standing-store.js";
+import type { AgentRows } from "./agent-rows.js";
 import { standingReason, type AgentRow } from "./registry.js";
 import type { FleetStorage } from "./sql-database.js";
 
@@ -47,52 +48,61 @@ export function standingMessage(row: Pick<AgentRow, "quarantine_reason" | "drift
  */
 export class Standing {
   readonly #storage: FleetStorage;
+  readonly #rows: AgentRows;
   readonly #clock: FleetClock;
 
-  constructor(storage: FleetStorage, clock: FleetClock) {
+  constructor(storage: FleetStorage, rows: AgentRows, clock: FleetClock) {
     this.#storage = storage;
+    this.#rows = rows;
     this.#clock = clock;
   }
 
-  receiveClock(row: Pick<AgentRow, "id" | "token_hz">, message: ClockReading, config: FleetConfig, now: number): ClockOutcome {
-    return this.#storage.transaction(() => {
-      const sql = this.#storage.sql;
-      const before = readPeerStanding(sql, row.id);
-      // Clamped: a fleet clock written before the protocol maximum existed must not be echoed as is.
-      const local = Math.min(this.#clock.value(), LIMITS.lamportMax);
-      const update = assessPeerClock(
-        before,
-        {
-          kind: message.kind,
-          lamport: message.lamport,
-          tokenHz: message.tokenHz ?? row.token_hz,
-          sentAt: message.sentAt,
-          now,
-          localLamport: local,
-          latencyMs: CAUSAL_RULES.defaultLatencyMs,
-          mergeHz: config.fieldHz,
-        },
-        { ...DEFAULT_STANDING_RULES, maxCausalOvershoot: config.drift.maxCausalOvershoot },
-      );
-      writePeerStanding(sql, row.id, update.standing, now);
-      const verdict = update.verdict;
-      let lamport = local;
-      let violation: ClockViolation | null = null;
-      if (verdict.kind === "accept") {
-        if (verdict.absorbStep !== null) lamport = absorbClock(local, message.lamport, verdict.absorbStep, LIMITS.lamportMax);
-        if (lamport !== local) this.#clock.set(lamport);
-        if (verdict.lifted) appendOutbox(sql, "agent.released", { agentId: row.id }, now);
-      } else {
-        if (before.quarantine === null) appendOutbox(sql, "agent.quarantined", { agentId: row.id, reason: verdict.reason }, now);
-        violation = {
-          code: verdict.kind === "replay" ? "lamport_replay" : "lamport_jump",
-          message: verdict.reason,
-          details: { lamport: message.lamport, excess: Math.round(verdict.excess), bound: verdict.bound },
-        };
-      }
-      if (update.drift === "flagged") appendOutbox(sql, "agent.quarantined", { agentId: row.id, reason: `causal drift: ${update.standing.drift}` }, now);
-      if (update.drift === "cleared") appendOutbox(sql, "agent.released", { agentId: row.id }, now);
-      return { lamport, accepted: verdict.kind === "accept", violation };
-    });
+  receiveClock(agent: Pick<AgentRow, "id">, message: ClockReading, config: FleetConfig, now: number): ClockOutcome {
+    const row = this.#rows.get(agent.id);
+    if (row === undefined) throw new Error(`no agent ${agent.id}`);
+    const before = peerStandingOf(row);
+    // Clamped: a fleet clock written before the protocol maximum existed must not be echoed as is.
+    const local = Math.min(this.#clock.value(), LIMITS.lamportMax);
+    const update = assessPeerClock(
+      before,
+      {
+        kind: message.kind,
+        lamport: message.lamport,
+        tokenHz: message.tokenHz ?? row.token_hz,
+        sentAt: message.sentAt,
+        now,
+        localLamport: local,
+        latencyMs: CAUSAL_RULES.defaultLatencyMs,
+        mergeHz: config.fieldHz,
+      },
+      { ...DEFAULT_STANDING_RULES, maxCausalOvershoot: config.drift.maxCausalOvershoot },
+    );
+    const verdict = update.verdict;
+    const events: [kind: OutboxKind, data: OutboxData][] = [];
+    let lamport = local;
+    let violation: ClockViolation | null = null;
+    if (verdict.kind === "accept") {
+      if (verdict.absorbStep !== null) lamport = absorbClock(local, message.lamport, verdict.absorbStep, LIMITS.lamportMax);
+      if (verdict.lifted) events.push(["agent.released", { agentId: row.id }]);
+    } else {
+      if (before.quarantine === null) events.push(["agent.quarantined", { agentId: row.id, reason: verdict.reason }]);
+      violation = {
+        code: verdict.kind === "replay" ? "lamport_replay" : "lamport_jump",
+        message: verdict.reason,
+        details: { lamport: message.lamport, excess: Math.round(verdict.excess), bound: verdict.bound },
+      };
+    }
+    if (update.drift === "flagged") events.push(["agent.quarantined", { agentId: row.id, reason: `causal drift: ${update.standing.drift}` }]);
+    if (update.drift === "cleared") events.push(["agent.released", { agentId: row.id }]);
+    // The common case (accepted, standing unchanged) stays in memory; a change of weight is written
+    // with its events in one transaction.
+    const store = (): void => {
+      storePeerStanding(this.#rows, row, update.standing, now);
+      if (lamport !== local) this.#clock.set(lamport);
+      for (const [kind, data] of events) appendOutbox(this.#storage.sql, kind, data, now);
+    };
+    if (events.length === 0) store();
+    else this.#storage.transaction(store);
+    return { lamport, accepted: verdict.kind === "accept", violation };
   }
 }

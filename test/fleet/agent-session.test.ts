@@ -9,7 +9,7 @@ import { FleetIdentity } from "../../edge/fleet/fleet-identity.js";
 import { GlobalLog } from "../../edge/fleet/global-log.js";
 import { Presence } from "../../edge/fleet/presence.js";
 import { Standing } from "../../edge/fleet/standing.js";
-import { addAgentWithKey, openFleetDb, RecordingSocket, row } from "./fleet-fixture.js";
+import { addAgentWithKey, openFleetDb, RecordingSocket, row, rowsOf } from "./fleet-fixture.js";
 
 function setup() {
   const db = openFleetDb();
@@ -17,14 +17,15 @@ function setup() {
   identity.open({ fleetId: "f", host: "edge.test" }, true);
   const clock = new FleetClock(db.sql);
   const sockets: RecordingSocket[] = [];
-  const presence = new Presence(db);
-  const field = new Field(db.sql, clock, { helloed: () => sockets.filter((s) => (s.attachment as ConnectionState | null)?.helloed) }, () => identity.config());
+  const presence = new Presence(db, rowsOf(db));
+  const field = new Field(db.sql, rowsOf(db), clock, { helloed: () => sockets.filter((s) => (s.attachment as ConnectionState | null)?.helloed) }, () => identity.config());
   const log = new GlobalLog(db.sql);
   const session = new AgentSession({
     storage: db,
+    rows: rowsOf(db),
     identity,
     presence,
-    standing: new Standing(db, clock),
+    standing: new Standing(db, rowsOf(db), clock),
     field,
     log,
     signatures: { verify: async (record, key) => verifyRecordSignature(record, key) },

@@ -3,7 +3,7 @@ import { DEFAULT_FLEET_CONFIG } from "../../shared/protocol/index.js";
 import { Field, SUMMARY_BURST } from "../../edge/fleet/field.js";
 import { FleetClock } from "../../edge/fleet/fleet-clock.js";
 import { Presence } from "../../edge/fleet/presence.js";
-import { addAgent, configOf, openFleetDb, RecordingSocket, row } from "./fleet-fixture.js";
+import { addAgent, configOf, openFleetDb, RecordingSocket, row, rowsOf } from "./fleet-fixture.js";
 
 const config = DEFAULT_FLEET_CONFIG;
 const summary = (theta: number, t: number) => ({ type: "summary" as const, v: 1 as const, lamport: 1, t, theta, omega: 0.1, coherence: 0.9, tokenHz: 20 });
@@ -11,8 +11,8 @@ const summary = (theta: number, t: number) => ({ type: "summary" as const, v: 1 
 function setup() {
   const db = openFleetDb();
   const sockets: RecordingSocket[] = [];
-  const field = new Field(db.sql, new FleetClock(db.sql), { helloed: () => sockets }, configOf(config));
-  return { db, sockets, field, presence: new Presence(db) };
+  const field = new Field(db.sql, rowsOf(db), new FleetClock(db.sql), { helloed: () => sockets }, configOf(config));
+  return { db, sockets, field, presence: new Presence(db, rowsOf(db)) };
 }
 
 describe("field", () => {
@@ -22,7 +22,7 @@ describe("field", () => {
     for (const agent of [a, b, c]) presence.connected(row(db, agent.id), 1_000);
     field.recordSummary(a.id, summary(0.1, 1_000), 1_000);
     field.recordSummary(b.id, summary(0.3, 1_000), 1_000);
-    db.sql.exec(`UPDATE agents SET quarantine_reason = 'replay' WHERE id = ?`, b.id);
+    rowsOf(db).write(b.id, { quarantine_reason: "replay" });
     // c never sent a summary.
     expect([a, b, c].map((x) => field.includes(row(db, x.id), 1_500))).toEqual([true, false, false]);
     expect(field.compute(1_500).n).toBe(1);
@@ -41,11 +41,11 @@ describe("field", () => {
       presence.connected(row(db, agent.id), 1_000);
       field.recordSummary(agent.id, summary(0.2, 1_000), 1_000);
     }
-    db.sql.exec(`UPDATE agents SET drift_reason = 'fast' WHERE id = ?`, agents[0]!.id);
+    rowsOf(db).write(agents[0]!.id, { drift_reason: "fast" });
     expect(field.driftExcludes(1_000)).toBe(true);
     expect(field.includes(row(db, agents[0]!.id), 1_000)).toBe(false);
     expect(field.compute(1_000).n).toBe(2);
-    db.sql.exec(`UPDATE agents SET drift_reason = 'fast' WHERE id = ?`, agents[1]!.id);
+    rowsOf(db).write(agents[1]!.id, { drift_reason: "fast" });
     expect(field.driftExcludes(1_000)).toBe(false);
     expect(field.compute(1_000).n).toBe(3);
     db.close();
@@ -66,18 +66,20 @@ describe("field", () => {
     ]);
     expect(field.nextBroadcastAt(5_100, true)).toBe(5_100 + 1000 / config.fieldHz);
     // The cadence survives a new instance (eviction): it is in `meta`.
-    const again = new Field(db.sql, new FleetClock(db.sql), { helloed: () => [] }, configOf(config));
+    const again = new Field(db.sql, rowsOf(db), new FleetClock(db.sql), { helloed: () => [] }, configOf(config));
     expect(again.nextBroadcastAt(5_100, true)).toBe(5_100 + 1000 / config.fieldHz);
     db.close();
   });
 
-  it("limits summaries to summaryHz with bursts, and aligns phases only to a plausible agent clock", () => {
+  it("limits summaries to summaryHz with bursts by the agent's own send times, and aligns phases only to a plausible agent clock", () => {
     const { db, field } = setup();
     const agent = addAgent(db);
-    const take = (now: number) => field.takeSummaryToken(row(db, agent.id), now);
-    const burst = Array.from({ length: SUMMARY_BURST + 1 }, () => take(10_000));
+    const take = (sentAt: number, now: number) => field.admitSummary(row(db, agent.id), sentAt, now);
+    const burst = Array.from({ length: SUMMARY_BURST + 1 }, () => take(10_000, 10_000));
     expect(burst).toEqual([...Array(SUMMARY_BURST).fill(true), false]);
-    expect(take(10_000 + 1000 / config.summaryHz)).toBe(true);
+    expect(take(10_000 + 1000 / config.summaryHz, 10_000 + 1000 / config.summaryHz)).toBe(true);
+    // Sent on rate, handled late and bunched (the object lagged): all admitted.
+    expect(Array.from({ length: 6 }, (_, i) => take(11_000 + i * (1000 / config.summaryHz), 20_000 + i))).toEqual(Array(6).fill(true));
     field.recordSummary(agent.id, summary(7, 10_500), 10_000);
     expect(row(db, agent.id)).toMatchObject({ summary_t: 10_500, summary_received_at: 10_000 });
     expect(row(db, agent.id).theta).toBeCloseTo(7 - 2 * Math.PI);

@@ -5,6 +5,7 @@ import { migrateSchema } from "../../edge/fleet/sql-schema.js";
 import { openMemoryStorage, type MemoryFleetStorage } from "../support/sql-js-database.js";
 import { readOutboxAfter } from "../../edge/fleet/outbox.js";
 import type { PeerSocket } from "../../edge/fleet/connection.js";
+import { AgentRows } from "../../edge/fleet/agent-rows.js";
 
 /** A fresh fleet database: real SQLite (sql.js) with the Fleet object's schema. */
 export function openFleetDb(): MemoryFleetStorage {
@@ -28,7 +29,22 @@ export function addAgentWithKey(storage: MemoryFleetStorage, now = 1_000, name =
   return { row: getAgentRow(storage.sql, outcome.value.agentId)!, secretKey };
 }
 
+const agentRows = new WeakMap<MemoryFleetStorage, AgentRows>();
+
+/** The fleet's agent-row cache for this database (one per database, as the Fleet object has one). */
+export function rowsOf(storage: MemoryFleetStorage): AgentRows {
+  let rows = agentRows.get(storage);
+  if (rows === undefined) agentRows.set(storage, (rows = new AgentRows(storage.sql)));
+  return rows;
+}
+
+/** A copy of the agent's row as the fleet sees it (memory over SQLite). */
 export function row(storage: MemoryFleetStorage, agentId: string): AgentRow {
+  return { ...rowsOf(storage).get(agentId)! };
+}
+
+/** The agent's row as SQLite holds it (what an evicted object would rebuild from). */
+export function storedRow(storage: MemoryFleetStorage, agentId: string): AgentRow {
   return getAgentRow(storage.sql, agentId)!;
 }
 

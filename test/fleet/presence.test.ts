@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { Presence } from "../../edge/fleet/presence.js";
 import { readOutboxAfter } from "../../edge/fleet/outbox.js";
-import { addAgent, openFleetDb, row } from "./fleet-fixture.js";
+import { addAgent, openFleetDb, row, rowsOf } from "./fleet-fixture.js";
 
 const OFFLINE_AFTER = 15_000;
 
 describe("presence", () => {
   it("online on first connect; a close disconnects at once but offline comes only after offlineAfterMs with no socket", () => {
     const db = openFleetDb();
-    const presence = new Presence(db);
+    const presence = new Presence(db, rowsOf(db));
     const agent = addAgent(db);
     const events = () => readOutboxAfter(db.sql, 0, 100).filter((e) => e.kind.startsWith("agent.o")).map((e) => [e.kind, e.createdAt]);
 
@@ -45,7 +45,7 @@ describe("presence", () => {
 
   it("an open but silent socket keeps the agent online (the field drops it by summary age instead)", () => {
     const db = openFleetDb();
-    const presence = new Presence(db);
+    const presence = new Presence(db, rowsOf(db));
     const agent = addAgent(db);
     presence.connected(row(db, agent.id), 1_000);
     expect(presence.sweep(OFFLINE_AFTER, 1_000_000)).toEqual([]);
@@ -57,7 +57,7 @@ describe("presence", () => {
 
   it("reconciles rows marked connected with the sockets the runtime holds; the debounce counts from the last message", () => {
     const db = openFleetDb();
-    const presence = new Presence(db);
+    const presence = new Presence(db, rowsOf(db));
     const [a, b] = [addAgent(db, 1_000, "a"), addAgent(db, 1_000, "b")];
     presence.connected(row(db, a.id), 5_000);
     presence.connected(row(db, b.id), 6_000);

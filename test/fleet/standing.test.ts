@@ -3,7 +3,7 @@ import { DEFAULT_FLEET_CONFIG, LIMITS } from "../../shared/protocol/index.js";
 import { FleetClock } from "../../edge/fleet/fleet-clock.js";
 import { readOutboxAfter } from "../../edge/fleet/outbox.js";
 import { Standing, standingMessage } from "../../edge/fleet/standing.js";
-import { addAgent, openFleetDb, row } from "./fleet-fixture.js";
+import { addAgent, openFleetDb, row, rowsOf } from "./fleet-fixture.js";
 
 const records = (lamport: number) => ({ kind: "records" as const, lamport, sentAt: null, tokenHz: null });
 
@@ -11,7 +11,7 @@ describe("standing", () => {
   it("quarantines a replayed clock with its error and event, and releases after a healthy streak", () => {
     const db = openFleetDb();
     const clock = new FleetClock(db.sql);
-    const standing = new Standing(db, clock);
+    const standing = new Standing(db, rowsOf(db), clock);
     const agent = addAgent(db);
     const config = DEFAULT_FLEET_CONFIG;
     const first = standing.receiveClock(agent, { kind: "hello", lamport: 10, sentAt: null, tokenHz: null }, config, 1_000);
@@ -37,7 +37,7 @@ describe("standing", () => {
   it("absorbs an accepted clock with a bounded step, never past the protocol maximum", () => {
     const db = openFleetDb();
     const clock = new FleetClock(db.sql);
-    const standing = new Standing(db, clock);
+    const standing = new Standing(db, rowsOf(db), clock);
     const agent = addAgent(db);
     const outcome = standing.receiveClock(agent, { kind: "hello", lamport: LIMITS.lamportMax, sentAt: null, tokenHz: null }, DEFAULT_FLEET_CONFIG, 1_000);
     expect(outcome.accepted).toBe(true);
