@@ -25,7 +25,11 @@ export interface PhaseRow {
   readonly fieldE2eMs: Spread;
   /** field.t (edge clock at broadcast) → receipt. */
   readonly fieldBroadcastMs: Spread;
-  /** Median `n` (agents in the field) of the fields received. */
+  /**
+   * Median `n` (agents in the field) of the fields received in the phase's last 3 s. (Over the whole
+   * phase it would be skewed: every change of membership is broadcast to everyone at once, so a
+   * ramp's joins flood the samples with small n.)
+   */
   readonly fieldNMedian: number | null;
   readonly recordsSentPerS: number;
   readonly recordsAckedPerS: number;
@@ -95,7 +99,7 @@ export function phaseRow(samples: RawSamples, proc: readonly ProcSample[], phase
   for (const [t, code] of samples.connectFailures) if (t >= from && t < to) tally(connectFailures, code);
   const sent = countIn(samples.summariesSent, from, to);
   const load = edgeLoad(proc, phase);
-  const fieldN = pairValuesIn(samples.fieldN, from, to).sort((a, b) => a - b);
+  const fieldN = pairValuesIn(samples.fieldN, Math.max(from, to - 3000), to).sort((a, b) => a - b);
   return {
     phase: phase.name,
     seconds: (to - from) / 1000,

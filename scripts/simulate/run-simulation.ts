@@ -14,6 +14,11 @@ import { saturationReasons } from "./saturation.js";
 import type { AgentRates } from "./sim-agent.js";
 import { threadsFor, type SimOptions } from "./sim-options.js";
 
+/**
+ * Seconds after the ramp before the measured phase: every agent's first summary changes the field's
+ * membership, which the edge broadcasts to everyone at once, so the first second is a storm of its own.
+ */
+const SETTLE_S = 5;
 /** Connects in flight at once when there is no ramp. */
 const CONNECT_CONCURRENCY = 32;
 
@@ -67,15 +72,19 @@ export async function runSimulation(options: SimOptions, agents: number, say: (l
     const ramp = await host.start(rates, t0, options.rampS * 1000, CONNECT_CONCURRENCY);
     const rampEnd = Date.now();
     say(`${ramp.connected} connected, ${ramp.failed} failed in ${((rampEnd - t0) / 1000).toFixed(1)} s; measuring`);
-    const phases: Phase[] = [{ name: "ramp", from: t0, to: rampEnd }];
+    const measured = rampEnd + SETTLE_S * 1000;
+    const phases: Phase[] = [
+      { name: "ramp", from: t0, to: rampEnd },
+      { name: "settle", from: rampEnd, to: measured },
+    ];
     const burst = options.burst;
     let bursting = new Set<number>();
     if (burst === undefined) {
-      phases.push({ name: "steady", from: rampEnd, to: rampEnd + options.durationS * 1000 });
+      phases.push({ name: "steady", from: measured, to: measured + options.durationS * 1000 });
     } else {
-      const burstStart = rampEnd + options.durationS * 1000;
+      const burstStart = measured + options.durationS * 1000;
       const burstEnd = burstStart + burst.seconds * 1000;
-      phases.push({ name: "normal", from: rampEnd, to: burstStart }, { name: "burst", from: burstStart, to: burstEnd }, { name: "recovery", from: burstEnd, to: burstEnd + burst.recoverySeconds * 1000 });
+      phases.push({ name: "normal", from: measured, to: burstStart }, { name: "burst", from: burstStart, to: burstEnd }, { name: "recovery", from: burstEnd, to: burstEnd + burst.recoverySeconds * 1000 });
       // Every k-th agent bursts, so the share is spread over threads and the ramp order.
       const indices = enrolled.identities.map((id) => id.index);
       const count = Math.round(burst.share * indices.length);

@@ -9,8 +9,9 @@ export function saturationReasons(rows: readonly PhaseRow[], started: number, ag
   const reasons: string[] = [];
   if (started < agents) reasons.push(`${agents - started} of ${agents} agents never connected`);
   for (const row of rows) {
-    if (row.phase === "ramp") {
-      if (problemCount(row) > 0) reasons.push(`errors during the ramp`);
+    if (row.phase === "ramp" || row.phase === "settle") {
+      if (problemCount(row) > 0) reasons.push(`${row.phase}: ${problemCount(row)} errors`);
+      if (row.disconnected > 0) reasons.push(`${row.phase}: ${row.disconnected} disconnected`);
       continue;
     }
     const p = `${row.phase}: `;

@@ -1,0 +1,9 @@
+/**
+ * Renders saved `--json` reports as the markdown table: `npx tsx scripts/simulate/render-json.ts a.json b.json …`
+ * (e.g. to put several runs in one table for docs/scaling.md).
+ */
+import { readFileSync } from "node:fs";
+import { renderTable, type RunSummary } from "./report-table.js";
+
+const runs = process.argv.slice(2).flatMap((file) => (JSON.parse(readFileSync(file, "utf8")) as { runs: RunSummary[] }).runs);
+process.stdout.write(renderTable(runs) + "\n");
