@@ -4,6 +4,8 @@ import type { Spread } from "./stats.js";
 
 export interface RunSummary {
   readonly agents: number;
+  /** Seconds the connects were spread over (0: as fast as the connect concurrency allows). */
+  readonly rampS: number;
   readonly enrolled: number;
   readonly enrollSeconds: number;
   readonly enrollFailures: Record<string, number>;
@@ -80,6 +82,7 @@ export function runNote(run: RunSummary): string {
   const enrollFailures = counts("", run.enrollFailures);
   return (
     `- ${run.agents} agents: enrolled ${run.enrolled} in ${run.enrollSeconds.toFixed(1)} s${enrollFailures.length > 0 ? ` (refused: ${enrollFailures.join(", ")})` : ""}; ` +
+    `connects ${run.rampS > 0 ? `spread over ${run.rampS} s` : "as fast as 32 in flight allow"}; ` +
     `${run.connectedAtEnd} of ${run.started} still connected at the end; global log size ${run.logSize ?? "?"}; ` +
     `simulator: ${run.threads} thread(s): ${sim}; ` +
     (run.saturated.length === 0 ? "**holds**" : `**saturated**: ${run.saturated.join("; ")}`)

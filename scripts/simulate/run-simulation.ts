@@ -109,6 +109,7 @@ export async function runSimulation(options: SimOptions, agents: number, say: (l
     const started = ramp.connected;
     return {
       agents,
+      rampS: options.rampS,
       enrolled: enrolled.identities.length,
       enrollSeconds: enrolled.ms / 1000,
       enrollFailures: enrolled.failures,
