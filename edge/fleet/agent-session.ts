@@ -38,6 +38,7 @@ export interface SessionParts {
 export class AgentSession {
   readonly #parts: SessionParts;
   readonly #buckets = new WeakMap<AttachedSocket, { tokens: number; at: number }>();
+  readonly #refusals = new WeakMap<AttachedSocket, number>();
 
   constructor(parts: SessionParts) {
     this.#parts = parts;
@@ -53,7 +54,9 @@ export class AgentSession {
       sendError(ws, "rate_limited", `at most ${MESSAGE_RATE_PER_S} messages per second per connection (bursts of ${MESSAGE_BURST})`, {
         details: { perSecond: MESSAGE_RATE_PER_S, burst: MESSAGE_BURST },
       });
-      strike(ws, state, now);
+      // One strike per burst's worth of refusals: a lagging object handles an honest agent's queued
+      // messages back to back (refused, shed), but only a flood refuses hundreds a minute.
+      if (this.#countRefusal(ws) % MESSAGE_BURST === 0) strike(ws, state, now);
       return false;
     }
     const decoded = decodeAgentMessage(frame);
@@ -82,10 +85,7 @@ export class AgentSession {
       strike(ws, state, now);
       return false;
     }
-    if (message.type === "summary") {
-      this.#summary(ws, row, message, now);
-      return false;
-    }
+    if (message.type === "summary") return this.#summary(ws, row, message, now);
     // Signatures first (async, needs only the immutable key); then every state read and write in
     // one synchronous step, so an interleaved message can never see half of this one.
     const verdicts = await this.#verify(row, message);
@@ -116,6 +116,12 @@ export class AgentSession {
     return true;
   }
 
+  #countRefusal(ws: AttachedSocket): number {
+    const count = (this.#refusals.get(ws) ?? 0) + 1;
+    this.#refusals.set(ws, count);
+    return count;
+  }
+
   /**
    * Judges the message's clock (standing.ts) and answers a violation with its error code. Records
    * have no other standing step, so their standing changes are announced here; hello and summary
@@ -132,15 +138,19 @@ export class AgentSession {
     return outcome;
   }
 
-  /** Tells the agent when its standing changed, and everyone when the field's membership did. */
-  #announceStanding(ws: AttachedSocket, before: AgentRow, now: number): void {
+  /**
+   * Tells the agent when its standing changed, and everyone when the field's membership did.
+   * Returns true when that broadcast was deferred (the alarm must be replanned).
+   */
+  #announceStanding(ws: AttachedSocket, before: AgentRow, now: number): boolean {
     const { rows, field } = this.#parts;
     const after = rows.get(before.id);
-    if (after === undefined) return;
+    if (after === undefined) return false;
     const [was, is] = [standingReason(before), standingReason(after)];
     if (was !== is) sendMessage(ws, standingMessage(after));
     // A changed standing may change who else is in the field (driftExcludes counts the fleet).
-    if (was !== is || field.includes(before, now) !== field.includes(after, now)) field.broadcast(now);
+    if (was !== is || field.includes(before, now) !== field.includes(after, now)) return field.membershipChanged(now);
+    return false;
   }
 
   #hello(ws: AttachedSocket, state: ConnectionState, row: AgentRow, hello: Hello, now: number): void {
@@ -174,7 +184,7 @@ export class AgentSession {
    * A summary over the agent's rate (by its own send times) is refused, and only that one: never a
    * strike, so neither a burst nor the object's own lag can get a well-behaved agent disconnected.
    */
-  #summary(ws: AttachedSocket, row: AgentRow, summary: Summary, now: number): void {
+  #summary(ws: AttachedSocket, row: AgentRow, summary: Summary, now: number): boolean {
     const { identity, field } = this.#parts;
     if (!field.admitSummary(row, summary.t, now)) {
       const summaryHz = identity.config().summaryHz;
@@ -182,13 +192,13 @@ export class AgentSession {
         ref: "summary",
         details: { summaryHz, burst: SUMMARY_BURST },
       });
-      return;
+      return false;
     }
     // Snapshot before the clock is judged: the row object is updated in place.
     const before = { ...row };
     const clock = this.#clock(ws, row, { kind: "summary", lamport: summary.lamport, sentAt: summary.t, tokenHz: summary.tokenHz }, now);
     if (clock.accepted) field.recordSummary(row.id, summary, now);
-    this.#announceStanding(ws, before, now);
+    return this.#announceStanding(ws, before, now);
   }
 
   async #verify(row: AgentRow, batch: RecordsBatch): Promise<boolean[]> {
@@ -204,9 +214,11 @@ export class AgentSession {
     const acks: { seq: number; index: number }[] = [];
     let nextSeq = row.next_seq;
     let refused = false;
+    let gapOnly = false;
     const refuse = (code: "agent_mismatch" | "bad_record" | "seq_conflict" | "seq_gap" | "bad_signature", message: string, details: Record<string, number | string>): void => {
       sendError(ws, code, message, { ref: "records", details });
       refused = true;
+      gapOnly = code === "seq_gap";
     };
     storage.transaction(() => {
       for (const [position, wire] of batch.records.entries()) {
@@ -254,7 +266,9 @@ export class AgentSession {
     // Every records message gets its ack, a refused one too (after its error, possibly with no acks):
     // agents move their resume point by nextSeq.
     sendMessage(ws, { type: "ack", acks, nextSeq, lamport });
-    if (refused) strike(ws, state, now);
+    // A gap is how a message lost (or shed by a lagging object) shows; the agent resends from
+    // nextSeq. It is answered, never a strike.
+    if (refused && !gapOnly) strike(ws, state, now);
     return grew;
   }
 }

@@ -11,6 +11,11 @@ import { PROTOCOL_VERSION } from "../../shared/protocol/index.js";
 
 /** Summaries an agent may send back to back (token bucket capacity); the average stays ≤ summaryHz. */
 export const SUMMARY_BURST = 2;
+/**
+ * Membership changes (a join, a close, a standing change) are broadcast at once, but at most this
+ * often: a ramp of N joins was N broadcasts to up to N sockets, and it was what broke first.
+ */
+export const MEMBERSHIP_BROADCAST_GAP_MS = 100;
 /** An agent's summary time further than this from ours is not trusted for alignment. */
 export const MAX_CLOCK_SKEW_MS = 2000;
 
@@ -35,6 +40,7 @@ export class Field {
   readonly #sockets: SocketDirectory;
   readonly #config: () => FleetConfig;
   #lastBroadcastAt: number | undefined;
+  #changePending = false;
 
   constructor(sql: SqlDatabase, rows: AgentRows, clock: FleetClock, sockets: SocketDirectory, config: () => FleetConfig) {
     this.#sql = sql;
@@ -95,13 +101,34 @@ export class Field {
     for (const ws of sockets) sendText(ws, text);
     writeMeta(this.#sql, "last_field_at", String(now));
     this.#lastBroadcastAt = now;
+    this.#changePending = false;
+  }
+
+  /**
+   * Who is in the field changed: broadcast now, or as soon as MEMBERSHIP_BROADCAST_GAP_MS allows.
+   * Returns true when deferred (the alarm must be replanned).
+   */
+  membershipChanged(now: number): boolean {
+    const last = this.#lastBroadcast();
+    if (now - last >= MEMBERSHIP_BROADCAST_GAP_MS) {
+      this.broadcast(now);
+      return false;
+    }
+    this.#changePending = true;
+    return true;
+  }
+
+  #lastBroadcast(): number {
+    this.#lastBroadcastAt ??= Number(readMeta(this.#sql, "last_field_at") ?? "0");
+    return this.#lastBroadcastAt;
   }
 
   /** The next broadcast on the cadence (now, if it is overdue); null without open sockets. */
   nextBroadcastAt(now: number, socketsOpen: boolean): number | null {
     if (!socketsOpen) return null;
-    this.#lastBroadcastAt ??= Number(readMeta(this.#sql, "last_field_at") ?? "0");
-    return Math.max(now, this.#lastBroadcastAt + 1000 / this.#config().fieldHz);
+    const last = this.#lastBroadcast();
+    const cadence = last + 1000 / this.#config().fieldHz;
+    return Math.max(now, this.#changePending ? Math.min(cadence, last + MEMBERSHIP_BROADCAST_GAP_MS) : cadence);
   }
 
   /**

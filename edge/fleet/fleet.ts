@@ -163,7 +163,7 @@ export class Fleet extends DurableObject<Env> {
     const outcome = registry.revokeAgent(this.#storage, this.#rows, agentId, this.#identity.fleetId, now);
     if (!outcome.ok) return outcome;
     this.#sockets.closeAgent(agentId, 1008, "agent revoked");
-    this.#field.broadcast(now);
+    if (this.#field.membershipChanged(now)) await this.#scheduler.reschedule(now);
     return success(this.#views.ofRow(outcome.value, now));
   }
 
@@ -264,7 +264,7 @@ export class Fleet extends DurableObject<Env> {
       if (state === undefined || state.replacedAt != null || this.#sockets.hasCurrent(state.agentId, ws)) return;
       const now = Date.now();
       this.#presence.disconnected(state.agentId, now);
-      this.#field.broadcast(now);
+      this.#field.membershipChanged(now);
       await this.#scheduler.reschedule(now);
     } catch (err) {
       console.error("fleet: close handling failed", err);
