@@ -28,6 +28,12 @@ export interface SessionParts {
   readonly field: Field;
   readonly log: GlobalLog;
   readonly signatures: SignatureCheck;
+  /**
+   * Runs `work` with no other event delivered meanwhile (workerd: `blockConcurrencyWhile`). Without
+   * it, the continuation after the signature check queued behind every message that arrived during
+   * it: under load, acks waited seconds while summaries flowed (issue 12's profile).
+   */
+  readonly exclusive: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -88,10 +94,12 @@ export class AgentSession {
     if (message.type === "summary") return this.#summary(ws, row, message, now);
     // Signatures first (async, needs only the immutable key); then every state read and write in
     // one synchronous step, so an interleaved message can never see half of this one.
-    const verdicts = await this.#verify(row, message);
-    const current = rows.get(row.id);
-    if (current === undefined || current.status !== "active") return false;
-    return this.#records(ws, state, current, message, verdicts, Date.now());
+    return this.#parts.exclusive(async () => {
+      const verdicts = await this.#verify(row, message);
+      const current = rows.get(row.id);
+      if (current === undefined || current.status !== "active") return false;
+      return this.#records(ws, state, current, message, verdicts, Date.now());
+    });
   }
 
   /** Nothing a peer sends may throw out of the object: report, count, carry on. */

@@ -6,6 +6,7 @@ import {
   readConnection,
   REPLACED_GRACE_MS,
   writeConnection,
+  type ConnectionState,
   type PeerSocket,
   type SocketDirectory,
 } from "./connection.js";
@@ -13,6 +14,10 @@ import {
 /** The sockets workerd holds for the object (hibernated ones included), seen through connection state. */
 export class FleetSockets implements SocketDirectory {
   readonly #ctx: DurableObjectState;
+  /** How many sockets the runtime holds, counted once per accept or close (every timer asks). */
+  #count: number | undefined;
+  /** Sockets found current once; from then on only their `replacedAt` can change that. */
+  readonly #current = new WeakSet<WebSocket>();
 
   constructor(ctx: DurableObjectState) {
     this.#ctx = ctx;
@@ -28,6 +33,7 @@ export class FleetSockets implements SocketDirectory {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.#ctx.acceptWebSocket(server, [agentId]);
+    this.#count = undefined;
     writeConnection(server, { agentId, generation, connectedAt: now, replacedAt: null, helloed: false, strikes: 0, strikeWindowStart: now });
     const sameAgent = this.ofAgent(agentId);
     if (sameAgent.length > 1) {
@@ -47,7 +53,25 @@ export class FleetSockets implements SocketDirectory {
   }
 
   open(): boolean {
-    return this.all().length > 0;
+    this.#count ??= this.all().length;
+    return this.#count > 0;
+  }
+
+  /** A socket closed: the count is taken again when next asked. */
+  closed(): void {
+    this.#count = undefined;
+  }
+
+  /**
+   * Whether `ws` is its agent's current socket (connection.ts isCurrentConnection). Checked against
+   * the agent's other sockets once; after that a replacement shows in its state (`replacedAt`).
+   */
+  isCurrent(ws: WebSocket, state: ConnectionState): boolean {
+    if (state.replacedAt != null) return false;
+    if (this.#current.has(ws)) return true;
+    const current = isCurrentConnection(ws, state, this.ofAgent(state.agentId));
+    if (current) this.#current.add(ws);
+    return current;
   }
 
   helloed(): PeerSocket[] {

@@ -6,7 +6,7 @@ import type { Env } from "../env.js";
 import { AgentRows, FLUSH_INTERVAL_MS } from "./agent-rows.js";
 import { AgentSession } from "./agent-session.js";
 import { CheckpointCadence } from "./checkpoint-cadence.js";
-import { closeQuietly, closeReplaced, closeReplacedAfterGrace, isCurrentConnection, readConnection, sendMessage } from "./connection.js";
+import { closeQuietly, closeReplaced, closeReplacedAfterGrace, readConnection, sendMessage } from "./connection.js";
 import { cadenceTask, DeadlineScheduler } from "./deadline-scheduler.js";
 import { Field } from "./field.js";
 import { FleetClock } from "./fleet-clock.js";
@@ -73,7 +73,10 @@ export class Fleet extends DurableObject<Env> {
     this.#checkpoints = new CheckpointCadence(storage, log, identity, sockets);
     this.#views = new FleetViews({ rows, identity, clock, field, log });
     this.#logQueries = new LogQueries(log);
-    this.#session = new AgentSession({ storage, rows, identity, presence, standing, field, log, signatures: new RecordVerifier() });
+    this.#session = new AgentSession({ storage, rows, identity, presence, standing, field, log,
+      signatures: new RecordVerifier(),
+      exclusive: (work) => ctx.blockConcurrencyWhile(work),
+    });
     const open = () => sockets.open();
     let flushedAt = 0;
     this.#scheduler = new DeadlineScheduler({ getAlarm: () => ctx.storage.getAlarm(), setAlarm: (at) => ctx.storage.setAlarm(at) }, [
@@ -237,7 +240,7 @@ export class Fleet extends DurableObject<Env> {
     const state = readConnection(ws);
     if (state === undefined) return closeQuietly(ws, 1011, "connection state lost");
     // A replaced socket is never served: closed from its own handler, the one place workerd ends the connection cleanly.
-    if (!isCurrentConnection(ws, state, this.#sockets.ofAgent(state.agentId))) return closeReplaced(ws);
+    if (!this.#sockets.isCurrent(ws, state)) return closeReplaced(ws);
     const now = Date.now();
     try {
       this.#ready();
@@ -259,6 +262,7 @@ export class Fleet extends DurableObject<Env> {
   async #closed(ws: WebSocket, code: number, reason: string): Promise<void> {
     try {
       this.#ready();
+      this.#sockets.closed();
       const state = readConnection(ws);
       closeQuietly(ws, code === 1005 || code === 1006 || code === 1015 ? 1000 : code, reason.slice(0, 120));
       if (state === undefined || state.replacedAt != null || this.#sockets.hasCurrent(state.agentId, ws)) return;

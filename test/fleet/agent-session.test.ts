@@ -29,6 +29,7 @@ function setup() {
     field,
     log,
     signatures: { verify: async (record, key) => verifyRecordSignature(record, key) },
+    exclusive: (work) => work(),
   });
   const { row: agent, secretKey } = addAgentWithKey(db);
   presence.connected(row(db, agent.id), 1_000);
