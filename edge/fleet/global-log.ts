@@ -54,6 +54,7 @@ export interface EntryJson {
 export class GlobalLog {
   readonly #sql: SqlDatabase;
   #tree: MerkleTree | undefined;
+  #latest: { readonly value: StoredCheckpoint | undefined } | undefined;
 
   constructor(sql: SqlDatabase) {
     this.#sql = sql;
@@ -105,12 +106,22 @@ export class GlobalLog {
     return { kind: "appended", index };
   }
 
-  /** Forget the in-memory tree (after a rolled-back transaction, the store is the truth). */
+  /** Forget the in-memory tree and checkpoint (after a rolled-back transaction, the store is the truth). */
   reload(): void {
     this.#tree = undefined;
+    this.#latest = undefined;
   }
 
+  /**
+   * The newest checkpoint. Read once and kept (every record batch asks when the next is due); a
+   * publish forgets it rather than keeping its own result, which a rolled-back transaction would void.
+   */
   latestCheckpoint(): StoredCheckpoint | undefined {
+    if (this.#latest === undefined) this.#latest = { value: this.#readLatestCheckpoint() };
+    return this.#latest.value;
+  }
+
+  #readLatestCheckpoint(): StoredCheckpoint | undefined {
     const row = this.#sql
       .exec<{ size: number; root: ArrayBuffer; note: string; created_at: number }>(
         `SELECT size, root, note, created_at FROM checkpoints ORDER BY size DESC LIMIT 1`,
@@ -140,6 +151,7 @@ export class GlobalLog {
     const root = this.#merkle.root(size);
     const note = signCheckpoint({ origin, size, root }, [signer]);
     this.#sql.exec(`INSERT INTO checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)`, size, blob(root), note, now);
+    this.#latest = undefined;
     return { size, root, note, createdAt: now };
   }
 

@@ -7,13 +7,20 @@ import { recordSigningInput, type SealedRecord } from "../../shared/log/index.js
  * does, so the edge never accepts a malleated signature that an auditor's check would reject.
  */
 
-// The order of the Ed25519 base point, little-endian as S is encoded.
-const L = (1n << 252n) + 27742317777372353535851937790883648493n;
+// The order of the Ed25519 base point, little-endian as S is encoded (RFC 8032 §5.1.7).
+const L_BYTES = Uint8Array.from([
+  0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+]);
 
-function canonicalScalar(signature: Uint8Array): boolean {
-  let s = 0n;
-  for (let i = 63; i >= 32; i--) s = (s << 8n) | BigInt(signature[i]!);
-  return s < L;
+/** S < L, compared byte by byte from the most significant (BigInt arithmetic per record showed in profiles). */
+export function canonicalScalar(signature: Uint8Array): boolean {
+  for (let i = 31; i >= 0; i--) {
+    const s = signature[32 + i]!;
+    const l = L_BYTES[i]!;
+    if (s !== l) return s < l;
+  }
+  return false;
 }
 
 export class RecordVerifier {
