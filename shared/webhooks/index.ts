@@ -5,3 +5,4 @@ export * from "./retry-after.js";
 export * from "./delivery-outcome.js";
 export * from "./url-policy.js";
 export * from "./events.js";
+export * from "./api.js";
