@@ -69,6 +69,14 @@ export interface WebhookServiceOptions {
   readonly fetch?: FetchLike;
   /** The clock of attempts in flight (their completion time); default Date.now. */
   readonly clock?: () => number;
+  /**
+   * Runs deliveries in the background (workerd: `ctx.waitUntil`), so `run` returns once they are
+   * leased and started and a hanging receiver never holds up the fleet's other timers. Without it
+   * `run` waits for them (Node tests).
+   */
+  readonly background?: (work: Promise<void>) => void;
+  /** Called after each attempt's outcome is stored (the shell re-plans its alarm: a retry is due later). */
+  readonly onAttempt?: () => void | Promise<void>;
 }
 
 export const MAX_IN_FLIGHT = 8;
@@ -92,6 +100,8 @@ export class WebhookService {
   readonly #fetch: FetchLike | undefined;
   readonly #clock: () => number;
   readonly #inFlight = new Set<string>();
+  readonly #background: ((work: Promise<void>) => void) | undefined;
+  readonly #onAttempt: (() => void | Promise<void>) | undefined;
 
   constructor(storage: FleetStorage, options: WebhookServiceOptions) {
     this.#storage = storage;
@@ -102,6 +112,8 @@ export class WebhookService {
     this.#random = options.random ?? Math.random;
     this.#fetch = options.fetch;
     this.#clock = options.clock ?? Date.now;
+    this.#background = options.background;
+    this.#onAttempt = options.onAttempt;
     migrateWebhookSchema(storage.sql);
   }
 
@@ -125,9 +137,17 @@ export class WebhookService {
     return this.#inFlight.size >= this.#maxInFlight ? Math.max(due, now + 1000) : due;
   }
 
-  /** Dispatches new outbox rows, then delivers due messages until none is due or the run's bound. */
+  /**
+   * Dispatches new outbox rows, then delivers due messages (up to maxInFlight at once) until none is
+   * due or the run's bound; in the background when the shell gave a `background`.
+   */
   async run(now: number): Promise<void> {
     this.dispatch(now);
+    if (this.#background === undefined) return this.#deliverDue(now);
+    this.#background(this.#deliverDue(now).catch((err: unknown) => console.error("webhooks: delivery run failed", err)));
+  }
+
+  async #deliverDue(now: number): Promise<void> {
     let started = 0;
     const worker = async (): Promise<void> => {
       while (started < MAX_ATTEMPTS_PER_RUN) {
@@ -139,6 +159,7 @@ export class WebhookService {
         } finally {
           this.#inFlight.delete(leased.row.id);
         }
+        await this.#onAttempt?.();
       }
     };
     const slots = Math.max(0, this.#maxInFlight - this.#inFlight.size);
