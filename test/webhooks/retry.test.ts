@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { webhookSettings } from "../../edge/webhooks/webhook-env.js";
 import {
   classifyAttempt,
   ENDPOINT_FAILING_DISABLE_MS,
@@ -91,5 +92,30 @@ describe("attempt outcomes", () => {
     expect(planEndpoint(retry, 100, 100 + ENDPOINT_FAILING_DISABLE_MS)).toEqual({ disable: "failing", failingSince: 100 });
     expect(planEndpoint({ action: "succeeded" }, 100, 200)).toEqual({ disable: null, failingSince: null });
     expect(planEndpoint({ action: "gone" }, null, 5)).toEqual({ disable: "gone", failingSince: 5 });
+  });
+});
+
+describe("webhook settings from the Worker's variables", () => {
+  it("production: the spec's schedule and 15 s, whatever the test knobs say", () => {
+    expect(webhookSettings({})).toEqual({ allowLoopback: false, schedule: RETRY_SCHEDULE_MS, timeoutMs: 15_000 });
+    expect(webhookSettings({ WEBHOOKS_ALLOW_LOOPBACK: "true", WEBHOOKS_RETRY_SCHEDULE_MS: "0,1", WEBHOOKS_TIMEOUT_MS: "500" })).toEqual({
+      allowLoopback: false,
+      schedule: RETRY_SCHEDULE_MS,
+      timeoutMs: 15_000,
+    });
+  });
+  it("local development: loopback, and the knobs when they are in bounds", () => {
+    expect(webhookSettings({ WEBHOOKS_ALLOW_LOOPBACK: "1", WEBHOOKS_RETRY_SCHEDULE_MS: "0,200,200", WEBHOOKS_TIMEOUT_MS: "500" })).toEqual({
+      allowLoopback: true,
+      schedule: [0, 200, 200],
+      timeoutMs: 500,
+    });
+    for (const [schedule, timeout] of [["", "50"], ["0,-1", "20000"], ["0,99999999", "x"], [Array(17).fill("1").join(","), "1e3"]]) {
+      expect(webhookSettings({ WEBHOOKS_ALLOW_LOOPBACK: "1", WEBHOOKS_RETRY_SCHEDULE_MS: schedule, WEBHOOKS_TIMEOUT_MS: timeout })).toEqual({
+        allowLoopback: true,
+        schedule: RETRY_SCHEDULE_MS,
+        timeoutMs: 15_000,
+      });
+    }
   });
 });
