@@ -1,5 +1,26 @@
 import { LIMITS, PROTOCOL_VERSION, type EdgeMessage, type ProtocolErrorCode, type WithoutVersion } from "../../shared/protocol/index.js";
 
+/** What the fleet's modules need of a socket: send a text frame, close it. */
+export interface PeerSocket {
+  send(text: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** A socket whose small state travels with it (workerd: a hibernatable WebSocket's attachment). */
+export interface AttachedSocket extends PeerSocket {
+  readonly readyState: number;
+  serializeAttachment(value: unknown): void;
+  deserializeAttachment(): unknown;
+}
+
+/** The sockets a broadcast reaches: the current ones that said hello. */
+export interface SocketDirectory {
+  helloed(): PeerSocket[];
+}
+
+/** WebSocket.OPEN, spelled out so this module needs no platform globals. */
+export const SOCKET_OPEN = 1;
+
 /**
  * A hibernatable connection's small typed state, kept in the socket's serialized attachment so it
  * survives the object's eviction (partyserver's connection-state idea).
@@ -20,7 +41,7 @@ export interface ConnectionState {
   strikeWindowStart: number;
 }
 
-export function readConnection(ws: WebSocket): ConnectionState | undefined {
+export function readConnection(ws: AttachedSocket): ConnectionState | undefined {
   try {
     const value = ws.deserializeAttachment() as ConnectionState | null;
     return value ?? undefined;
@@ -29,7 +50,7 @@ export function readConnection(ws: WebSocket): ConnectionState | undefined {
   }
 }
 
-export function writeConnection(ws: WebSocket, state: ConnectionState): void {
+export function writeConnection(ws: AttachedSocket, state: ConnectionState): void {
   ws.serializeAttachment(state);
 }
 
@@ -55,17 +76,17 @@ function generationOf(state: ConnectionState | undefined): number {
  * in `sameAgent` (the runtime's open sockets with the agent's tag) has a higher generation. Either
  * test alone suffices; both together hold whatever order upgrades and messages interleave in.
  */
-export function isCurrentConnection(ws: WebSocket, state: ConnectionState, sameAgent: readonly WebSocket[]): boolean {
+export function isCurrentConnection(ws: AttachedSocket, state: ConnectionState, sameAgent: readonly AttachedSocket[]): boolean {
   if (state.replacedAt != null) return false;
   const mine = generationOf(state);
-  return sameAgent.every((other) => other === ws || other.readyState !== WebSocket.OPEN || generationOf(readConnection(other)) < mine);
+  return sameAgent.every((other) => other === ws || other.readyState !== SOCKET_OPEN || generationOf(readConnection(other)) < mine);
 }
 
 /**
  * Marks every socket in `sameAgent` but `current` as replaced: it is no longer served (no broadcast
  * reaches it: `helloed` is cleared) and is closed on its next message or when the grace ends.
  */
-export function markReplaced(current: WebSocket, sameAgent: readonly WebSocket[], now: number): void {
+export function markReplaced(current: AttachedSocket, sameAgent: readonly AttachedSocket[], now: number): void {
   for (const old of sameAgent) {
     if (old === current) continue;
     const state = readConnection(old);
@@ -79,7 +100,7 @@ export function markReplaced(current: WebSocket, sameAgent: readonly WebSocket[]
 }
 
 /** Closes `ws` with 4000 "replaced by a newer connection"; a socket already closing is left alone. */
-export function closeReplaced(ws: WebSocket): void {
+export function closeReplaced(ws: PeerSocket): void {
   try {
     ws.close(REPLACED_CLOSE.code, REPLACED_CLOSE.reason);
   } catch {
@@ -88,15 +109,15 @@ export function closeReplaced(ws: WebSocket): void {
 }
 
 /** Closes every socket whose replacement is at least the grace old (the silent ones). */
-export function closeReplacedAfterGrace(sockets: readonly WebSocket[], now: number): void {
+export function closeReplacedAfterGrace(sockets: readonly AttachedSocket[], now: number): void {
   for (const ws of sockets) {
     const replacedAt = readConnection(ws)?.replacedAt;
-    if (replacedAt != null && now - replacedAt >= REPLACED_GRACE_MS && ws.readyState === WebSocket.OPEN) closeReplaced(ws);
+    if (replacedAt != null && now - replacedAt >= REPLACED_GRACE_MS && ws.readyState === SOCKET_OPEN) closeReplaced(ws);
   }
 }
 
 /** Sends one protocol message; a socket that is closing is skipped, never thrown through. */
-export function sendMessage(ws: WebSocket, message: WithoutVersion<EdgeMessage>): void {
+export function sendMessage(ws: PeerSocket, message: WithoutVersion<EdgeMessage>): void {
   try {
     ws.send(JSON.stringify({ v: PROTOCOL_VERSION, ...message }));
   } catch {
@@ -105,7 +126,7 @@ export function sendMessage(ws: WebSocket, message: WithoutVersion<EdgeMessage>)
 }
 
 export function sendError(
-  ws: WebSocket,
+  ws: PeerSocket,
   code: ProtocolErrorCode,
   message: string,
   extra: { ref?: string | undefined; details?: Record<string, number | string | boolean | null> } = {},
@@ -123,7 +144,7 @@ export function sendError(
  * Counts one error against the connection; past LIMITS.strikes within LIMITS.strikeWindowMs the
  * socket is closed with 1008 (policy violation). Returns true if it was closed.
  */
-export function strike(ws: WebSocket, state: ConnectionState, now: number): boolean {
+export function strike(ws: AttachedSocket, state: ConnectionState, now: number): boolean {
   if (now - state.strikeWindowStart > LIMITS.strikeWindowMs) {
     state.strikeWindowStart = now;
     state.strikes = 0;
@@ -139,4 +160,13 @@ export function strike(ws: WebSocket, state: ConnectionState, now: number): bool
     return true;
   }
   return false;
+}
+
+/** Closes `ws`; a socket already closing or closed is left alone. */
+export function closeQuietly(ws: PeerSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // already closing
+  }
 }

@@ -4,18 +4,15 @@ import {
   type FleetConfig,
   type FleetConfigPatch,
 } from "../../shared/protocol/index.js";
+import { failure, success, type Outcome } from "../http/api-error.js";
+import type { FleetIdentity } from "./fleet-identity.js";
+import { appendOutbox } from "./outbox.js";
+import type { FleetStorage, SqlDatabase } from "./sql-database.js";
+import { readMeta, writeMeta } from "./fleet-identity.js";
 
-/** Fleet identity and configuration kept in the `meta` table. */
+/** The fleet's config, kept as JSON in `meta`. */
 
-export function readMeta(sql: SqlStorage, key: string): string | undefined {
-  return sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = ?`, key).toArray()[0]?.value;
-}
-
-export function writeMeta(sql: SqlStorage, key: string, value: string): void {
-  sql.exec(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value);
-}
-
-export function readConfig(sql: SqlStorage): FleetConfig {
+export function readConfig(sql: SqlDatabase): FleetConfig {
   const text = readMeta(sql, "config");
   if (text === undefined) return DEFAULT_FLEET_CONFIG;
   const parsed = fleetConfigSchema.safeParse(JSON.parse(text));
@@ -23,7 +20,7 @@ export function readConfig(sql: SqlStorage): FleetConfig {
 }
 
 /** Applies an operator's patch; the version grows by one. Returns the new config. */
-export function patchConfig(sql: SqlStorage, patch: FleetConfigPatch): FleetConfig {
+export function patchConfig(sql: SqlDatabase, patch: FleetConfigPatch): FleetConfig {
   const current = readConfig(sql);
   const { drift, ...rest } = patch;
   const next = fleetConfigSchema.parse({
@@ -34,4 +31,19 @@ export function patchConfig(sql: SqlStorage, patch: FleetConfigPatch): FleetConf
   });
   writeMeta(sql, "config", JSON.stringify(next));
   return next;
+}
+
+/** An operator's patch through the fleet's cached config, with its `fleet.config` event; 400 invalid_config when the result is invalid. */
+export function applyConfigPatch(storage: FleetStorage, identity: FleetIdentity, patch: FleetConfigPatch, now: number): Outcome<FleetConfig> {
+  try {
+    return success(
+      storage.transaction(() => {
+        const next = identity.updateConfig(patch);
+        appendOutbox(storage.sql, "fleet.config", { version: next.version }, now);
+        return next;
+      }),
+    );
+  } catch (err) {
+    return failure(400, "invalid_config", `the resulting config is invalid: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }

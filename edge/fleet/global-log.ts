@@ -14,6 +14,7 @@ import type { NoteSigner } from "../../shared/note/index.js";
 import { bytesToBase64 } from "../../shared/protocol/index.js";
 import { SqlNodeStore } from "./sql-node-store.js";
 import { blob } from "./sql-values.js";
+import type { SqlDatabase } from "./sql-database.js";
 
 /** Longest page of `entries`. */
 export const ENTRIES_PAGE_LIMIT = 256;
@@ -51,10 +52,10 @@ export interface EntryJson {
  * signed checkpoints. The tree object is rebuilt from `log_nodes` on first use after a wake-up.
  */
 export class GlobalLog {
-  readonly #sql: SqlStorage;
+  readonly #sql: SqlDatabase;
   #tree: MerkleTree | undefined;
 
-  constructor(sql: SqlStorage) {
+  constructor(sql: SqlDatabase) {
     this.#sql = sql;
   }
 
@@ -73,6 +74,12 @@ export class GlobalLog {
       .exec<{ idx: number; data: ArrayBuffer }>(`SELECT idx, data FROM log_entries WHERE agent_id = ? AND seq = ?`, agentId, seq)
       .toArray()[0];
     return row === undefined ? undefined : { index: row.idx, data: new Uint8Array(row.data) };
+  }
+
+  /** The (agentId, seq) of the entry at `index`, if present. */
+  entryKey(index: number): { agentId: string; seq: number } | undefined {
+    const row = this.#sql.exec<{ agent_id: string; seq: number }>(`SELECT agent_id, seq FROM log_entries WHERE idx = ?`, index).toArray()[0];
+    return row === undefined ? undefined : { agentId: row.agent_id, seq: row.seq };
   }
 
   /**
@@ -119,8 +126,7 @@ export class GlobalLog {
   }
 
   /** When the next checkpoint may be signed, epoch ms (now, if none was signed recently). */
-  nextCheckpointAt(now: number): number {
-    const latest = this.latestCheckpoint();
+  nextCheckpointAt(now: number, latest = this.latestCheckpoint()): number {
     return latest === undefined ? now : Math.max(now, latest.createdAt + CHECKPOINT_INTERVAL_MS);
   }
 

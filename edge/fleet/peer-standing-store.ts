@@ -1,4 +1,5 @@
 import type { PeerStanding } from "../../shared/causality/index.js";
+import type { SqlDatabase } from "./sql-database.js";
 
 /**
  * An agent's causal standing (shared/causality's PeerStanding) in its `agents` row: the rules are
@@ -15,7 +16,7 @@ type StandingRow = {
   drift_excess: number;
 };
 
-export function readPeerStanding(sql: SqlStorage, agentId: string): PeerStanding {
+export function readPeerStanding(sql: SqlDatabase, agentId: string): PeerStanding {
   const row = sql
     .exec<StandingRow>(
       `SELECT lamport, lamport_at, lamport_arrived_at, quarantine_reason, healthy_streak, drift_reason, drift_streak, drift_excess
@@ -37,7 +38,7 @@ export function readPeerStanding(sql: SqlStorage, agentId: string): PeerStanding
 }
 
 /** Writes the standing; `quarantined_at` is set when the agent first loses its weight, cleared when it regains it. */
-export function writePeerStanding(sql: SqlStorage, agentId: string, standing: PeerStanding, now: number): void {
+export function writePeerStanding(sql: SqlDatabase, agentId: string, standing: PeerStanding, now: number): void {
   const weightless = standing.quarantine !== null || standing.drift !== null;
   sql.exec(
     `UPDATE agents SET lamport = ?, lamport_at = ?, lamport_arrived_at = ?, healthy_streak = ?, quarantine_reason = ?,

@@ -1,10 +1,18 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToBase64Url } from "../../shared/protocol/index.js";
 import { failure, success, type Outcome } from "../http/api-error.js";
+import { appendOutbox } from "./outbox.js";
+import type { FleetStorage, SqlDatabase, SqlValue } from "./sql-database.js";
+
+import { consumeJti } from "./jti-store.js";
+
+export { consumeJti };
 
 /**
  * Enrollment tokens and the agent registry, over the Fleet object's SQLite. Plain functions of the
- * SQL handle and the time, so workerd tests can drive them directly.
+ * storage and the time, so tests drive them in Node (sql.js) and in workerd alike. Every change an
+ * integration hears about (enrolled, approved, revoked) is written with its outbox event in one
+ * transaction.
  */
 
 export type AgentStatus = "pending" | "active" | "revoked";
@@ -37,7 +45,7 @@ export interface TokenView {
   readonly revokedAt: string | null;
 }
 
-interface TokenRow extends Record<string, SqlStorageValue> {
+interface TokenRow extends Record<string, SqlValue> {
   id: string;
   name: string | null;
   max_uses: number;
@@ -48,7 +56,7 @@ interface TokenRow extends Record<string, SqlStorageValue> {
   revoked_at: number | null;
 }
 
-export interface AgentRow extends Record<string, SqlStorageValue> {
+export interface AgentRow extends Record<string, SqlValue> {
   id: string;
   public_key_x: string;
   name: string;
@@ -104,7 +112,7 @@ export function agentIdForKey(publicKey: Uint8Array): string {
   return `ag_${hex(sha256(publicKey).subarray(0, 16))}`;
 }
 
-export function issueToken(sql: SqlStorage, spec: TokenSpec, now: number): IssuedToken {
+export function issueToken(sql: SqlDatabase, spec: TokenSpec, now: number): IssuedToken {
   const id = `tok_${hex(randomBytes(8))}`;
   const token = `bet_${bytesToBase64Url(randomBytes(32))}`;
   const expiresAt = now + spec.expiresInSeconds * 1000;
@@ -142,12 +150,12 @@ function tokenView(row: TokenRow): TokenView {
   };
 }
 
-export function listTokens(sql: SqlStorage): TokenView[] {
+export function listTokens(sql: SqlDatabase): TokenView[] {
   return sql.exec<TokenRow>(`SELECT * FROM enrollment_tokens ORDER BY created_at, id`).toArray().map(tokenView);
 }
 
 /** Revokes a token (kept, so a later use says "revoked" rather than "unknown"). */
-export function revokeToken(sql: SqlStorage, id: string, now: number): Outcome<TokenView> {
+export function revokeToken(sql: SqlDatabase, id: string, now: number): Outcome<TokenView> {
   const row = sql.exec<TokenRow>(`SELECT * FROM enrollment_tokens WHERE id = ?`, id).toArray()[0];
   if (row === undefined) return failure(404, "enrollment_token_not_found", `no enrollment token with id ${id}`);
   if (row.revoked_at === null) {
@@ -174,7 +182,7 @@ export interface Enrolled {
  * Redeems an enrollment token for a new agent. Checks in this order, each refusal changing nothing:
  * unknown token 401, revoked / expired / used up 410, key already enrolled 409.
  */
-export function enrollAgent(sql: SqlStorage, request: EnrollRequest, now: number): Outcome<Enrolled> {
+export function enrollAgent(sql: SqlDatabase, request: EnrollRequest, now: number): Outcome<Enrolled> {
   const row = sql.exec<TokenRow>(`SELECT * FROM enrollment_tokens WHERE token_hash = ?`, tokenHash(request.token)).toArray()[0];
   if (row === undefined) return failure(401, "enrollment_token_unknown", "the enrollment token is not known to this fleet");
   if (row.revoked_at !== null) {
@@ -213,91 +221,89 @@ export function enrollAgent(sql: SqlStorage, request: EnrollRequest, now: number
   return success({ agentId, status });
 }
 
-export function getAgentRow(sql: SqlStorage, agentId: string): AgentRow | undefined {
+/** `enrollAgent` and its `agent.enrolled` event in one transaction. */
+export function enroll(storage: FleetStorage, request: EnrollRequest, now: number): Outcome<Enrolled> {
+  return storage.transaction(() => {
+    const result = enrollAgent(storage.sql, request, now);
+    if (result.ok) appendOutbox(storage.sql, "agent.enrolled", { agentId: result.value.agentId, status: result.value.status, name: request.name }, now);
+    return result;
+  });
+}
+
+function notFound(agentId: string, fleetId: string): Outcome<never> {
+  return failure(404, "agent_not_found", `no agent ${agentId} in fleet ${fleetId}`);
+}
+
+/** A pending agent becomes active (an active one stays so); a revoked one cannot be approved (409). */
+export function approveAgent(storage: FleetStorage, agentId: string, fleetId: string, now: number): Outcome<AgentRow> {
+  return storage.transaction(() => {
+    const row = getAgentRow(storage.sql, agentId);
+    if (row === undefined) return notFound(agentId, fleetId);
+    if (row.status === "revoked") return failure(409, "agent_revoked", `agent ${agentId} was revoked; a revoked agent cannot be approved`);
+    if (row.status === "pending") {
+      storage.sql.exec(`UPDATE agents SET status = 'active', approved_at = ? WHERE id = ?`, now, agentId);
+      appendOutbox(storage.sql, "agent.approved", { agentId }, now);
+    }
+    return success(getAgentRow(storage.sql, agentId) ?? row);
+  });
+}
+
+/** Revokes an agent (for good): no longer connected nor online. The caller closes its sockets. */
+export function revokeAgent(storage: FleetStorage, agentId: string, fleetId: string, now: number): Outcome<AgentRow> {
+  return storage.transaction(() => {
+    const row = getAgentRow(storage.sql, agentId);
+    if (row === undefined) return notFound(agentId, fleetId);
+    if (row.status !== "revoked") {
+      storage.sql.exec(`UPDATE agents SET status = 'revoked', revoked_at = ?, connected = 0, online = 0 WHERE id = ?`, now, agentId);
+      appendOutbox(storage.sql, "agent.revoked", { agentId }, now);
+    }
+    return success(getAgentRow(storage.sql, agentId) ?? row);
+  });
+}
+
+/** What an agent's hello says about itself (software, its own log's head). */
+export function recordHello(
+  sql: SqlDatabase,
+  agentId: string,
+  hello: { readonly software?: string | undefined; readonly agentLog?: { readonly size: number; readonly root: string } | undefined },
+): void {
+  sql.exec(
+    `UPDATE agents SET software = ?, agent_log_size = ?, agent_log_root = ? WHERE id = ?`,
+    hello.software ?? null,
+    hello.agentLog?.size ?? null,
+    hello.agentLog?.root ?? null,
+    agentId,
+  );
+}
+
+/** The agent's resume point: the next record seq the edge expects. */
+export function setNextSeq(sql: SqlDatabase, agentId: string, nextSeq: number): void {
+  sql.exec(`UPDATE agents SET next_seq = ? WHERE id = ?`, nextSeq, agentId);
+}
+
+/**
+ * Whether an upgrade the Worker authenticated may open a socket: the agent is (still) active and the
+ * JWT id was not used before (it is recorded now). Re-checked here: the agent may have been revoked
+ * between the Worker's check and now.
+ */
+export function admitConnection(sql: SqlDatabase, agentId: string, jti: string, jtiExpiresAt: number, now: number): Outcome<AgentRow> {
+  const row = getAgentRow(sql, agentId);
+  if (row === undefined) return failure(401, "agent_unknown", `no agent ${agentId} is enrolled in this fleet`);
+  if (row.status === "revoked") return failure(401, "agent_revoked", `agent ${agentId} has been revoked`);
+  if (row.status !== "active") return failure(401, "agent_pending", `agent ${agentId} awaits an operator's approval`);
+  if (!consumeJti(sql, jti, agentId, jtiExpiresAt, now)) return failure(401, "jwt_replayed", "this JWT id (jti) was already used; sign a fresh token");
+  return success(row);
+}
+
+export function getAgentRow(sql: SqlDatabase, agentId: string): AgentRow | undefined {
   return sql.exec<AgentRow>(`SELECT * FROM agents WHERE id = ?`, agentId).toArray()[0];
 }
 
-export function listAgentRows(sql: SqlStorage): AgentRow[] {
+export function listAgentRows(sql: SqlDatabase): AgentRow[] {
   return sql.exec<AgentRow>(`SELECT * FROM agents ORDER BY enrolled_at, id`).toArray();
-}
-
-/** Single-use JWT ids: true if `jti` was unused (and is now recorded until it expires), false on reuse. */
-export function consumeJti(sql: SqlStorage, jti: string, agentId: string, expiresAt: number, now: number): boolean {
-  sql.exec(`DELETE FROM used_jti WHERE expires_at < ?`, now);
-  const seen = sql.exec<{ jti: string }>(`SELECT jti FROM used_jti WHERE jti = ?`, jti).toArray()[0];
-  if (seen !== undefined) return false;
-  sql.exec(`INSERT INTO used_jti (jti, agent_id, expires_at) VALUES (?, ?, ?)`, jti, agentId, expiresAt);
-  return true;
-}
-
-/** The operator's view of an agent. */
-export interface AgentView {
-  readonly id: string;
-  readonly name: string;
-  readonly hardware: string | null;
-  readonly status: AgentStatus;
-  readonly publicKey: { readonly kty: "OKP"; readonly crv: "Ed25519"; readonly x: string };
-  readonly enrolledAt: string;
-  readonly approvedAt: string | null;
-  readonly revokedAt: string | null;
-  readonly enrollmentTokenId: string;
-  readonly connected: boolean;
-  readonly online: boolean;
-  readonly lastSeenAt: string | null;
-  readonly software: string | null;
-  readonly nextSeq: number;
-  readonly lamport: number | null;
-  readonly quarantine: { readonly reason: string; readonly since: string | null } | null;
-  readonly weight: number;
-  readonly inField: boolean;
-  readonly summary: {
-    readonly receivedAt: string;
-    readonly t: string | null;
-    readonly theta: number;
-    readonly omega: number;
-    readonly coherence: number;
-    readonly tokenHz: number;
-  } | null;
-  readonly agentLog: { readonly size: number; readonly root: string } | null;
 }
 
 /** Why the agent has weight 0 (a hard quarantine first, then a drift flag), or null in good standing. */
 export function standingReason(row: Pick<AgentRow, "quarantine_reason" | "drift_reason">): string | null {
   return row.quarantine_reason ?? (row.drift_reason === null ? null : `causal drift: ${row.drift_reason}`);
-}
-
-export function agentView(row: AgentRow, inField: boolean): AgentView {
-  const reason = standingReason(row);
-  return {
-    id: row.id,
-    name: row.name,
-    hardware: row.hardware,
-    status: row.status,
-    publicKey: { kty: "OKP", crv: "Ed25519", x: row.public_key_x },
-    enrolledAt: iso(row.enrolled_at)!,
-    approvedAt: iso(row.approved_at),
-    revokedAt: iso(row.revoked_at),
-    enrollmentTokenId: row.token_id,
-    connected: row.connected === 1,
-    online: row.online === 1,
-    lastSeenAt: iso(row.last_seen_at),
-    software: row.software,
-    nextSeq: row.next_seq,
-    lamport: row.lamport,
-    quarantine: reason === null ? null : { reason, since: iso(row.quarantined_at) },
-    weight: reason === null ? 1 : 0,
-    inField,
-    summary:
-      row.summary_received_at === null || row.theta === null
-        ? null
-        : {
-            receivedAt: iso(row.summary_received_at)!,
-            t: iso(row.summary_t),
-            theta: row.theta,
-            omega: row.omega ?? 0,
-            coherence: row.coherence ?? 0,
-            tokenHz: row.token_hz ?? 0,
-          },
-    agentLog: row.agent_log_size === null || row.agent_log_root === null ? null : { size: row.agent_log_size, root: row.agent_log_root },
-  };
 }

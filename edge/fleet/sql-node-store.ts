@@ -1,5 +1,6 @@
 import { blob } from "./sql-values.js";
 import { requireBatchStart, type AppendBatch, type NodeStore } from "../../shared/log/index.js";
+import type { SqlDatabase } from "./sql-database.js";
 
 /**
  * shared/log's NodeStore over the Fleet object's SQLite: perfect-subtree hashes in `log_nodes`, leaf
@@ -7,9 +8,9 @@ import { requireBatchStart, type AppendBatch, type NodeStore } from "../../share
  * `meta`. `commit` runs inside the caller's transaction, so a batch is all or nothing.
  */
 export class SqlNodeStore implements NodeStore {
-  readonly #sql: SqlStorage;
+  readonly #sql: SqlDatabase;
 
-  constructor(sql: SqlStorage) {
+  constructor(sql: SqlDatabase) {
     this.#sql = sql;
   }
 

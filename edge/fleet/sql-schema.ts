@@ -1,3 +1,5 @@
+import type { SqlDatabase } from "./sql-database.js";
+
 /**
  * The Fleet object's SQLite schema. Every piece of state lives here, so an evicted object rebuilds
  * from these tables alone. Statements are idempotent (IF NOT EXISTS) and run on every wake-up;
@@ -69,13 +71,16 @@ export const SCHEMA_SQL = [
      UNIQUE (agent_id, seq)
    )`,
   `CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, root BLOB NOT NULL, note TEXT NOT NULL, created_at INTEGER NOT NULL)`,
-  // Events for operators' integrations (webhooks): written in the same transaction as the change.
+  // Events for operators' integrations (webhooks): append-only, written in the same transaction as
+  // the change (outbox.ts); `payload` is the event's `data` JSON, `version` its payload version.
+  // `delivered_at` is unused (delivery keeps its own cursor), kept so older databases match.
   `CREATE TABLE IF NOT EXISTS outbox (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      kind TEXT NOT NULL,
      payload TEXT NOT NULL,
      created_at INTEGER NOT NULL,
-     delivered_at INTEGER
+     delivered_at INTEGER,
+     version INTEGER NOT NULL DEFAULT 1
    )`,
 ];
 
@@ -90,9 +95,11 @@ export const ADDED_COLUMNS: readonly (readonly [string, string, string])[] = [
   ["agents", "lamport_arrived_at", "INTEGER"],
   ["agents", "drift_streak", "INTEGER NOT NULL DEFAULT 0"],
   ["agents", "drift_excess", "REAL NOT NULL DEFAULT 0"],
+  // Versioned outbox payloads (outbox.ts).
+  ["outbox", "version", "INTEGER NOT NULL DEFAULT 1"],
 ];
 
-export function migrateSchema(sql: SqlStorage): void {
+export function migrateSchema(sql: SqlDatabase): void {
   for (const statement of SCHEMA_SQL) sql.exec(statement);
   for (const [table, column, type] of ADDED_COLUMNS) {
     const present = sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info(?)`, table).toArray().some((row) => row.name === column);

@@ -16,7 +16,7 @@ export const fleetConfigSchema = z.object({
   maxStep: z.number().gt(0).max(Math.PI),
   /** A summary older than this excludes the agent from the field (the reference's peer age). */
   peerAgeMs: z.number().int().min(500).max(600_000),
-  /** No message for this long: the agent is shown offline. */
+  /** No socket and no message for this long: the agent is shown offline (docs/edge.md#presence-connected-online-offline). */
   offlineAfterMs: z.number().int().min(1000).max(3_600_000),
   /** Drift thresholds (ENGINE.md §9; docs/edge.md#causality). */
   drift: z.object({

@@ -360,8 +360,9 @@ describe("edge end to end", () => {
     expect(edge.url).toBe(url);
 
     expect((await call(edge, "GET", "/v1/log/checkpoint?fleet=restart", { token: null })).body).toBe(before);
-    // Its socket died with the process: the registry says so, before the agent is back.
-    expect((await call(edge, "GET", `/v1/agents/${enrolled.agentId}?fleet=restart`)).body).toMatchObject({ connected: false, online: false, nextSeq: 3 });
+    // Its socket died with the process: the registry says so, before the agent is back (online until
+    // offlineAfterMs passes with no socket: presence.ts).
+    expect((await call(edge, "GET", `/v1/agents/${enrolled.agentId}?fleet=restart`)).body).toMatchObject({ connected: false, inField: false, nextSeq: 3 });
     const again = await connect(enrolled);
     again.send({ v: 1, type: "hello", agentId: enrolled.agentId, lamport: 10 });
     expect((await again.next("welcome")).resume).toEqual({ nextSeq: 3, lastAckedSeq: 2 });

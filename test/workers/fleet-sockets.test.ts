@@ -1,5 +1,5 @@
 /**
- * Hibernatable sockets in workerd: a session across the object's death, and the alarm sweep with a
+ * Hibernatable sockets in workerd: a session across the object's death, and presence (online, offline) with a
  * live socket. (The Node end-to-end tests cover the same against wrangler dev with `ws` clients.)
  */
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
@@ -35,29 +35,49 @@ describe("sockets in workerd", () => {
     second.ws.close(1000, "done");
   });
 
-  it("the alarm sweep marks a silent agent offline and rebroadcasts the field without it", async () => {
+  it("a silent agent on an open socket stays online and leaves the field; offline comes only with no socket for offlineAfterMs", async () => {
     const agent = await enrollAgent("socket-sweep");
     const session = await open(agent, 1);
     session.send({ v: 1, type: "summary", lamport: 2, t: Date.now(), theta: 0.5, omega: 0, coherence: 0.9, tokenHz: 20 });
     await session.next("field", (f) => f.n === 1);
     const mark = session.messages.length;
+    const events = () =>
+      runInDurableObject(stub(agent.fleet), (_i, state) =>
+        state.storage.sql.exec<{ kind: string; payload: string }>(`SELECT kind, payload FROM outbox WHERE kind IN ('agent.online', 'agent.offline') ORDER BY id`).toArray(),
+      );
+    // Silent for a minute on an open socket: its summary is stale (out of the field), but it is not offline.
+    await runInDurableObject(stub(agent.fleet), async (_i, state) => {
+      state.storage.sql.exec(`UPDATE agents SET last_seen_at = ?, summary_received_at = ? WHERE id = ?`, Date.now() - 60_000, Date.now() - 60_000, agent.agentId);
+      await state.storage.setAlarm(Date.now() + 60_000);
+    });
+    expect(await runDurableObjectAlarm(stub(agent.fleet))).toBe(true);
+    await session.next("field", (f) => f.n === 0, mark);
+    expect(await agentView(agent)).toMatchObject({ online: true, connected: true, inField: false });
+    expect((await events()).map((e) => e.kind)).toEqual(["agent.online"]);
+
+    // The socket closes: disconnected at once, still online within offlineAfterMs.
+    session.ws.close(1000, "done");
+    for (let waited = 0; waited < 5000 && (await agentView(agent)).connected !== false; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    expect(await agentView(agent)).toMatchObject({ online: true, connected: false, inField: false });
+    // A reconnect within that time emits no offline/online pair.
+    const again = await open(agent, 3);
+    again.ws.close(1000, "done");
+    for (let waited = 0; waited < 5000 && (await agentView(agent)).connected !== false; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    expect((await events()).map((e) => e.kind)).toEqual(["agent.online"]);
+
+    // No socket and no message for a minute: the alarm marks it offline.
     await runInDurableObject(stub(agent.fleet), async (_i, state) => {
       state.storage.sql.exec(`UPDATE agents SET last_seen_at = ? WHERE id = ?`, Date.now() - 60_000, agent.agentId);
       await state.storage.setAlarm(Date.now() + 60_000);
     });
     expect(await runDurableObjectAlarm(stub(agent.fleet))).toBe(true);
-    await session.next("field", (f) => f.n === 0, mark);
-    const view = await agentView(agent);
-    expect(view).toMatchObject({ online: false, connected: true, inField: false });
-    const outbox = await runInDurableObject(stub(agent.fleet), (_i, state) =>
-      state.storage.sql.exec<{ kind: string; payload: string }>(`SELECT kind, payload FROM outbox WHERE kind = 'agent.offline'`).toArray(),
-    );
-    expect(outbox.map((r) => JSON.parse(r.payload))).toContainEqual({ agentId: agent.agentId, reason: "silent" });
-    // Speaking again brings it back.
-    session.send({ v: 1, type: "ping", nonce: "back" });
-    await session.next("pong");
-    const back = await agentView(agent);
-    expect(back).toMatchObject({ online: true });
-    session.ws.close(1000, "done");
+    expect(await agentView(agent)).toMatchObject({ online: false, connected: false });
+    const offline = (await events()).filter((e) => e.kind === "agent.offline").map((e) => JSON.parse(e.payload));
+    expect(offline).toEqual([{ agentId: agent.agentId, reason: "silent", lastSeenAt: expect.any(String) }]);
+    // Coming back is an offline → online transition.
+    const back = await open(agent, 4);
+    expect(await agentView(agent)).toMatchObject({ online: true, connected: true });
+    expect((await events()).map((e) => e.kind)).toEqual(["agent.online", "agent.offline", "agent.online"]);
+    back.ws.close(1000, "done");
   });
 });

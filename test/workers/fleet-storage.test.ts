@@ -173,7 +173,7 @@ describe("Fleet object alarms", () => {
       state.storage.sql.exec<{ kind: string }>(`SELECT kind FROM outbox ORDER BY id`).toArray().map((r) => r.kind),
     );
     expect(outbox).toContain("agent.offline");
-    expect(outbox).toContain("log.checkpoint");
+    expect(outbox).toContain("checkpoint.published");
 
     // Nothing new: the next alarm signs nothing.
     await runInDurableObject(stubFor(fleet), async (_i, state) => state.storage.setAlarm(Date.now() + 60_000));

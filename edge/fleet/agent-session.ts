@@ -1,0 +1,246 @@
+import { isLogError, validateRecordFields, type SealedRecord } from "../../shared/log/index.js";
+import { base64UrlToBytes, decodeAgentMessage, LIMITS, recordFromWire, type Hello, type RecordsBatch, type Summary } from "../../shared/protocol/index.js";
+import { sendError, sendMessage, strike, writeConnection, type AttachedSocket, type ConnectionState } from "./connection.js";
+import type { Field } from "./field.js";
+import { SUMMARY_BURST } from "./field.js";
+import type { FleetIdentity } from "./fleet-identity.js";
+import type { GlobalLog } from "./global-log.js";
+import type { Presence } from "./presence.js";
+import { getAgentRow, recordHello, setNextSeq, standingReason, type AgentRow } from "./registry.js";
+import type { FleetStorage } from "./sql-database.js";
+import { standingMessage, type ClockReading, type Standing } from "./standing.js";
+
+/** Messages per second a connection may send on average, and back to back. */
+const { connectionMessagesPerSecond: MESSAGE_RATE_PER_S, connectionMessageBurst: MESSAGE_BURST } = LIMITS;
+
+/** Checks a record's signature against the agent's enrolled key (record-signature.ts in workerd). */
+export interface SignatureCheck {
+  verify(record: SealedRecord, publicKey: Uint8Array): Promise<boolean>;
+}
+
+export interface SessionParts {
+  readonly storage: FleetStorage;
+  readonly identity: FleetIdentity;
+  readonly presence: Presence;
+  readonly standing: Standing;
+  readonly field: Field;
+  readonly log: GlobalLog;
+  readonly signatures: SignatureCheck;
+}
+
+/**
+ * The socket protocol as seen from the edge: one decoded message from an agent becomes module calls
+ * and replies (hello → welcome, field, standing; summary; records; ping → pong). Errors go back as
+ * protocol errors and count as strikes against the connection (connection.ts).
+ */
+export class AgentSession {
+  readonly #parts: SessionParts;
+  readonly #buckets = new WeakMap<AttachedSocket, { tokens: number; at: number }>();
+
+  constructor(parts: SessionParts) {
+    this.#parts = parts;
+  }
+
+  /** Handles one frame from the agent's current socket. Returns true when fleet state changed (timers may move). */
+  async receive(ws: AttachedSocket, state: ConnectionState, frame: string | ArrayBuffer, now: number): Promise<boolean> {
+    const { storage, presence } = this.#parts;
+    if (!this.#admit(ws, now)) {
+      sendError(ws, "rate_limited", `at most ${MESSAGE_RATE_PER_S} messages per second per connection (bursts of ${MESSAGE_BURST})`, {
+        details: { perSecond: MESSAGE_RATE_PER_S, burst: MESSAGE_BURST },
+      });
+      strike(ws, state, now);
+      return false;
+    }
+    const decoded = decodeAgentMessage(frame);
+    if (!decoded.ok) {
+      sendError(ws, decoded.code, decoded.message, { ref: decoded.ref });
+      strike(ws, state, now);
+      return false;
+    }
+    const message = decoded.message;
+    const row = getAgentRow(storage.sql, state.agentId);
+    if (row === undefined || row.status !== "active") {
+      ws.close(1008, "agent is not active");
+      return false;
+    }
+    presence.seen(state.agentId, now);
+    if (message.type === "ping") {
+      sendMessage(ws, { type: "pong", nonce: message.nonce, serverTime: now });
+      return false;
+    }
+    if (message.type === "hello") {
+      this.#hello(ws, state, row, message, now);
+      return true;
+    }
+    if (!state.helloed) {
+      sendError(ws, "hello_required", "send hello before any other message", { ref: message.type });
+      strike(ws, state, now);
+      return false;
+    }
+    if (message.type === "summary") {
+      this.#summary(ws, state, row, message, now);
+      return true;
+    }
+    // Signatures first (async, needs only the immutable key); then every state read and write in
+    // one synchronous step, so an interleaved message can never see half of this one.
+    const verdicts = await this.#verify(row, message);
+    const current = getAgentRow(storage.sql, row.id);
+    if (current === undefined || current.status !== "active") return true;
+    this.#records(ws, state, current, message, verdicts, Date.now());
+    return true;
+  }
+
+  /** Nothing a peer sends may throw out of the object: report, count, carry on. */
+  failed(ws: AttachedSocket, state: ConnectionState, err: unknown): void {
+    console.error("fleet: message handling failed", err);
+    this.#parts.log.reload();
+    sendError(ws, "internal_error", "the edge could not process this message; it was not applied");
+    strike(ws, state, Date.now());
+  }
+
+  /**
+   * A per-connection token bucket over all messages, so a flood of valid ones (pings, tiny batches)
+   * cannot monopolise the object. Memory only: a wake-up from hibernation starts a fresh bucket.
+   */
+  #admit(ws: AttachedSocket, now: number): boolean {
+    const bucket = this.#buckets.get(ws) ?? { tokens: MESSAGE_BURST, at: now };
+    bucket.tokens = Math.min(MESSAGE_BURST, bucket.tokens + ((now - bucket.at) / 1000) * MESSAGE_RATE_PER_S);
+    bucket.at = now;
+    this.#buckets.set(ws, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  /**
+   * Judges the message's clock (standing.ts) and answers a violation with its error code. Records
+   * have no other standing step, so their standing changes are announced here; hello and summary
+   * announce their own. Returns the fleet clock for the reply.
+   */
+  #clock(ws: AttachedSocket, row: AgentRow, reading: ClockReading, now: number): { lamport: number; accepted: boolean } {
+    const outcome = this.#parts.standing.receiveClock(row, reading, this.#parts.identity.config(), now);
+    if (outcome.violation !== null) {
+      sendError(ws, outcome.violation.code, outcome.violation.message, { ref: reading.kind, details: { ...outcome.violation.details } });
+    }
+    if (reading.kind === "records") this.#announceStanding(ws, row, now);
+    return outcome;
+  }
+
+  /** Tells the agent when its standing changed, and everyone when the field's membership did. */
+  #announceStanding(ws: AttachedSocket, before: AgentRow, now: number): void {
+    const { storage, field } = this.#parts;
+    const after = getAgentRow(storage.sql, before.id);
+    if (after === undefined) return;
+    const [was, is] = [standingReason(before), standingReason(after)];
+    if (was !== is) sendMessage(ws, standingMessage(after));
+    // A changed standing may change who else is in the field (driftExcludes counts the fleet).
+    if (was !== is || field.includes(before, now) !== field.includes(after, now)) field.broadcast(now);
+  }
+
+  #hello(ws: AttachedSocket, state: ConnectionState, row: AgentRow, hello: Hello, now: number): void {
+    const { storage, identity, field, log } = this.#parts;
+    if (hello.agentId !== state.agentId) {
+      sendError(ws, "agent_mismatch", `this connection is authenticated as ${state.agentId}, not ${hello.agentId}`, { ref: "hello" });
+      strike(ws, state, now);
+      return;
+    }
+    // A hello opens a session: its clock sets the agent's baseline (a restarted agent may be behind).
+    const { lamport } = this.#clock(ws, row, { kind: "hello", lamport: hello.lamport, sentAt: null, tokenHz: null }, now);
+    recordHello(storage.sql, row.id, hello);
+    state.helloed = true;
+    writeConnection(ws, state);
+    const config = identity.config();
+    sendMessage(ws, {
+      type: "welcome",
+      agentId: row.id,
+      fleetId: identity.fleetId,
+      resume: { nextSeq: row.next_seq, lastAckedSeq: row.next_seq === 0 ? null : row.next_seq - 1 },
+      lamport,
+      serverTime: now,
+      config,
+      log: { origin: identity.origin, verifierKey: identity.signer()?.verifierKey ?? null, checkpoint: log.latestCheckpoint()?.note ?? null },
+    });
+    sendMessage(ws, { type: "field", ...field.message(now) });
+    sendMessage(ws, standingMessage(getAgentRow(storage.sql, row.id) ?? row));
+  }
+
+  #summary(ws: AttachedSocket, state: ConnectionState, row: AgentRow, summary: Summary, now: number): void {
+    const { identity, field } = this.#parts;
+    if (!field.takeSummaryToken(row, now)) {
+      const summaryHz = identity.config().summaryHz;
+      sendError(ws, "rate_limited", `summaries at most ${summaryHz} per second (bursts of ${SUMMARY_BURST}); this one was refused`, {
+        ref: "summary",
+        details: { summaryHz, burst: SUMMARY_BURST },
+      });
+      strike(ws, state, now);
+      return;
+    }
+    const clock = this.#clock(ws, row, { kind: "summary", lamport: summary.lamport, sentAt: summary.t, tokenHz: summary.tokenHz }, now);
+    if (clock.accepted) field.recordSummary(row.id, summary, now);
+    this.#announceStanding(ws, row, now);
+  }
+
+  async #verify(row: AgentRow, batch: RecordsBatch): Promise<boolean[]> {
+    const publicKey = base64UrlToBytes(row.public_key_x);
+    return Promise.all(
+      batch.records.map((wire) => (wire.agentId === row.id ? this.#parts.signatures.verify(recordFromWire(wire), publicKey) : Promise.resolve(false))),
+    );
+  }
+
+  #records(ws: AttachedSocket, state: ConnectionState, row: AgentRow, batch: RecordsBatch, signed: boolean[], now: number): void {
+    const { storage, log } = this.#parts;
+    const acks: { seq: number; index: number }[] = [];
+    let nextSeq = row.next_seq;
+    let refused = false;
+    const refuse = (code: "agent_mismatch" | "bad_record" | "seq_conflict" | "seq_gap" | "bad_signature", message: string, details: Record<string, number | string>): void => {
+      sendError(ws, code, message, { ref: "records", details });
+      refused = true;
+    };
+    storage.transaction(() => {
+      for (const [position, wire] of batch.records.entries()) {
+        if (wire.agentId !== state.agentId) {
+          return refuse("agent_mismatch", `records must be this agent's own (${state.agentId}); got one for ${wire.agentId}`, { seq: wire.seq });
+        }
+        const record = recordFromWire(wire);
+        // The encoding first: a record without valid entry bytes has nothing to compare with a stored
+        // one and nothing a signature could cover (its check would fail and misname the fault).
+        try {
+          validateRecordFields(record);
+        } catch (err) {
+          if (!isLogError(err)) throw err;
+          return refuse("bad_record", `record seq ${record.seq}: ${err.message}`, { seq: record.seq });
+        }
+        if (record.seq < nextSeq) {
+          const existing = log.find(record.agentId, record.seq);
+          const outcome = existing === undefined ? undefined : log.append(record, now);
+          if (outcome === undefined || outcome.kind === "conflict") {
+            return refuse("seq_conflict", `seq ${record.seq} was already acknowledged with different content`, { seq: record.seq });
+          }
+          acks.push({ seq: record.seq, index: outcome.index });
+          continue;
+        }
+        if (record.seq > nextSeq) {
+          return refuse("seq_gap", `expected seq ${nextSeq}, got ${record.seq}; resend from ${nextSeq}`, { expected: nextSeq, got: record.seq });
+        }
+        if (!signed[position]) {
+          return refuse("bad_signature", `record seq ${record.seq} is not signed by this agent's enrolled key`, { seq: record.seq });
+        }
+        let outcome;
+        try {
+          outcome = log.append(record, now);
+        } catch (err) {
+          if (!isLogError(err)) throw err;
+          return refuse("bad_record", `record seq ${record.seq}: ${err.message}`, { seq: record.seq });
+        }
+        acks.push({ seq: record.seq, index: outcome.index });
+        nextSeq += 1;
+      }
+    });
+    if (nextSeq !== row.next_seq) setNextSeq(storage.sql, row.id, nextSeq);
+    const lamport = this.#clock(ws, row, { kind: "records", lamport: batch.lamport, sentAt: null, tokenHz: null }, now).lamport;
+    // Every records message gets its ack, a refused one too (after its error, possibly with no acks):
+    // agents move their resume point by nextSeq.
+    sendMessage(ws, { type: "ack", acks, nextSeq, lamport });
+    if (refused) strike(ws, state, now);
+  }
+}

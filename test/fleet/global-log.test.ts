@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { openCheckpoint } from "../../shared/checkpoint/index.js";
+import { sealRecord } from "../../shared/log/index.js";
+import { generateSignerKey, parseVerifierKey } from "../../shared/note/index.js";
+import { base64ToBytes } from "../../shared/protocol/index.js";
+import { CheckpointCadence } from "../../edge/fleet/checkpoint-cadence.js";
+import { FleetIdentity } from "../../edge/fleet/fleet-identity.js";
+import { CHECKPOINT_INTERVAL_MS, GlobalLog } from "../../edge/fleet/global-log.js";
+import { LogQueries } from "../../edge/fleet/log-queries.js";
+import { readOutboxAfter } from "../../edge/fleet/outbox.js";
+import { addAgentWithKey, openFleetDb, RecordingSocket } from "./fleet-fixture.js";
+
+describe("global log", () => {
+  it("appends each (agent, seq) once: the same bytes again is a duplicate, other bytes a conflict", () => {
+    const db = openFleetDb();
+    const { row, secretKey } = addAgentWithKey(db);
+    const log = new GlobalLog(db.sql);
+    const record = (seq: number, payload: string) => sealRecord({ agentId: row.id, seq, kind: "memory", timestamp: 1_000 + seq, payloadJson: payload }, secretKey);
+    const r0 = record(0, '{"a":1}');
+    expect(db.transaction(() => log.append(r0, 1))).toEqual({ kind: "appended", index: 0 });
+    expect(db.transaction(() => log.append(record(1, '{"a":2}'), 2))).toEqual({ kind: "appended", index: 1 });
+    expect(db.transaction(() => log.append(r0, 3))).toEqual({ kind: "duplicate", index: 0 });
+    expect(db.transaction(() => log.append(record(0, '{"a":9}'), 4))).toEqual({ kind: "conflict", index: 0 });
+    expect(log.size).toBe(2);
+    expect(log.entryKey(1)).toEqual({ agentId: row.id, seq: 1 });
+    // A fresh instance (after eviction) rebuilds the tree from SQLite.
+    const reopened = new GlobalLog(db.sql);
+    expect(reopened.size).toBe(2);
+    expect(reopened.entries(0, 10).map((e) => e.seq)).toEqual([0, 1]);
+    db.close();
+  });
+
+  it("publishes checkpoints on its cadence, each with its checkpoint.published event, and proves inclusion against them", () => {
+    const db = openFleetDb();
+    const { signerKey, verifierKey } = generateSignerKey("fleet-test");
+    const identity = new FleetIdentity(db.sql, { LOG_SIGNING_KEY: signerKey });
+    identity.open({ fleetId: "f", host: "edge.test" }, true);
+    const log = new GlobalLog(db.sql);
+    const socket = new RecordingSocket();
+    const cadence = new CheckpointCadence(db, log, identity, { helloed: () => [socket] });
+    cadence.ensureInitial(1_000);
+    expect(cadence.nextDueAt(1_000)).toBeNull();
+    const { row, secretKey } = addAgentWithKey(db);
+    db.transaction(() => log.append(sealRecord({ agentId: row.id, seq: 0, kind: "memory", timestamp: 1, payloadJson: "{}" }, secretKey), 1_100));
+    // Grown, but the last checkpoint is younger than the interval.
+    expect(cadence.nextDueAt(1_100)).toBe(1_000 + CHECKPOINT_INTERVAL_MS);
+    cadence.run(1_100);
+    expect(socket.of("checkpoint")).toEqual([]);
+    cadence.run(1_000 + CHECKPOINT_INTERVAL_MS);
+    const [announced] = socket.of("checkpoint");
+    expect(announced).toMatchObject({ size: 1 });
+    const events = readOutboxAfter(db.sql, 0, 10).filter((e) => e.kind === "checkpoint.published");
+    expect(events.map((e) => e.data.size)).toEqual([0, 1]);
+    expect(events[1]!.data).toEqual({ size: 1, root: announced!.root, note: announced!.note });
+    const opened = openCheckpoint(String(announced!.note), [parseVerifierKey(verifierKey)]);
+    expect(opened.checkpoint).toMatchObject({ origin: "edge.test/fleet/f", size: 1 });
+
+    const queries = new LogQueries(log);
+    const proof = queries.inclusionProof({ agentId: row.id, seq: 0 });
+    if (!proof.ok) throw new Error(proof.error.message);
+    expect(proof.value).toMatchObject({ agentId: row.id, seq: 0 });
+    expect(queries.inclusionProof({ agentId: row.id, seq: 5 })).toMatchObject({ ok: false, error: { code: "entry_not_found" } });
+    expect(queries.consistencyProof({ from: 5 })).toMatchObject({ ok: false, error: { code: "bad_proof_request" } });
+    expect(queries.entries(3, 1)).toMatchObject({ ok: false, error: { code: "bad_range" } });
+    expect(base64ToBytes(String(announced!.root)).length).toBe(32);
+    db.close();
+  });
+
+  it("without a signing key there is no checkpoint and nothing is due", () => {
+    const db = openFleetDb();
+    const identity = new FleetIdentity(db.sql, {});
+    identity.open({ fleetId: "f", host: "h" }, true);
+    const log = new GlobalLog(db.sql);
+    const cadence = new CheckpointCadence(db, log, identity, { helloed: () => [] });
+    cadence.ensureInitial(1);
+    expect(cadence.nextDueAt(1)).toBeNull();
+    expect(new LogQueries(log).checkpoint()).toMatchObject({ ok: false, error: { code: "log_signing_key_missing" } });
+    db.close();
+  });
+});
