@@ -83,14 +83,16 @@ export class Field {
     return { r: field.r, psi: field.psi, omega: field.omega, n: field.n, t: now, lamport: this.#clock.tick(), configVersion: this.#config().version };
   }
 
-  /** Sends the field to every agent that said hello. */
-  broadcast(now: number): void {
+  /** Sends the field to every agent that said hello; returns it (null: nobody to send it to). */
+  broadcast(now: number): FieldMessage | null {
     const sockets = this.#sockets.helloed();
-    if (sockets.length === 0) return;
-    const message = { type: "field" as const, ...this.message(now) };
+    if (sockets.length === 0) return null;
+    const field = this.message(now);
+    const message = { type: "field" as const, ...field };
     for (const ws of sockets) sendMessage(ws, message);
     writeMeta(this.#sql, "last_field_at", String(now));
     this.#lastBroadcastAt = now;
+    return field;
   }
 
   /** The next broadcast on the cadence (now, if it is overdue); null without open sockets. */

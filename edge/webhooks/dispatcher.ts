@@ -41,14 +41,7 @@ export function dispatchOutbox(sql: SqlDatabase, now: number, batch: number = DI
     if (!isEventType(event.kind) || event.kind === "webhook.test") continue;
     const targets = endpoints.filter((e) => e.created_at <= event.createdAt && subscribes(e, event.kind));
     if (targets.length === 0) continue;
-    let data: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(event.payload);
-      data = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
-    } catch {
-      data = {};
-    }
-    const body = JSON.stringify(eventEnvelope(event.kind, data, event.createdAt));
+    const body = JSON.stringify(eventEnvelope(event.kind, event.data, event.createdAt, event.version));
     for (const endpoint of targets) {
       insertMessage(sql, { id: newMessageId(), endpointId: endpoint.id, eventType: event.kind, outboxId: event.id, body }, now);
       touched.add(endpoint.id);

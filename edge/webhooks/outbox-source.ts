@@ -1,27 +1,21 @@
+import { readOutboxAfter } from "../fleet/outbox.js";
 import type { SqlDatabase } from "../fleet/sql-database.js";
 
 /**
- * The fleet's outbox as the dispatcher reads it: rows after a cursor, oldest first. The one place
- * that knows the outbox table's shape (the fleet owns it and writes each row in the transaction of
- * the change it reports).
+ * The fleet's outbox as the dispatcher reads it (edge/fleet/outbox.ts owns the table; each row is
+ * written in the transaction of the change it reports): rows after a cursor, oldest first.
  */
 export interface OutboxEvent {
   readonly id: number;
   readonly kind: string;
-  /** The event's `data` as JSON text. */
-  readonly payload: string;
+  /** The payload's version, as written. */
+  readonly version: number;
+  readonly data: Readonly<Record<string, unknown>>;
   readonly createdAt: number;
 }
 
 export function readOutboxEvents(sql: SqlDatabase, afterId: number, limit: number): OutboxEvent[] {
-  return sql
-    .exec<{ id: number; kind: string; payload: string; created_at: number }>(
-      `SELECT id, kind, payload, created_at FROM outbox WHERE id > ? ORDER BY id LIMIT ?`,
-      afterId,
-      limit,
-    )
-    .toArray()
-    .map((row) => ({ id: row.id, kind: row.kind, payload: row.payload, createdAt: row.created_at }));
+  return readOutboxAfter(sql, afterId, limit);
 }
 
 /** The newest outbox id (0 when empty). */

@@ -24,8 +24,9 @@ export const EVENT_CATALOG = {
       /** The record's seq in the agent's log and its index in the global log. */
       seq: z.number().int().min(0),
       index: z.number().int().min(0),
-      /** When the agent sealed it (ISO 8601 UTC). */
-      sealedAt: z.iso.datetime(),
+      /** When the agent sealed it: epoch ms, and ISO 8601 UTC when a date can show it. */
+      sealedAtMs: z.number().int().min(0),
+      sealedAt: z.iso.datetime().optional(),
       /** The record's payload (the sync layer's state at collapse). */
       payload: z.record(z.string(), z.unknown()),
     }),
@@ -35,7 +36,7 @@ export const EVENT_CATALOG = {
   "checkpoint.published": { version: 1, data: z.looseObject({ size: z.number().int().min(0), root: z.string(), note: z.string().optional() }) },
   "log.inconsistency": {
     version: 1,
-    data: z.looseObject({ agentId, reason: shortText, evidence: z.record(z.string(), z.unknown()) }),
+    data: z.looseObject({ agentId, kind: z.enum(["fork", "consistency", "inclusion"]), reason: shortText, evidence: z.record(z.string(), z.unknown()) }),
   },
   "webhook.test": { version: 1, data: z.looseObject({ endpointId: z.string(), message: shortText }) },
 } as const;
@@ -71,8 +72,8 @@ export const envelopeSchema = z.strictObject({
  * the edge wrote it in the same transaction as the change, and dropping an event for a schema
  * mismatch would lose it; the tests check every emitted event against the catalog instead.
  */
-export function eventEnvelope(type: EventType, data: Record<string, unknown>, at: number): EventEnvelope {
-  return { type, version: EVENT_CATALOG[type].version, timestamp: new Date(at).toISOString(), data };
+export function eventEnvelope(type: EventType, data: Readonly<Record<string, unknown>>, at: number, version: number = EVENT_CATALOG[type].version): EventEnvelope {
+  return { type, version, timestamp: new Date(at).toISOString(), data: { ...data } };
 }
 
 /** True when `data` matches the catalog's schema for `type`. */

@@ -7,7 +7,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { appendAttempt, countAttempts } from "../../edge/webhooks/attempt-log.js";
 import { WebhookService, type WebhookServiceOptions } from "../../edge/webhooks/webhook-service.js";
+import { appendOutbox, type OutboxData, type OutboxKind } from "../../edge/fleet/outbox.js";
 import type { FleetStorage } from "../../edge/fleet/sql-database.js";
+import { migrateSchema } from "../../edge/fleet/sql-schema.js";
 import { Webhook } from "standardwebhooks";
 import { envelopeSchema, parseSecret } from "../../shared/webhooks/index.js";
 import { openMemoryStorage, type MemoryFleetStorage } from "../support/sql-js-database.js";
@@ -15,14 +17,14 @@ import { startReceiver, type Receiver } from "../support/webhook-receiver.js";
 
 const AGENT = "ag_" + "ab".repeat(16);
 
-/** The fleet's outbox as the fleet writes it (the table the dispatcher reads). */
+/** The fleet's own schema (its outbox among it), as the Fleet object creates it. */
 function createOutbox(storage: FleetStorage): void {
-  storage.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
-     id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL, delivered_at INTEGER)`);
+  migrateSchema(storage.sql);
 }
 
-function emit(storage: FleetStorage, kind: string, payload: Record<string, unknown>, at: number): void {
-  storage.transaction(() => storage.sql.exec(`INSERT INTO outbox (kind, payload, created_at) VALUES (?, ?, ?)`, kind, JSON.stringify(payload), at));
+/** An event as the fleet writes one: appended in the transaction of its change. */
+function emit(storage: FleetStorage, kind: OutboxKind, data: OutboxData, at: number): void {
+  storage.transaction(() => appendOutbox(storage.sql, kind, data, at));
 }
 
 function unwrap<T>(outcome: { ok: true; value: T } | { ok: false; error: { code: string } }): T {

@@ -11,7 +11,6 @@ import { enrollAgent } from "./fleet-agent.js";
 import { api, createEndpoint, newBin, type Arrival } from "./webhook-hub.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const typeOf = (a: Arrival) => (JSON.parse(a.body) as { type: string }).type;
 
 function expectVerified(arrivals: Arrival[]): void {
   for (const a of arrivals) expect(a.verifyError, `${a.id} at ${a.receivedAt}`).toBeNull();
