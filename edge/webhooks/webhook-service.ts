@@ -348,10 +348,12 @@ export class WebhookService {
 
   replayMessage(id: string, messageId: string, now: number): Outcome<MessageView> {
     return this.#storage.transaction(() => {
-      const row = this.#enabledEndpoint(id);
-      if (!row.ok) return row;
+      const endpoint = this.#endpoint(id);
+      if (!endpoint.ok) return endpoint;
       const message = getMessage(this.#sql, id, messageId);
       if (message === null) return failure(404, "webhook_message_not_found", `endpoint ${id} has no message ${messageId.slice(0, 64)}`);
+      const row = this.#enabledEndpoint(id);
+      if (!row.ok) return row;
       replayMessage(this.#sql, messageId, now);
       return success(messageView(getMessage(this.#sql, id, messageId)!));
     });
