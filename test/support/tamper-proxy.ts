@@ -22,6 +22,8 @@ export interface TamperProxy {
   readonly url: string;
   /** Rewrites the next agent → edge message the rule changes (once). Resolves when it was sent. */
   tamperNext(rule: Tamper): Promise<Message>;
+  /** Cuts every WebSocket passing through (as a network failure would); the agent reconnects. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,10 @@ export async function startTamperProxy(edgePort: number): Promise<TamperProxy> {
   return {
     url: `http://127.0.0.1:${port}`,
     tamperNext: (rule) => new Promise((done) => (pending = { rule, done })),
+    dropConnections: () => {
+      for (const ws of pairs) ws.terminate();
+      pairs.clear();
+    },
     close: async () => {
       for (const ws of pairs) ws.terminate();
       for (const socket of sockets) socket.destroy();
