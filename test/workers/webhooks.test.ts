@@ -7,7 +7,7 @@
  */
 import { abortAllDurableObjects } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { enrollAgent } from "./fleet-agent.js";
+import { enrollAgent, open } from "./fleet-agent.js";
 import { api, createEndpoint, newBin, type Arrival } from "./webhook-hub.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -139,6 +139,32 @@ describe("webhooks from the Fleet object", () => {
     expect(again[1]!.id).toBe(first!.id);
     expect(again[1]!.body).toBe(first!.body);
   });
+
+  it("mesh.locked when r ≥ 0.8 has held for the dwell (10 s), mesh.unlocked when r = 0 has", async () => {
+    const fleet = "wh-mesh";
+    const bin = newBin("mesh");
+    await createEndpoint(fleet, bin, { eventTypes: ["mesh.locked", "mesh.unlocked"] });
+    const agents = [await enrollAgent(fleet, "m1"), await enrollAgent(fleet, "m2")];
+    const sessions = await Promise.all(agents.map((a) => open(a, 1)));
+    // Both in phase (θ = 0.5, same ω): r = 1 for as long as they report.
+    let lamport = 2;
+    const start = Date.now();
+    while (Date.now() - start < 11_000 && (await bin.requests()).length === 0) {
+      lamport += 10;
+      for (const s of sessions) s.send({ v: 1, type: "summary", lamport, t: Date.now(), theta: 0.5, omega: 1, coherence: 0.9, tokenHz: 20 });
+      await sleep(500);
+    }
+    const [locked] = await bin.waitFor(1, 2000);
+    expect(JSON.parse(locked!.body)).toMatchObject({ type: "mesh.locked", data: { r: expect.closeTo(1, 6), threshold: 0.8, dwellMs: 10_000, agents: 2 } });
+    const lockedAfter = locked!.receivedAt - start;
+    expect(lockedAfter).toBeGreaterThanOrEqual(10_000);
+    // Everyone leaves: no field, r = 0; unlocked a dwell later.
+    for (const s of sessions) s.ws.close(1000, "done");
+    const [, unlocked] = await bin.waitFor(2, 15_000);
+    expect(JSON.parse(unlocked!.body)).toMatchObject({ type: "mesh.unlocked", data: { r: 0, threshold: 0.6 } });
+    expect(unlocked!.receivedAt - locked!.receivedAt).toBeGreaterThanOrEqual(10_000);
+    expectVerified([locked!, unlocked!]);
+  }, 40_000);
 
   it("validates the admin API's input", async () => {
     const fleet = "wh-validate";
