@@ -114,10 +114,19 @@ export class WebhookService {
     this.#clock = options.clock ?? Date.now;
     this.#background = options.background;
     this.#onAttempt = options.onAttempt;
-    migrateWebhookSchema(storage.sql);
   }
 
+  #migrated = false;
+
+  /**
+   * The storage, with the webhook tables created on first use (not in the constructor: an object
+   * asked about a fleet nobody created must store nothing).
+   */
   get #sql() {
+    if (!this.#migrated) {
+      migrateWebhookSchema(this.#storage.sql);
+      this.#migrated = true;
+    }
     return this.#storage.sql;
   }
 

@@ -92,6 +92,8 @@ describe("webhooks with real agents", () => {
       console.log(
         `webhooks e2e: enrolled→online ${Date.parse(online.timestamp) - Date.parse(enrolled.timestamp)} ms; offline event ${offline.request.receivedAt - killedAt} ms after kill -9 (offlineAfterMs 2000)`,
       );
+      const delays = events().map((e) => `${e.type} ${e.request.receivedAt - Date.parse(e.timestamp)} ms`);
+      console.log(`webhooks e2e: change → receiver: ${delays.join(", ")}`);
       for (const e of events()) {
         expect(e.request.verifyError, e.type).toBeNull();
         // Delivered within a second of the change it reports.
