@@ -98,7 +98,7 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
       cadenceTask("rate-limits", SWEEP_INTERVAL_MS, open, (now) => pruneRateLimits(sql, 60_000, now)),
       { name: "checkpoint", nextDueAt: (now) => this.#checkpoints.nextDueAt(now), run: (now) => this.#checkpoints.run(now) },
       { name: "checkpoint-events", nextDueAt: () => checkpointEvents.nextDueAt(), run: (now) => checkpointEvents.run(now) },
-      // Last: it dispatches what the tasks before it wrote to the outbox in this same alarm.
+      // Last: when due, it also dispatches what the tasks before it wrote in this alarm (else the next alarm, 20 ms on, does).
       { name: "webhooks", nextDueAt: (now) => webhooks.nextDueAt(now), run: (now) => webhooks.run(now) },
     ]);
   }
