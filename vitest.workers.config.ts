@@ -12,6 +12,11 @@ export default defineConfig({
           LOG_SIGNING_KEY: "PRIVATE+KEY+becomingone-edge-test+8433b491+AQcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcH",
           // The fuzzers' case-count multiplier (FUZZ_RUNS=10 for a long run); workerd sees no host env.
           FUZZ_RUNS: process.env.FUZZ_RUNS ?? "1",
+          // Local-development mode (docs/webhooks.md): loopback receivers (the hub below), and a short
+          // retry schedule and timeout so retries happen within a test.
+          WEBHOOKS_ALLOW_LOOPBACK: "1",
+          WEBHOOKS_RETRY_SCHEDULE_MS: "0,1000,1000,1000,1000",
+          WEBHOOKS_TIMEOUT_MS: "500",
         },
       },
     }),
@@ -19,5 +24,7 @@ export default defineConfig({
   test: {
     name: "workers",
     include: ["test/workers/**/*.test.ts"],
+    // Real HTTP receivers for webhook deliveries, in Node on loopback (workerd cannot listen).
+    globalSetup: ["test/support/workers-receiver-setup.ts"],
   },
 });

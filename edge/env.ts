@@ -12,4 +12,13 @@ export type Env = {
   LOG_ORIGIN?: string;
   /** Enrollment attempts per client address per minute (default 30). */
   ENROLL_RATE_PER_MINUTE?: string;
+  /**
+   * "1": local development — webhook endpoints may be loopback (http, any port). Set only by
+   * `wrangler dev`'s .dev.vars and the tests, never in wrangler.toml (docs/webhooks.md).
+   */
+  WEBHOOKS_ALLOW_LOOPBACK?: string;
+  /** Local development only (read when WEBHOOKS_ALLOW_LOOPBACK=1): retry delays, ms, comma-separated. */
+  WEBHOOKS_RETRY_SCHEDULE_MS?: string;
+  /** Local development only: the delivery timeout, ms (100–15 000). */
+  WEBHOOKS_TIMEOUT_MS?: string;
 };

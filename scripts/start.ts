@@ -68,6 +68,8 @@ function loadOrCreateDevVars(): Record<string, string> {
       `LOG_SIGNING_KEY=${signerKey}`,
       `# verifier key (public): ${verifierKey}`,
       "LOG_ORIGIN=becomingone.local/fleet/{fleet}",
+      "# Local development: webhook endpoints on this machine (http://127.0.0.1:…) are allowed. Never set on a deployed Worker.",
+      "WEBHOOKS_ALLOW_LOOPBACK=1",
       "",
     ].join("\n");
     writeFileSync(DEV_VARS, text, { mode: 0o600 });

@@ -199,6 +199,7 @@ export class EdgeLinkClient implements EdgeLink {
       pinOrigin: (origin) => this.#updateIdentity({ origin }),
       leafHash: (seq) => ctx.ledger.leafHash(seq),
       log: ctx.log,
+      onInconsistent: (report) => this.#session?.reportLog(report),
       ...(this.#options.auditIntervalMs === undefined ? {} : { roundIntervalMs: this.#options.auditIntervalMs }),
     });
     this.#auditor = auditor;

@@ -8,7 +8,7 @@ import type { LinkContext, PhaseSummary } from "../runtime/edgeLink.js";
 import type { SealedRecord } from "../ledger/record.js";
 import { connectJwt } from "./connectToken.js";
 import type { EdgeIdentity } from "./edgeIdentity.js";
-import type { LogAuditor } from "./logAuditor.js";
+import type { LogAuditReport, LogAuditor } from "./logAuditor.js";
 import { MessageBudget } from "./messageBudget.js";
 import { ReplayWindow } from "./replayWindow.js";
 import { summaryDue } from "./summaryPacing.js";
@@ -118,6 +118,8 @@ export class EdgeSession {
   #ackProgressAt = Date.now();
   /** A `rate_limited` without ref came: records below `below` not acked by `at` were dropped. */
   #lossSuspect: { at: number; below: number } | undefined;
+  /** This connection has told the edge about the log inconsistency already. */
+  #logReported = false;
 
   constructor(options: SessionOptions) {
     this.#o = options;
@@ -394,10 +396,24 @@ export class EdgeSession {
     this.#unsubscribe.push(context.onSummary((s) => this.#onSummary(s)));
     this.#unsubscribe.push(context.ledger.onDurable(() => void this.#pump()));
     this.#ackProgressAt = Date.now();
+    const report = this.#o.auditor.report();
+    if (report !== null) this.reportLog(report);
     const watch = setInterval(() => this.#watchReplay(Date.now()), REPLAY_WATCH_INTERVAL_MS);
     watch.unref();
     this.#timers.push(watch);
     void this.#pump();
+  }
+
+  /**
+   * Tells the edge its log failed the audit (`log_report`), once per connection; before `welcome`
+   * it waits for it (the welcome handler sends the auditor's report).
+   */
+  reportLog(report: LogAuditReport): void {
+    if (!this.#welcomed || this.#logReported) return;
+    if (this.#send({ type: "log_report", lamport: this.#o.context.lamport.tick(), ...report })) {
+      this.#logReported = true;
+      this.#o.context.log("warn", "reported the edge's log inconsistency to the edge", { kind: report.kind, reason: report.reason });
+    }
   }
 
   #onError(message: Extract<EdgeMessage, { type: "error" }>): void {

@@ -5,6 +5,8 @@ import { decodeBase64 } from "../../shared/encoding/base64.js";
 import { INCLUSION_BATCH_MAX } from "../../shared/log/proof-document.js";
 import { verifyInclusion } from "../../shared/log/proof-verify.js";
 import { parseVerifierKeyText, type NoteVerifier } from "../../shared/note/key-text.js";
+import { LIMITS } from "../../shared/protocol/limits.js";
+import type { LogReport } from "../../shared/protocol/messages.js";
 import { nativeNoteVerifier } from "../identity/nativeNoteVerifier.js";
 import { loadKeptCheckpoint, keepCheckpoint } from "./checkpointStore.js";
 import { checkConsistency, planCheckpoint, type TreeHead } from "./checkpointRules.js";
@@ -37,6 +39,16 @@ export interface LogAuditorOptions {
   readonly inclusionPerRound?: number;
   /** Acked records waiting for an inclusion check at most; older ones are dropped and counted (default 4096). */
   readonly inclusionQueueMax?: number;
+  /** Called once, when the log is first found inconsistent, with what to report to the edge. */
+  readonly onInconsistent?: (report: LogAuditReport) => void;
+}
+
+/** What the agent tells the edge (and through it, operators) about an inconsistency: `log_report`. */
+export type LogAuditReport = Omit<LogReport, "v" | "type" | "lamport">;
+
+/** A signed note as evidence, if it fits the protocol's bound (a note too long is left out). */
+function noteEvidence(note: string | undefined): { keptNote?: string } | Record<string, never> {
+  return note !== undefined && note.length <= LIMITS.logReportNoteChars ? { keptNote: note } : {};
 }
 
 export interface LogAuditStats {
@@ -95,6 +107,7 @@ export class LogAuditor {
     inclusionSkipped: 0,
   };
   #inconsistentReason: string | null = null;
+  #report: LogAuditReport | null = null;
 
   constructor(options: LogAuditorOptions) {
     this.#o = options;
@@ -136,6 +149,21 @@ export class LogAuditor {
     if (this.#inclusion.length > max) {
       const dropped = this.#inclusion.splice(0, this.#inclusion.length - max);
       this.#stats.inclusionSkipped += dropped.length;
+    }
+  }
+
+  /** The first inconsistency found, as the edge is told it; null while the log is consistent. */
+  report(): LogAuditReport | null {
+    return this.#report;
+  }
+
+  #raise(report: LogAuditReport): void {
+    if (this.#report !== null) return;
+    this.#report = report;
+    try {
+      this.#o.onInconsistent?.(report);
+    } catch (err) {
+      this.#o.log("warn", "could not hand the log report on", { error: (err as Error).message });
     }
   }
 
@@ -191,9 +219,19 @@ export class LogAuditor {
     }
   }
 
-  #inconsistent(reason: string, data: Record<string, unknown>): void {
+  #inconsistent(reason: string, data: { keptSize: number | null; size: number }, kind: "fork" | "consistency", note: string): void {
     this.#stats.checkpointsRejected++;
     if (this.#inconsistentReason === null) this.#inconsistentReason = reason;
+    this.#raise({
+      kind,
+      reason: reason.slice(0, 512),
+      evidence: {
+        keptSize: this.#kept?.size ?? 0,
+        ...noteEvidence(this.#kept?.note),
+        size: data.size,
+        ...(note.length <= LIMITS.logReportNoteChars ? { note } : {}),
+      },
+    });
     this.#o.log("error", "EDGE LOG INCONSISTENT: refusing the edge's checkpoint; the kept one stays", { reason, ...data });
   }
 
@@ -218,7 +256,7 @@ export class LogAuditor {
       case "unchanged":
         return false;
       case "inconsistent":
-        this.#inconsistent(plan.reason, data);
+        this.#inconsistent(plan.reason, data, "fork", note);
         return false;
       case "accept":
         await this.#keep(note, opened);
@@ -228,7 +266,7 @@ export class LogAuditor {
         try {
           const doc = await edgeJson(edgeRoute(this.#o.edgeUrl, "/v1/log/proof/consistency", { from: plan.from, to: plan.to }), consistencyDoc);
           if (doc.size1 !== plan.from || doc.size2 !== plan.to) {
-            this.#inconsistent(`asked for a consistency proof ${plan.from} → ${plan.to}, got ${doc.size1} → ${doc.size2}`, data);
+            this.#inconsistent(`asked for a consistency proof ${plan.from} → ${plan.to}, got ${doc.size1} → ${doc.size2}`, data, "consistency", note);
             return false;
           }
           proof = doc.proof.map((h) => decodeBase64(h));
@@ -241,7 +279,7 @@ export class LogAuditor {
         }
         const problem = checkConsistency(kept!, candidate, plan, proof);
         if (problem !== undefined) {
-          this.#inconsistent(problem, data);
+          this.#inconsistent(problem, data, "consistency", note);
           return false;
         }
         if (plan.replace) await this.#keep(note, opened);
@@ -342,7 +380,13 @@ export class LogAuditor {
 
   #inclusionFailed(item: { seq: number; index: number }, reason: string): void {
     this.#stats.inclusionFailed++;
-    if (this.#inconsistentReason === null) this.#inconsistentReason = `record seq ${item.seq} acknowledged at index ${item.index} is not in the signed log: ${reason}`;
+    const text = `record seq ${item.seq} acknowledged at index ${item.index} is not in the signed log: ${reason}`;
+    if (this.#inconsistentReason === null) this.#inconsistentReason = text;
+    this.#raise({
+      kind: "inclusion",
+      reason: text.slice(0, 512),
+      evidence: { keptSize: this.#kept?.size ?? 0, ...noteEvidence(this.#kept?.note), seq: item.seq, index: item.index },
+    });
     this.#o.log("error", "EDGE LOG INCONSISTENT: an acknowledged record is not proven in the signed log", { seq: item.seq, index: item.index, size: this.#kept?.size, reason });
   }
 }

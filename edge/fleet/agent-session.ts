@@ -1,10 +1,13 @@
 import { isLogError, validateRecordFields, type SealedRecord } from "../../shared/log/index.js";
-import { base64UrlToBytes, decodeAgentMessage, LIMITS, recordFromWire, type Hello, type RecordsBatch, type Summary } from "../../shared/protocol/index.js";
+import { base64UrlToBytes, decodeAgentMessage, LIMITS, recordFromWire, type Hello, type LogReport, type RecordsBatch, type Summary } from "../../shared/protocol/index.js";
 import { sendError, sendMessage, strike, writeConnection, type AttachedSocket, type ConnectionState } from "./connection.js";
 import type { Field } from "./field.js";
 import { SUMMARY_BURST } from "./field.js";
 import type { FleetIdentity } from "./fleet-identity.js";
 import type { GlobalLog } from "./global-log.js";
+import { recordLogReport } from "./log-reports.js";
+import { hitRateLimit } from "./rate-limit.js";
+import { appendOutbox, type OutboxData, type OutboxValue } from "./outbox.js";
 import type { Presence } from "./presence.js";
 import { recordHello, setNextSeq, standingReason, type AgentRow } from "./registry.js";
 import type { AgentRows } from "./agent-rows.js";
@@ -92,6 +95,7 @@ export class AgentSession {
       return false;
     }
     if (message.type === "summary") return this.#summary(ws, row, message, now);
+    if (message.type === "log_report") return this.#logReport(ws, row, message, now);
     // Signatures first (async, needs only the immutable key); then every state read and write in
     // one synchronous step, so an interleaved message can never see half of this one.
     return this.#parts.exclusive(async () => {
@@ -209,6 +213,19 @@ export class AgentSession {
     return this.#announceStanding(ws, before, now);
   }
 
+  /**
+   * The agent's audit found the edge's log inconsistent: an event for operators with its evidence,
+   * at most one per agent per LOG_REPORT_INTERVAL_MS (log-reports.ts). Its clock is judged like any
+   * message's; nothing else answers it.
+   */
+  #logReport(ws: AttachedSocket, row: AgentRow, report: LogReport, now: number): boolean {
+    const { storage } = this.#parts;
+    const clock = this.#clock(ws, row, { kind: "records", lamport: report.lamport, sentAt: null, tokenHz: null }, now);
+    if (!clock.accepted) return true;
+    recordLogReport(storage, row.id, report, now);
+    return true;
+  }
+
   async #verify(row: AgentRow, batch: RecordsBatch): Promise<boolean[]> {
     const publicKey = base64UrlToBytes(row.public_key_x);
     return Promise.all(
@@ -265,6 +282,9 @@ export class AgentSession {
           return refuse("bad_record", `record seq ${record.seq}: ${err.message}`, { seq: record.seq });
         }
         acks.push({ seq: record.seq, index: outcome.index });
+        if (outcome.kind === "appended" && record.kind === "sync.collapse" && hitRateLimit(storage.sql, `collapse:${row.id}`, COLLAPSE_EVENTS_PER_MINUTE, 60_000, now).allowed) {
+          appendOutbox(storage.sql, "sync.collapse", collapseData(record, outcome.index), now);
+        }
         nextSeq += 1;
       }
     });
@@ -279,4 +299,27 @@ export class AgentSession {
     if (refused && !gapOnly) strike(ws, state, now);
     return grew;
   }
+}
+
+/**
+ * `sync.collapse` events per agent per minute at most: the record's kind is the agent's word, and
+ * one records message may carry 64 of them. Beyond it the records are logged but not announced.
+ */
+export const COLLAPSE_EVENTS_PER_MINUTE = 60;
+
+/** Larger record payloads are not copied into the event (the record is in the global log at `index`). */
+const COLLAPSE_PAYLOAD_MAX_BYTES = 16 * 1024;
+
+/** The `sync.collapse` event's data for a record just appended at `index`. */
+function collapseData(record: SealedRecord, index: number): OutboxData {
+  let payload: OutboxData = { truncated: true };
+  if (record.payloadJson.length <= COLLAPSE_PAYLOAD_MAX_BYTES) {
+    const parsed: unknown = JSON.parse(record.payloadJson);
+    payload = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as OutboxData) : { value: parsed as OutboxValue };
+  }
+  // An agent's timestamp may lie beyond what a Date can show; the milliseconds always go out.
+  const data: Record<string, OutboxValue> = { agentId: record.agentId, seq: record.seq, index, sealedAtMs: record.timestamp };
+  if (record.timestamp <= 8_640_000_000_000_000) data.sealedAt = new Date(record.timestamp).toISOString();
+  data.payload = payload;
+  return data;
 }

@@ -1,27 +1,29 @@
 import { bytesToBase64 } from "../../shared/protocol/index.js";
 import { sendMessage, type SocketDirectory } from "./connection.js";
 import type { FleetIdentity } from "./fleet-identity.js";
-import type { GlobalLog, StoredCheckpoint } from "./global-log.js";
-import { appendOutbox } from "./outbox.js";
+import type { GlobalLog } from "./global-log.js";
+import type { CheckpointEvents } from "./checkpoint-events.js";
 import type { FleetStorage } from "./sql-database.js";
 
 /**
  * Publishing signed checkpoints of the global log: the empty tree's when the fleet is created, then
  * one whenever the tree has grown and the last is at least CHECKPOINT_INTERVAL_MS old. Each is stored
- * with its `checkpoint.published` event in one transaction and sent to every agent that said hello.
+ * with its `checkpoint.published` event (checkpoint-events.ts: at most one a minute) in one transaction and sent to every agent that said hello.
  */
 export class CheckpointCadence {
   readonly #storage: FleetStorage;
   readonly #log: GlobalLog;
   readonly #identity: FleetIdentity;
   readonly #sockets: SocketDirectory;
+  readonly #events: CheckpointEvents;
   #initialDone = false;
 
-  constructor(storage: FleetStorage, log: GlobalLog, identity: FleetIdentity, sockets: SocketDirectory) {
+  constructor(storage: FleetStorage, log: GlobalLog, identity: FleetIdentity, sockets: SocketDirectory, events: CheckpointEvents) {
     this.#storage = storage;
     this.#log = log;
     this.#identity = identity;
     this.#sockets = sockets;
+    this.#events = events;
   }
 
   /** The first checkpoint (of whatever the tree holds), once a signer and an origin exist. */
@@ -51,15 +53,11 @@ export class CheckpointCadence {
     if (signer === null) return;
     const checkpoint = this.#storage.transaction(() => {
       const published = this.#log.publishCheckpoint(this.#identity.origin, signer, now);
-      if (published !== undefined) appendOutbox(this.#storage.sql, "checkpoint.published", checkpointData(published), now);
+      if (published !== undefined) this.#events.published(published, now);
       return published;
     });
     if (checkpoint === undefined || !announce) return;
     const message = { type: "checkpoint" as const, size: checkpoint.size, root: bytesToBase64(checkpoint.root), note: checkpoint.note };
     for (const ws of this.#sockets.helloed()) sendMessage(ws, message);
   }
-}
-
-function checkpointData(checkpoint: StoredCheckpoint): { size: number; root: string; note: string } {
-  return { size: checkpoint.size, root: bytesToBase64(checkpoint.root), note: checkpoint.note };
 }

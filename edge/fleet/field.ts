@@ -92,16 +92,18 @@ export class Field {
     return { r: field.r, psi: field.psi, omega: field.omega, n: field.n, t: now, lamport: this.#clock.tick(), configVersion: this.#config().version };
   }
 
-  /** Sends the field to every agent that said hello. */
-  broadcast(now: number): void {
+  /** Sends the field to every agent that said hello; returns it (null: nobody to send it to). */
+  broadcast(now: number): FieldMessage | null {
     const sockets = this.#sockets.helloed();
-    if (sockets.length === 0) return;
+    if (sockets.length === 0) return null;
     // Serialized once for every socket: at a thousand agents, per-socket JSON was a visible cost.
-    const text = JSON.stringify({ v: PROTOCOL_VERSION, type: "field", ...this.message(now) });
+    const field = this.message(now);
+    const text = JSON.stringify({ v: PROTOCOL_VERSION, type: "field", ...field });
     for (const ws of sockets) sendText(ws, text);
     writeMeta(this.#sql, "last_field_at", String(now));
     this.#lastBroadcastAt = now;
     this.#changePending = false;
+    return field;
   }
 
   /**

@@ -6,6 +6,7 @@ import type { Env } from "../env.js";
 import { AgentRows, FLUSH_INTERVAL_MS } from "./agent-rows.js";
 import { AgentSession } from "./agent-session.js";
 import { CheckpointCadence } from "./checkpoint-cadence.js";
+import { CheckpointEvents } from "./checkpoint-events.js";
 import { closeQuietly, closeReplaced, closeReplacedAfterGrace, readConnection, sendMessage } from "./connection.js";
 import { cadenceTask, DeadlineScheduler } from "./deadline-scheduler.js";
 import { Field } from "./field.js";
@@ -17,6 +18,7 @@ import { FleetViews, type AgentView, type FleetView } from "./fleet-view.js";
 import { GlobalLog, type ConsistencyProofJson, type EntryJson, type InclusionProofBatchJson, type InclusionProofJson } from "./global-log.js";
 import { pruneJti } from "./jti-store.js";
 import { LogQueries } from "./log-queries.js";
+import { MeshWatch } from "./mesh-watch.js";
 import { Presence } from "./presence.js";
 import { enrollmentRateRefusal, pruneRateLimits } from "./rate-limit.js";
 import { RecordVerifier } from "./record-signature.js";
@@ -25,6 +27,10 @@ import type { Enrolled, IssuedToken, TokenSpec, TokenView } from "./registry.js"
 import { CONNECT_HEADERS, DEFAULT_FLEET_ID, readConnectRequest, type FleetScope } from "./scope.js";
 import type { FleetStorage } from "./sql-database.js";
 import { Standing } from "./standing.js";
+import type { AttemptView, EndpointCreate, EndpointPatch, EndpointView, EndpointWithSecret, MessageView, Page } from "../../shared/webhooks/index.js";
+import { webhookSettings } from "../webhooks/webhook-env.js";
+import type { WebhookRpc } from "../webhooks/webhook-rpc.js";
+import { WebhookService } from "../webhooks/webhook-service.js";
 
 export { CONNECT_HEADERS, type FleetScope, type FleetView };
 
@@ -43,7 +49,7 @@ function refusal(outcome: Outcome<never>): Response {
  * the plain modules beside it (docs/edge.md has the map). Every wake-up first runs `#ready`, which
  * opens the storage and reconciles what memory held with it.
  */
-export class Fleet extends DurableObject<Env> {
+export class Fleet extends DurableObject<Env> implements WebhookRpc {
   readonly #storage: FleetStorage;
   readonly #rows: AgentRows;
   readonly #clock: FleetClock;
@@ -56,6 +62,7 @@ export class Fleet extends DurableObject<Env> {
   readonly #logQueries: LogQueries;
   readonly #session: AgentSession;
   readonly #scheduler: DeadlineScheduler;
+  readonly #webhooks: WebhookService;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -70,7 +77,17 @@ export class Fleet extends DurableObject<Env> {
     const presence = (this.#presence = new Presence(storage, rows));
     const field = (this.#field = new Field(sql, rows, clock, sockets, config));
     const standing = new Standing(storage, rows, clock);
-    this.#checkpoints = new CheckpointCadence(storage, log, identity, sockets);
+    const checkpointEvents = new CheckpointEvents(storage, log);
+    this.#checkpoints = new CheckpointCadence(storage, log, identity, sockets, checkpointEvents);
+    const mesh = new MeshWatch(storage);
+    const hooks = webhookSettings(env);
+    // Deliveries run in the background (waitUntil): a hanging receiver never holds up the alarm; each
+    // stored outcome re-plans it (a retry may be due before the lease the alarm was set for).
+    const webhooks = (this.#webhooks = new WebhookService(storage, {
+      ...hooks,
+      background: (work) => ctx.waitUntil(work),
+      onAttempt: () => this.#scheduler.reschedule(Date.now()),
+    }));
     this.#views = new FleetViews({ rows, identity, clock, field, log });
     this.#logQueries = new LogQueries(log);
     this.#session = new AgentSession({ storage, rows, identity, presence, standing, field, log,
@@ -81,13 +98,17 @@ export class Fleet extends DurableObject<Env> {
     let flushedAt = 0;
     this.#scheduler = new DeadlineScheduler({ getAlarm: () => ctx.storage.getAlarm(), setAlarm: (at) => ctx.storage.setAlarm(at) }, [
       { name: "agent-rows", nextDueAt: () => (rows.hasStaged() || clock.staged ? flushedAt + FLUSH_INTERVAL_MS : null), run: (now) => void ((flushedAt = now), this.#flush()) },
-      { name: "field", nextDueAt: (now) => field.nextBroadcastAt(now, open()), run: (now) => field.broadcast(now) },
+      { name: "field", nextDueAt: (now) => field.nextBroadcastAt(now, open()), run: (now) => this.#broadcastField(mesh, now) },
+      { name: "mesh-idle", nextDueAt: (now) => mesh.nextIdleCheckAt(open(), now), run: (now) => mesh.observe(null, 0, now) },
       { name: "offline", nextDueAt: (now) => presence.nextSweepAt(config().offlineAfterMs, open(), now), run: (now) => this.#sweepPresence(now) },
       cadenceTask("reconcile", SWEEP_INTERVAL_MS, open, () => void presence.reconcile(sockets.liveAgentIds())),
       cadenceTask("replaced-sockets", SWEEP_INTERVAL_MS, open, (now) => closeReplacedAfterGrace(sockets.all(), now)),
       cadenceTask("jti-expiry", SWEEP_INTERVAL_MS, open, (now) => pruneJti(sql, now)),
       cadenceTask("rate-limits", SWEEP_INTERVAL_MS, open, (now) => pruneRateLimits(sql, 60_000, now)),
       { name: "checkpoint", nextDueAt: (now) => this.#checkpoints.nextDueAt(now), run: (now) => this.#checkpoints.run(now) },
+      { name: "checkpoint-events", nextDueAt: () => checkpointEvents.nextDueAt(), run: (now) => checkpointEvents.run(now) },
+      // Last: when due, it also dispatches what the tasks before it wrote in this alarm (else the next alarm, 20 ms on, does).
+      { name: "webhooks", nextDueAt: (now) => webhooks.nextDueAt(now), run: (now) => webhooks.run(now) },
     ]);
   }
 
@@ -106,6 +127,18 @@ export class Fleet extends DurableObject<Env> {
   /** Public routes may only create the default fleet. */
   #readyPublic(scope: FleetScope): boolean {
     return this.#ready(scope, scope.fleetId === DEFAULT_FLEET_ID);
+  }
+
+  /** The field at its cadence, observed for mesh lock/unlock too (mesh-watch.ts). */
+  #broadcastField(mesh: MeshWatch, now: number): void {
+    const field = this.#field.broadcast(now);
+    mesh.observe(field?.r ?? null, field?.n ?? 0, now);
+  }
+
+  /** After a change that may have written to the outbox: the alarm comes now to deliver it. */
+  async #kick<T>(outcome: T): Promise<T> {
+    await this.#scheduler.reschedule(Date.now());
+    return outcome;
   }
 
   #sweepPresence(now: number): void {
@@ -140,7 +173,7 @@ export class Fleet extends DurableObject<Env> {
     const limited = enrollmentRateRefusal(this.#storage.sql, client, this.env.ENROLL_RATE_PER_MINUTE, now);
     if (limited !== null) return limited;
     const outcome = registry.enroll(this.#storage, { ...request, publicKey: base64UrlToBytes(request.publicKeyX) }, now);
-    return outcome.ok ? success({ ...outcome.value, fleetId: this.#identity.fleetId, audience: this.#identity.audience }) : outcome;
+    return this.#kick(outcome.ok ? success({ ...outcome.value, fleetId: this.#identity.fleetId, audience: this.#identity.audience }) : outcome);
   }
 
   async listAgents(scope: FleetScope): Promise<Outcome<AgentView[]>> {
@@ -156,7 +189,7 @@ export class Fleet extends DurableObject<Env> {
   async approveAgent(scope: FleetScope, agentId: string): Promise<Outcome<AgentView>> {
     this.#ready(scope);
     const outcome = registry.approveAgent(this.#storage, this.#rows, agentId, this.#identity.fleetId, Date.now());
-    return outcome.ok ? success(this.#views.ofRow(outcome.value, Date.now())) : outcome;
+    return this.#kick(outcome.ok ? success(this.#views.ofRow(outcome.value, Date.now())) : outcome);
   }
 
   /** Revokes an agent and closes its sockets at once. */
@@ -167,7 +200,7 @@ export class Fleet extends DurableObject<Env> {
     if (!outcome.ok) return outcome;
     this.#sockets.closeAgent(agentId, 1008, "agent revoked");
     if (this.#field.membershipChanged(now)) await this.#scheduler.reschedule(now);
-    return success(this.#views.ofRow(outcome.value, now));
+    return this.#kick(success(this.#views.ofRow(outcome.value, now)));
   }
 
   async fleetView(scope: FleetScope): Promise<Outcome<FleetView>> {
@@ -191,6 +224,63 @@ export class Fleet extends DurableObject<Env> {
     if (!this.#readyPublic(scope)) return null;
     const row = this.#rows.get(agentId);
     return row === undefined ? null : { publicKeyX: row.public_key_x, status: row.status, audience: this.#identity.audience };
+  }
+
+  // ---- webhooks (RPC from the Worker's admin routes; edge/webhooks) ------------------------------
+
+  async createWebhookEndpoint(scope: FleetScope, input: EndpointCreate): Promise<Outcome<EndpointWithSecret>> {
+    this.#ready(scope);
+    return this.#kick(this.#webhooks.createEndpoint(input, Date.now()));
+  }
+
+  async listWebhookEndpoints(scope: FleetScope): Promise<Outcome<EndpointView[]>> {
+    this.#ready(scope);
+    return success(this.#webhooks.listEndpoints(Date.now()));
+  }
+
+  async getWebhookEndpoint(scope: FleetScope, id: string): Promise<Outcome<EndpointView>> {
+    this.#ready(scope);
+    return this.#webhooks.getEndpoint(id, Date.now());
+  }
+
+  async updateWebhookEndpoint(scope: FleetScope, id: string, patch: EndpointPatch): Promise<Outcome<EndpointView>> {
+    this.#ready(scope);
+    return this.#kick(this.#webhooks.updateEndpoint(id, patch, Date.now()));
+  }
+
+  async deleteWebhookEndpoint(scope: FleetScope, id: string): Promise<Outcome<{ deleted: string }>> {
+    this.#ready(scope);
+    return this.#webhooks.deleteEndpoint(id);
+  }
+
+  async rotateWebhookSecret(scope: FleetScope, id: string): Promise<Outcome<EndpointWithSecret & { previousValidUntil: string }>> {
+    this.#ready(scope);
+    return this.#webhooks.rotateSecret(id, Date.now());
+  }
+
+  async listWebhookAttempts(scope: FleetScope, id: string, before: number | null, limit: number): Promise<Outcome<Page<AttemptView>>> {
+    this.#ready(scope);
+    return this.#webhooks.listAttempts(id, before, limit);
+  }
+
+  async listWebhookMessages(scope: FleetScope, id: string, before: number | null, limit: number): Promise<Outcome<Page<MessageView & { seq: number }>>> {
+    this.#ready(scope);
+    return this.#webhooks.listMessages(id, before, limit);
+  }
+
+  async replayWebhookMessage(scope: FleetScope, id: string, messageId: string): Promise<Outcome<MessageView>> {
+    this.#ready(scope);
+    return this.#kick(this.#webhooks.replayMessage(id, messageId, Date.now()));
+  }
+
+  async replayWebhookSince(scope: FleetScope, id: string, since: number): Promise<Outcome<{ replayed: number; limit: number }>> {
+    this.#ready(scope);
+    return this.#kick(this.#webhooks.replaySince(id, since, Date.now()));
+  }
+
+  async sendWebhookTest(scope: FleetScope, id: string): Promise<Outcome<MessageView>> {
+    this.#ready(scope);
+    return this.#kick(this.#webhooks.sendTest(id, Date.now()));
   }
 
   // ---- the global log (RPC from the Worker's public routes) ------------------------------------

@@ -19,9 +19,16 @@ export type OutboxKind =
   | "agent.quarantined"
   | "agent.released"
   | "fleet.config"
-  | "checkpoint.published";
+  | "checkpoint.published"
+  | "sync.collapse"
+  | "mesh.locked"
+  | "mesh.unlocked"
+  | "log.inconsistency";
 
-export type OutboxData = Readonly<Record<string, string | number | boolean | null>>;
+/** A JSON value as an event's data holds it (records' payloads and agents' evidence nest). */
+export type OutboxValue = string | number | boolean | null | readonly OutboxValue[] | { readonly [key: string]: OutboxValue };
+
+export type OutboxData = Readonly<Record<string, OutboxValue>>;
 
 export interface OutboxEvent {
   readonly id: number;

@@ -9,11 +9,12 @@ import { parseSignerKey } from "../../shared/note/index.js";
 import type { Env } from "../env.js";
 import { DEFAULT_FLEET_ID } from "../fleet/scope.js";
 import { ApiError, errorBody } from "./api-error.js";
-import { fail, type AppEnv } from "./context.js";
+import { fail, fleetStub, type AppEnv } from "./context.js";
 import { adminRoutes } from "./routes/admin.js";
 import { connectRoutes } from "./routes/connect.js";
 import { enrollmentRoutes } from "./routes/enrollment.js";
 import { logRoutes } from "./routes/log.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 
 /** Largest JSON request body, bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -107,6 +108,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/v1", enrollmentRoutes);
   app.route("/v1", connectRoutes);
   app.route("/v1", logRoutes(verifierKeyOf));
+  app.route("/v1", webhookRoutes((c) => fleetStub(c)));
 
   app.notFound((c) => c.json(errorBody({ status: 404, code: "not_found", message: `no route ${c.req.method} ${c.req.path}` }), 404));
   app.onError((err, c) => {

@@ -25,6 +25,8 @@ export const LIMITS = {
   lamportMax: 2 ** 48,
   /** Largest epoch-ms timestamp on the wire: the last instant a JS Date can hold (year 275760). */
   epochMsMax: 8_640_000_000_000_000,
+  /** Longest signed checkpoint note in a `log_report`, characters (a note with one signature is ~300). */
+  logReportNoteChars: 4096,
   /** Largest |phase| an agent may send, radians (the edge wraps it; beyond this wrapping loses all precision). */
   phaseAbsMax: 1_000_000,
 } as const;

@@ -65,11 +65,42 @@ export const pingSchema = z.object({
   nonce: z.string().max(64),
 });
 
+/** Why an agent's audit of the edge's log failed (agent/link/logAuditor.ts). */
+export const LOG_REPORT_KINDS = ["fork", "consistency", "inclusion"] as const;
+const signedNote = z.string().min(1).max(LIMITS.logReportNoteChars);
+
+/**
+ * The agent's audit found the edge's log inconsistent: two roots signed for one size (`fork`), a
+ * consistency proof that does not verify (`consistency`), or an acknowledged record not proven in
+ * the signed log (`inclusion`). The evidence is what the agent holds: the checkpoints the edge
+ * signed (verifiable by anyone with its key) and the numbers involved. Sent once per connection
+ * while the inconsistency stands; the edge reports it to operators (`log.inconsistency`), rate-limited.
+ */
+export const logReportSchema = z.object({
+  v: version,
+  type: z.literal("log_report"),
+  lamport,
+  kind: z.enum(LOG_REPORT_KINDS),
+  reason: z.string().min(1).max(512),
+  evidence: z.object({
+    /** The checkpoint the agent kept (the last one it verified), and its size. */
+    keptSize: count,
+    keptNote: signedNote.optional(),
+    /** The checkpoint that failed against it, when one did. */
+    size: count.optional(),
+    note: signedNote.optional(),
+    /** For `inclusion`: the record and the global index the edge acknowledged it at. */
+    seq: count.optional(),
+    index: count.optional(),
+  }),
+});
+
 export const agentMessageSchema = z.discriminatedUnion("type", [
   helloSchema,
   summarySchema,
   recordsSchema,
   pingSchema,
+  logReportSchema,
 ]);
 
 // ---- edge → agent ------------------------------------------------------------------------------
@@ -197,6 +228,7 @@ export type Hello = z.infer<typeof helloSchema>;
 export type Summary = z.infer<typeof summarySchema>;
 export type RecordsBatch = z.infer<typeof recordsSchema>;
 export type Ping = z.infer<typeof pingSchema>;
+export type LogReport = z.infer<typeof logReportSchema>;
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 export type Welcome = z.infer<typeof welcomeSchema>;
 export type Ack = z.infer<typeof ackSchema>;

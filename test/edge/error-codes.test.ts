@@ -224,6 +224,24 @@ const HTTP_TRIGGERS: Record<string, (code: string) => Promise<Observed>> = {
   fleet_not_found: () => httpCode(edge, "GET", "/v1/log/checkpoint?fleet=nobody-made-this", { token: null }),
   entry_not_found: () => httpCode(edge, "GET", "/v1/log/proof/inclusion?agent=ag_00000000000000000000000000000000&seq=0", { token: null }),
   upgrade_required: () => httpCode(edge, "GET", "/v1/connect", { token: null }),
+  webhook_endpoint_not_found: () => httpCode(edge, "GET", `/v1/webhooks/endpoints/ep_${"0".repeat(32)}`),
+  webhook_message_not_found: async (code) => {
+    const created = await call(edge, "POST", `/v1/webhooks/endpoints?fleet=${fleetFor(code)}`, { body: { url: "https://hooks.example.com/x", enabled: false } });
+    return httpCode(edge, "POST", `/v1/webhooks/endpoints/${created.body.endpoint.id}/messages/msg_${"0".repeat(32)}/replay?fleet=${fleetFor(code)}`);
+  },
+  webhook_url_refused: () => httpCode(edge, "POST", "/v1/webhooks/endpoints", { body: { url: "https://169.254.169.254/latest/meta-data" } }),
+  webhook_endpoint_limit: async (code) => {
+    // Disabled endpoints: nothing is ever sent to these names.
+    let last: Observed = { status: 0, code: undefined };
+    for (let i = 0; i <= 20 && last.code === undefined; i++) {
+      last = await httpCode(edge, "POST", `/v1/webhooks/endpoints?fleet=${fleetFor(code)}`, { body: { url: `https://hooks.example.com/${i}`, enabled: false } });
+    }
+    return last;
+  },
+  webhook_endpoint_disabled: async (code) => {
+    const created = await call(edge, "POST", `/v1/webhooks/endpoints?fleet=${fleetFor(code)}`, { body: { url: "https://hooks.example.com/x", enabled: false } });
+    return httpCode(edge, "POST", `/v1/webhooks/endpoints/${created.body.endpoint.id}/test?fleet=${fleetFor(code)}`);
+  },
 };
 
 /** Connect refusals: each returns the refusal of an upgrade (always 401 by the docs). */

@@ -4,6 +4,7 @@ import { sealRecord } from "../../shared/log/index.js";
 import { generateSignerKey, parseVerifierKey } from "../../shared/note/index.js";
 import { base64ToBytes } from "../../shared/protocol/index.js";
 import { CheckpointCadence } from "../../edge/fleet/checkpoint-cadence.js";
+import { CHECKPOINT_EVENT_INTERVAL_MS, CheckpointEvents } from "../../edge/fleet/checkpoint-events.js";
 import { FleetIdentity } from "../../edge/fleet/fleet-identity.js";
 import { CHECKPOINT_INTERVAL_MS, GlobalLog } from "../../edge/fleet/global-log.js";
 import { LogQueries } from "../../edge/fleet/log-queries.js";
@@ -30,14 +31,15 @@ describe("global log", () => {
     db.close();
   });
 
-  it("publishes checkpoints on its cadence, each with its checkpoint.published event, and proves inclusion against them", () => {
+  it("publishes checkpoints on its cadence, announces them at most once a minute (coalesced to the latest), and proves inclusion against them", () => {
     const db = openFleetDb();
     const { signerKey, verifierKey } = generateSignerKey("fleet-test");
     const identity = new FleetIdentity(db.sql, { LOG_SIGNING_KEY: signerKey });
     identity.open({ fleetId: "f", host: "edge.test" }, true);
     const log = new GlobalLog(db.sql);
     const socket = new RecordingSocket();
-    const cadence = new CheckpointCadence(db, log, identity, { helloed: () => [socket] });
+    const events = new CheckpointEvents(db, log);
+    const cadence = new CheckpointCadence(db, log, identity, { helloed: () => [socket] }, events);
     cadence.ensureInitial(1_000);
     expect(cadence.nextDueAt(1_000)).toBeNull();
     const { row, secretKey } = addAgentWithKey(db);
@@ -49,9 +51,21 @@ describe("global log", () => {
     cadence.run(1_000 + CHECKPOINT_INTERVAL_MS);
     const [announced] = socket.of("checkpoint");
     expect(announced).toMatchObject({ size: 1 });
-    const events = readOutboxAfter(db.sql, 0, 10).filter((e) => e.kind === "checkpoint.published");
-    expect(events.map((e) => e.data.size)).toEqual([0, 1]);
-    expect(events[1]!.data).toEqual({ size: 1, root: announced!.root, note: announced!.note });
+    const published = () => readOutboxAfter(db.sql, 0, 10).filter((e) => e.kind === "checkpoint.published");
+    // The empty tree's event went out at 1 000; the next may not before 61 000.
+    expect(published().map((e) => e.data.size)).toEqual([0]);
+    expect(events.nextDueAt()).toBe(1_000 + CHECKPOINT_EVENT_INTERVAL_MS);
+    db.transaction(() => log.append(sealRecord({ agentId: row.id, seq: 1, kind: "memory", timestamp: 2, payloadJson: "{}" }, secretKey), 2_100));
+    cadence.run(3_000);
+    const latest = socket.of("checkpoint").at(-1)!;
+    expect(latest).toMatchObject({ size: 2 });
+    events.run(60_999);
+    expect(published()).toHaveLength(1);
+    events.run(61_000);
+    // Sizes 1 and 2 were signed in between; one event carries the latest.
+    expect(published().map((e) => e.data.size)).toEqual([0, 2]);
+    expect(published()[1]!.data).toEqual({ size: 2, root: latest.root, note: latest.note });
+    expect(events.nextDueAt()).toBeNull();
     const opened = openCheckpoint(String(announced!.note), [parseVerifierKey(verifierKey)]);
     expect(opened.checkpoint).toMatchObject({ origin: "edge.test/fleet/f", size: 1 });
 
@@ -71,7 +85,7 @@ describe("global log", () => {
     const identity = new FleetIdentity(db.sql, {});
     identity.open({ fleetId: "f", host: "h" }, true);
     const log = new GlobalLog(db.sql);
-    const cadence = new CheckpointCadence(db, log, identity, { helloed: () => [] });
+    const cadence = new CheckpointCadence(db, log, identity, { helloed: () => [] }, new CheckpointEvents(db, log));
     cadence.ensureInitial(1);
     expect(cadence.nextDueAt(1)).toBeNull();
     expect(new LogQueries(log).checkpoint()).toMatchObject({ ok: false, error: { code: "log_signing_key_missing" } });

@@ -13,6 +13,7 @@ import { LogAuditor } from "../../agent/link/logAuditor.js";
 import { signCheckpoint } from "../../shared/checkpoint/index.js";
 import { consistencyProofDocument, inclusionProofDocument, MemoryNodeStore, MerkleTree } from "../../shared/log/index.js";
 import { generateSignerKey, parseSignerKey } from "../../shared/note/index.js";
+import { logReportSchema } from "../../shared/protocol/messages.js";
 
 const ORIGIN = "test.local/fleet/default";
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -166,6 +167,10 @@ describe.each([
     expect(a.stats()).toMatchObject({ inconsistent: true, checkpointSize: 10, checkpointsRejected: 1 });
     expect(readFileSync(join(dir, EDGE_CHECKPOINT_FILE), "utf8")).toBe(kept);
     expect(lines.some((l) => l.level === "error" && /INCONSISTENT/.test(l.msg))).toBe(true);
+    // What the link sends the edge (log_report): the kept and the refused signed checkpoints.
+    const report = a.report();
+    expect(report).toMatchObject({ kind: "consistency", evidence: { keptSize: 10, keptNote: kept, size: 20, note: note(forked, 20) } });
+    expect(logReportSchema.safeParse({ v: 1, type: "log_report", lamport: 1, ...report }).success).toBe(true);
     // Same size, different root: a fork without any proof needed.
     a.offer(note(forked, 10));
     await a.runRound();
@@ -200,6 +205,7 @@ describe.each([
     await a.runRound();
     expect(a.stats()).toMatchObject({ inclusionFailed: 1, inconsistent: true });
     expect(lines.some((l) => l.level === "error" && /not proven/.test(l.msg))).toBe(true);
+    expect(a.report()).toMatchObject({ kind: "inclusion", evidence: { keptSize: 20, seq: 5, index: 6 } });
   });
 });
 

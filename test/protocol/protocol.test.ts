@@ -33,6 +33,7 @@ export const EXAMPLES = {
     { v: 1, type: "summary", lamport: 8, t: 1_700_000_000_000, theta: 1.2, omega: 6.283, coherence: 0.42, tokenHz: 20, phaseDrift: 0.01, collapsed: false },
     { v: 1, type: "records", lamport: 9, records: [record] },
     { v: 1, type: "ping", nonce: "abc" },
+    { v: 1, type: "log_report", lamport: 10, kind: "consistency", reason: "consistency proof 3 → 5 does not verify", evidence: { keptSize: 3, keptNote: "n", size: 5, note: "m" } },
   ],
   edge: [
     {
@@ -111,7 +112,7 @@ describe("protocol schemas", () => {
     expect(schema.title).toContain(`v${PROTOCOL_VERSION}`);
     expect(Object.keys(schema.$defs).sort()).toEqual(["AgentMessage", "EdgeMessage", "FleetConfig", "SealedRecord"]);
     const types = (def: { oneOf: { properties: { type: { const: string } } }[] }) => def.oneOf.map((o) => o.properties.type.const).sort();
-    expect(types(schema.$defs.AgentMessage)).toEqual(["hello", "ping", "records", "summary"]);
+    expect(types(schema.$defs.AgentMessage)).toEqual(["hello", "log_report", "ping", "records", "summary"]);
     expect(types(schema.$defs.EdgeMessage)).toEqual(["ack", "checkpoint", "config", "error", "field", "pong", "standing", "welcome"]);
   });
 });
