@@ -8,9 +8,16 @@
  * arrival + clockSlackMs]: a peer cannot bank time that has not passed (beyond the slack, once), and
  * a clock stepping backwards refills nothing.
  *
+ * A summary up to a quarter interval early is still on rate (ON_RATE_TOLERANCE): an agent that
+ * sends at exactly its rate never refills the bucket, and its timer's jitter alone would otherwise
+ * draw refusals once a burst emptied it. The long-run rate stays at most `summaryHz`.
+ *
  * A refusal is the peer's own excess and is answered (`rate_limited`), but it is never a protocol
  * strike: shedding excess is the point, disconnecting is not.
  */
+
+/** How early (a fraction of one interval) a summary may come and still be on rate. */
+export const ON_RATE_TOLERANCE = 0.25;
 export interface SummaryBucket {
   /** Tokens left, in [0, burst]. */
   readonly tokens: number;
@@ -38,6 +45,6 @@ export function admitSummary(previous: SummaryBucket | null, sentAt: number, arr
   }
   const at = Math.max(previous.at, Math.min(sentAt, ceiling));
   const tokens = Math.min(rate.burst, previous.tokens + ((at - previous.at) / 1000) * rate.summaryHz);
-  if (tokens < 1) return { admitted: false, bucket: { tokens, at } };
+  if (tokens < 1 - ON_RATE_TOLERANCE) return { admitted: false, bucket: { tokens, at } };
   return { admitted: true, bucket: { tokens: tokens - 1, at } };
 }

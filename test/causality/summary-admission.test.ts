@@ -30,6 +30,17 @@ describe("summary admission (the agent's own clock sets the pace)", () => {
     expect(admitted).toBeLessThanOrEqual(22);
   });
 
+  it("never refuses an on-rate agent whose timer jitters, even after a burst emptied its bucket", () => {
+    const sent: number[] = [];
+    let t = 1_000_000;
+    for (let i = 0; i < 6; i++) sent.push((t += 100)); // a burst: 6 in 0.6 s
+    const afterBurst = sent.length;
+    for (let i = 0; i < 200; i++) sent.push((t += 500 + ((i * 7919) % 41) - 20)); // 2 Hz ± 20 ms
+    const admitted = run(sent, sent);
+    expect(admitted.slice(afterBurst + 1).every(Boolean)).toBe(true);
+    expect(admitted.slice(0, afterBurst).filter((a) => !a).length).toBeGreaterThan(0);
+  });
+
   it("cannot be gamed by timestamps from the future or the past", () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: -1e7, max: 1e7 }), { minLength: 1, maxLength: 200 }), (offsets) => {
