@@ -8,7 +8,7 @@ const COLUMNS = new Set<string>([
   "public_key_x", "name", "hardware", "status", "token_id", "enrolled_at", "approved_at", "revoked_at", "connected", "online",
   "connected_at", "last_seen_at", "software", "next_seq", "lamport", "lamport_at", "lamport_arrived_at", "healthy_streak",
   "quarantine_reason", "quarantined_at", "drift_reason", "drift_streak", "drift_excess", "summary_received_at", "summary_tokens",
-  "summary_tokens_at", "summary_t", "theta", "omega", "coherence", "token_hz", "agent_log_size", "agent_log_root",
+  "summary_tokens_at", "summary_arrived_at", "summary_lead", "summary_t", "theta", "omega", "coherence", "token_hz", "agent_log_size", "agent_log_root",
 ]);
 
 /**

@@ -16,6 +16,8 @@ export const SUMMARY_BURST = 2;
  * often: a ramp of N joins was N broadcasts to up to N sockets, and it was what broke first.
  */
 export const MEMBERSHIP_BROADCAST_GAP_MS = 100;
+/** The most lag (ms) after which queued on-rate summaries are all still admitted (summary-admission.ts). */
+export const SUMMARY_CREDIT_MS = 30_000;
 /** An agent's summary time further than this from ours is not trusted for alignment. */
 export const MAX_CLOCK_SKEW_MS = 2000;
 
@@ -137,10 +139,12 @@ export class Field {
    * Whether the summary keeps the agent's rate, judged on its own send times (shared/causality
    * admitSummary: a lagging object never refuses on-rate summaries). The bucket is staged.
    */
-  admitSummary(row: Pick<AgentRow, "id" | "summary_tokens" | "summary_tokens_at">, sentAt: number, now: number): boolean {
-    const previous = row.summary_tokens === null || row.summary_tokens_at === null ? null : { tokens: row.summary_tokens, at: row.summary_tokens_at };
-    const { admitted, bucket } = admitSummary(previous, sentAt, now, { summaryHz: this.#config().summaryHz, burst: SUMMARY_BURST, clockSlackMs: MAX_CLOCK_SKEW_MS });
-    this.#rows.stage(row.id, { summary_tokens: bucket.tokens, summary_tokens_at: bucket.at });
+  admitSummary(row: Pick<AgentRow, "id" | "summary_tokens" | "summary_tokens_at" | "summary_arrived_at" | "summary_lead">, sentAt: number, now: number): boolean {
+    const { summary_tokens: tokens, summary_tokens_at: at, summary_arrived_at: arrivedAt, summary_lead: lead } = row;
+    const previous = tokens === null || at === null || arrivedAt === null || lead === null ? null : { tokens, at, arrivedAt, lead };
+    const rate = { summaryHz: this.#config().summaryHz, burst: SUMMARY_BURST, clockSlackMs: MAX_CLOCK_SKEW_MS, maxCreditMs: SUMMARY_CREDIT_MS };
+    const { admitted, bucket } = admitSummary(previous, sentAt, now, rate);
+    this.#rows.stage(row.id, { summary_tokens: bucket.tokens, summary_tokens_at: bucket.at, summary_arrived_at: bucket.arrivedAt, summary_lead: bucket.lead });
     return admitted;
   }
 

@@ -85,6 +85,8 @@ export interface AgentRow extends Record<string, SqlValue> {
   summary_received_at: number | null;
   summary_tokens: number | null;
   summary_tokens_at: number | null;
+  summary_arrived_at: number | null;
+  summary_lead: number | null;
   summary_t: number | null;
   theta: number | null;
   omega: number | null;

@@ -95,6 +95,9 @@ export const ADDED_COLUMNS: readonly (readonly [string, string, string])[] = [
   ["agents", "lamport_arrived_at", "INTEGER"],
   ["agents", "drift_streak", "INTEGER NOT NULL DEFAULT 0"],
   ["agents", "drift_excess", "REAL NOT NULL DEFAULT 0"],
+  // The summary bucket's arrival frame and stall credit (shared/causality/summary-admission.ts).
+  ["agents", "summary_arrived_at", "INTEGER"],
+  ["agents", "summary_lead", "REAL"],
   // Versioned outbox payloads (outbox.ts).
   ["outbox", "version", "INTEGER NOT NULL DEFAULT 1"],
 ];

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { admitSummary, type SummaryBucket } from "../../shared/causality/summary-admission.js";
 
-const RATE = { summaryHz: 2, burst: 2, clockSlackMs: 1000 };
+const RATE = { summaryHz: 2, burst: 2, clockSlackMs: 1000, maxCreditMs: 30_000 };
 
 /** Feeds summaries sent at `sent[i]` and handled at `handled[i]`; returns which were admitted. */
 function run(sent: readonly number[], handled: readonly number[]): boolean[] {
@@ -30,16 +30,37 @@ describe("summary admission (the agent's own clock sets the pace)", () => {
     expect(admitted).toBeLessThanOrEqual(22);
   });
 
+  it("never refuses an on-rate agent whose timer jitters, even after a burst emptied its bucket", () => {
+    const sent: number[] = [];
+    let t = 1_000_000;
+    for (let i = 0; i < 6; i++) sent.push((t += 100)); // a burst: 6 in 0.6 s
+    const afterBurst = sent.length;
+    for (let i = 0; i < 200; i++) sent.push((t += 500 + ((i * 7919) % 41) - 20)); // 2 Hz ± 20 ms
+    const admitted = run(sent, sent);
+    expect(admitted.slice(afterBurst + 1).every(Boolean)).toBe(true);
+    expect(admitted.slice(0, afterBurst).filter((a) => !a).length).toBeGreaterThan(0);
+  });
+
   it("cannot be gamed by timestamps from the future or the past", () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: -1e7, max: 1e7 }), { minLength: 1, maxLength: 200 }), (offsets) => {
+      fc.property(fc.array(fc.integer({ min: -1e9, max: 1e9 }), { minLength: 1, maxLength: 200 }), (offsets) => {
         // One summary every 10 ms of real time for 2 s at most, with arbitrary claimed send times.
-        const handled = offsets.map((_, i) => 5_000_000 + i * 10);
+        const handled = offsets.map((_, i) => 5_000_000_000 + i * 10);
         const admitted = run(offsets.map((o, i) => handled[i]! + o), handled).filter(Boolean).length;
-        const realSeconds = (handled.at(-1)! - handled[0]!) / 1000;
-        // The burst, the slack once, and the real elapsed time: nothing more.
-        expect(admitted).toBeLessThanOrEqual(RATE.burst + Math.ceil((RATE.clockSlackMs / 1000) * RATE.summaryHz) + Math.ceil(realSeconds * RATE.summaryHz) + 1);
+        const realMs = handled.at(-1)! - handled[0]!;
+        // The burst, the slack, the one-time credit and the real elapsed time: nothing more.
+        const bound = RATE.burst + Math.ceil(((RATE.clockSlackMs + RATE.maxCreditMs + realMs) / 1000) * RATE.summaryHz) + 1;
+        expect(admitted).toBeLessThanOrEqual(bound);
       }),
+      { numRuns: 500 },
     );
+  });
+
+  it("a flood with timestamps marching from the past gets the credit once, then the real rate", () => {
+    // 1,000 summaries a second for 10 s, each claiming 500 ms after the last, starting a year ago.
+    const handled = Array.from({ length: 10_000 }, (_, i) => 5_000_000_000 + i);
+    const sent = handled.map((_, i) => 5_000_000_000 - 365 * 86_400_000 + i * 500);
+    const admitted = run(sent, handled).filter(Boolean).length;
+    expect(admitted).toBeLessThanOrEqual(RATE.burst + ((RATE.clockSlackMs + RATE.maxCreditMs + 10_000) / 1000) * RATE.summaryHz + 1);
   });
 });
