@@ -217,6 +217,9 @@ export class WebhookService {
     const done = this.#clock();
     const verdict = classifyAttempt(report.result);
     this.#storage.transaction(() => {
+      // Deleted while the attempt was in flight: nothing left to record it against.
+      const current = getEndpointRow(this.#sql, endpoint.id);
+      if (current === null) return;
       const next = planMessage(verdict, row.round_attempts, done, this.#random, this.#schedule);
       const record = { statusCode: report.statusCode, error: report.error };
       // A stale answer (the lease was given up and the message moved on) is logged, not applied.
@@ -235,9 +238,7 @@ export class WebhookService {
         error: report.error,
         response: report.response,
       });
-      // The endpoint's failure clock, read fresh: other attempts may have moved it meanwhile.
-      const current = getEndpointRow(this.#sql, endpoint.id);
-      if (current === null) return;
+      // The endpoint's failure clock as read in this transaction: other attempts may have moved it meanwhile.
       const plan = planEndpoint(verdict, current.failing_since, done);
       if (plan.failingSince !== current.failing_since) setFailingSince(this.#sql, endpoint.id, plan.failingSince);
       if (plan.disable !== null) disableEndpoint(this.#sql, endpoint.id, plan.disable, done);

@@ -265,9 +265,24 @@ describe("webhook delivery to a real receiver", () => {
     const log = unwrap(second.listAttempts(ep.id, null, 10)).items;
     expect(log.map((a) => a.outcome)).toEqual(["succeeded", "interrupted"]);
     // The first instance's attempt now ends (the receiver drops it): logged, but the message stays succeeded.
-    for (const socket of [receiver]) await socket.close();
+    await receiver.close();
     await abandoned;
+    expect(unwrap(second.listAttempts(ep.id, null, 10)).items.map((a) => a.outcome)).toEqual(["failed", "succeeded", "interrupted"]);
     expect(unwrap(second.listMessages(ep.id, null, 10)).items[0]).toMatchObject({ status: "succeeded", attempts: 2 });
+  });
+
+  it("an endpoint deleted while an attempt is in flight leaves nothing behind", async () => {
+    const hooks = service();
+    const { endpoint: ep } = endpoint(hooks);
+    receiver.script({ status: 200, delayMs: 200 });
+    emit(storage, "agent.online", { agentId: AGENT }, now);
+    const running = hooks.run(now);
+    await receiver.waitFor(1);
+    expect(unwrap(hooks.deleteEndpoint(ep.id))).toEqual({ deleted: ep.id });
+    await running;
+    for (const table of ["webhook_messages", "webhook_attempts", "webhook_secrets", "webhook_endpoints"]) {
+      expect(storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n, table).toBe(0);
+    }
   });
 
   it("the attempt log keeps the newest 1000 attempts per endpoint", () => {
