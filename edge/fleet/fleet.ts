@@ -90,14 +90,12 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
     }));
     this.#views = new FleetViews({ rows, identity, clock, field, log });
     this.#logQueries = new LogQueries(log);
-    this.#session = new AgentSession({ storage, rows, identity, presence, standing, field, log,
-      signatures: new RecordVerifier(),
-      exclusive: (work) => ctx.blockConcurrencyWhile(work),
-    });
+    const signatures = new RecordVerifier();
+    const exclusive = <T>(work: () => Promise<T>): Promise<T> => ctx.blockConcurrencyWhile(work);
+    this.#session = new AgentSession({ storage, rows, identity, presence, standing, field, log, signatures, exclusive });
     const open = () => sockets.open();
-    let flushedAt = 0;
     this.#scheduler = new DeadlineScheduler({ getAlarm: () => ctx.storage.getAlarm(), setAlarm: (at) => ctx.storage.setAlarm(at) }, [
-      { name: "agent-rows", nextDueAt: () => (rows.hasStaged() || clock.staged ? flushedAt + FLUSH_INTERVAL_MS : null), run: (now) => void ((flushedAt = now), this.#flush()) },
+      cadenceTask("agent-rows", FLUSH_INTERVAL_MS, () => rows.hasStaged() || clock.staged, () => this.#flush()),
       { name: "field", nextDueAt: (now) => field.nextBroadcastAt(now, open()), run: (now) => this.#broadcastField(mesh, now) },
       { name: "mesh-idle", nextDueAt: (now) => mesh.nextIdleCheckAt(open(), now), run: (now) => mesh.observe(null, 0, now) },
       { name: "offline", nextDueAt: (now) => presence.nextSweepAt(config().offlineAfterMs, open(), now), run: (now) => this.#sweepPresence(now) },
