@@ -56,6 +56,16 @@ export class AgentRows {
     return rows;
   }
 
+  /**
+   * Forgets memory and reloads the connected agents from SQLite: after a failed event whose rolled
+   * back transaction may have held a `write` (staged columns not yet flushed are lost: soft state).
+   */
+  reload(): void {
+    this.#rows.clear();
+    this.#dirty.clear();
+    this.loadConnected();
+  }
+
   /** After a wake-up: every agent SQLite says is connected comes into memory. */
   loadConnected(): void {
     for (const row of this.#sql.exec<AgentRow>(`SELECT * FROM agents WHERE connected = 1`).toArray()) {

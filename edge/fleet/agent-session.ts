@@ -110,6 +110,7 @@ export class AgentSession {
   failed(ws: AttachedSocket, state: ConnectionState, err: unknown): void {
     console.error("fleet: message handling failed", err);
     this.#parts.log.reload();
+    this.#parts.rows.reload();
     sendError(ws, "internal_error", "the edge could not process this message; it was not applied");
     strike(ws, state, Date.now());
   }

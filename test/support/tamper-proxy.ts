@@ -11,7 +11,7 @@
  * ```
  */
 import { createServer, request as httpRequest } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { listenOnLoopback } from "./loopback-listen.js";
 import WebSocket, { WebSocketServer } from "ws";
 
 type Message = Record<string, unknown>;
@@ -28,7 +28,6 @@ export interface TamperProxy {
 }
 
 export async function startTamperProxy(edgePort: number): Promise<TamperProxy> {
-  const sockets = new Set<Socket>();
   const pairs = new Set<WebSocket>();
   let pending: { rule: Tamper; done: (m: Message) => void } | undefined;
 
@@ -80,14 +79,9 @@ export async function startTamperProxy(edgePort: number): Promise<TamperProxy> {
       });
     });
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
+  const listener = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listener.url,
     tamperNext: (rule) => new Promise((done) => (pending = { rule, done })),
     dropConnections: () => {
       for (const ws of pairs) ws.terminate();
@@ -95,8 +89,7 @@ export async function startTamperProxy(edgePort: number): Promise<TamperProxy> {
     },
     close: async () => {
       for (const ws of pairs) ws.terminate();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listener.close();
     },
   };
 }

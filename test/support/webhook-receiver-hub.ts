@@ -8,7 +8,7 @@
  *   GET  /_ctl/<bin>/requests → [ReceivedRequest…]
  */
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { listenOnLoopback } from "./loopback-listen.js";
 import { startReceiver, type Answer, type Receiver } from "./webhook-receiver.js";
 
 export interface ReceiverHub {
@@ -29,7 +29,6 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 export async function startReceiverHub(): Promise<ReceiverHub> {
   const bins = new Map<string, Promise<Receiver>>();
-  const sockets = new Set<Socket>();
   const binOf = (name: string) => {
     let bin = bins.get(name);
     if (bin === undefined) bins.set(name, (bin = startReceiver()));
@@ -68,17 +67,11 @@ export async function startReceiverHub(): Promise<ReceiverHub> {
     res.on("close", () => forward.destroy());
     forward.end(body);
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
+  const listener = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listener.url,
     close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listener.close();
       await Promise.all([...bins.values()].map(async (bin) => (await bin).close()));
     },
   };
