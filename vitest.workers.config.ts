@@ -15,7 +15,9 @@ export default defineConfig({
           // Local-development mode (docs/webhooks.md): loopback receivers (the hub below), and a short
           // retry schedule and timeout so retries happen within a test.
           WEBHOOKS_ALLOW_LOOPBACK: "1",
-          WEBHOOKS_RETRY_SCHEDULE_MS: "0,1000,1000,1000,1000",
+          // 1.2 s steps: with the ±10 % jitter every retry comes more than a second after the last, so
+          // each attempt's webhook-timestamp (whole seconds) is a new one.
+          WEBHOOKS_RETRY_SCHEDULE_MS: "0,1200,1200,1200,1200",
           WEBHOOKS_TIMEOUT_MS: "500",
         },
       },

@@ -14,6 +14,12 @@ import type { AgentRows } from "./agent-rows.js";
 import type { FleetStorage } from "./sql-database.js";
 import { standingMessage, type ClockReading, type Standing } from "./standing.js";
 
+/**
+ * Which timers a message may have moved: `"all"` (a hello opens a session), the named tasks, or
+ * none. Most messages move none, so the object does not recompute every deadline per message.
+ */
+export type Replan = "all" | readonly ("field" | "checkpoint" | "webhooks")[] | null;
+
 /** Messages per second a connection may send on average, and back to back. */
 const { connectionMessagesPerSecond: MESSAGE_RATE_PER_S, connectionMessageBurst: MESSAGE_BURST } = LIMITS;
 
@@ -53,11 +59,8 @@ export class AgentSession {
     this.#parts = parts;
   }
 
-  /**
-   * Handles one frame from the agent's current socket. Returns true when a timer may have moved (a
-   * hello; records that grew the log): summaries, most of the traffic, never replan the alarm.
-   */
-  async receive(ws: AttachedSocket, state: ConnectionState, frame: string | ArrayBuffer, now: number): Promise<boolean> {
+  /** Handles one frame from the agent's current socket; returns the timers it may have moved. */
+  async receive(ws: AttachedSocket, state: ConnectionState, frame: string | ArrayBuffer, now: number): Promise<Replan> {
     const { rows, presence } = this.#parts;
     if (!this.#admit(ws, now)) {
       sendError(ws, "rate_limited", `at most ${MESSAGE_RATE_PER_S} messages per second per connection (bursts of ${MESSAGE_BURST})`, {
@@ -66,33 +69,33 @@ export class AgentSession {
       // One strike per burst's worth of refusals: a lagging object handles an honest agent's queued
       // messages back to back (refused, shed), but only a flood refuses hundreds a minute.
       if (this.#countRefusal(ws) % MESSAGE_BURST === 0) strike(ws, state, now);
-      return false;
+      return null;
     }
     const decoded = decodeAgentMessage(frame);
     if (!decoded.ok) {
       sendError(ws, decoded.code, decoded.message, { ref: decoded.ref });
       strike(ws, state, now);
-      return false;
+      return null;
     }
     const message = decoded.message;
     const row = rows.get(state.agentId);
     if (row === undefined || row.status !== "active") {
       ws.close(1008, "agent is not active");
-      return false;
+      return null;
     }
     presence.seen(state.agentId, now);
     if (message.type === "ping") {
       sendMessage(ws, { type: "pong", nonce: message.nonce, serverTime: now });
-      return false;
+      return null;
     }
     if (message.type === "hello") {
       this.#hello(ws, state, row, message, now);
-      return true;
+      return "all";
     }
     if (!state.helloed) {
       sendError(ws, "hello_required", "send hello before any other message", { ref: message.type });
       strike(ws, state, now);
-      return false;
+      return null;
     }
     if (message.type === "summary") return this.#summary(ws, row, message, now);
     if (message.type === "log_report") return this.#logReport(ws, row, message, now);
@@ -101,7 +104,7 @@ export class AgentSession {
     return this.#parts.exclusive(async () => {
       const verdicts = await this.#verify(row, message);
       const current = rows.get(row.id);
-      if (current === undefined || current.status !== "active") return false;
+      if (current === undefined || current.status !== "active") return null;
       return this.#records(ws, state, current, message, verdicts, Date.now());
     });
   }
@@ -197,7 +200,7 @@ export class AgentSession {
    * A summary over the agent's rate (by its own send times) is refused, and only that one: never a
    * strike, so neither a burst nor the object's own lag can get a well-behaved agent disconnected.
    */
-  #summary(ws: AttachedSocket, row: AgentRow, summary: Summary, now: number): boolean {
+  #summary(ws: AttachedSocket, row: AgentRow, summary: Summary, now: number): Replan {
     const { identity, field } = this.#parts;
     if (!field.admitSummary(row, summary.t, now)) {
       const summaryHz = identity.config().summaryHz;
@@ -205,13 +208,13 @@ export class AgentSession {
         ref: "summary",
         details: { summaryHz, burst: SUMMARY_BURST },
       });
-      return false;
+      return null;
     }
     // Snapshot before the clock is judged: the row object is updated in place.
     const before = { ...row };
     const clock = this.#clock(ws, row, { kind: "summary", lamport: summary.lamport, sentAt: summary.t, tokenHz: summary.tokenHz }, now);
     if (clock.accepted) field.recordSummary(row.id, summary, now);
-    return this.#announceStanding(ws, before, now);
+    return this.#announceStanding(ws, before, now) ? ["field"] : null;
   }
 
   /**
@@ -219,12 +222,12 @@ export class AgentSession {
    * at most one per agent per LOG_REPORT_INTERVAL_MS (log-reports.ts). Its clock is judged like any
    * message's; nothing else answers it.
    */
-  #logReport(ws: AttachedSocket, row: AgentRow, report: LogReport, now: number): boolean {
+  #logReport(ws: AttachedSocket, row: AgentRow, report: LogReport, now: number): Replan {
     const { storage } = this.#parts;
     const clock = this.#clock(ws, row, { kind: "records", lamport: report.lamport, sentAt: null, tokenHz: null }, now);
-    if (!clock.accepted) return true;
+    if (!clock.accepted) return null;
     recordLogReport(storage, row.id, report, now);
-    return true;
+    return ["webhooks"];
   }
 
   async #verify(row: AgentRow, batch: RecordsBatch): Promise<boolean[]> {
@@ -234,12 +237,13 @@ export class AgentSession {
     );
   }
 
-  /** Appends what it can and acks; returns whether the log grew. */
-  #records(ws: AttachedSocket, state: ConnectionState, row: AgentRow, batch: RecordsBatch, signed: boolean[], now: number): boolean {
+  /** Appends what it can and acks; a grown log may bring the next checkpoint due, an event its delivery. */
+  #records(ws: AttachedSocket, state: ConnectionState, row: AgentRow, batch: RecordsBatch, signed: boolean[], now: number): Replan {
     const { storage, log } = this.#parts;
     const acks: { seq: number; index: number }[] = [];
     let nextSeq = row.next_seq;
     let refused = false;
+    let announced = false;
     let gapOnly = false;
     const refuse = (code: "agent_mismatch" | "bad_record" | "seq_conflict" | "seq_gap" | "bad_signature", message: string, details: Record<string, number | string>): void => {
       sendError(ws, code, message, { ref: "records", details });
@@ -285,6 +289,7 @@ export class AgentSession {
         acks.push({ seq: record.seq, index: outcome.index });
         if (outcome.kind === "appended" && record.kind === "sync.collapse" && hitRateLimit(storage.sql, `collapse:${row.id}`, COLLAPSE_EVENTS_PER_MINUTE, 60_000, now).allowed) {
           appendOutbox(storage.sql, "sync.collapse", collapseData(record, outcome.index), now);
+          announced = true;
         }
         nextSeq += 1;
       }
@@ -298,7 +303,8 @@ export class AgentSession {
     // A gap is how a message lost (or shed by a lagging object) shows; the agent resends from
     // nextSeq. It is answered, never a strike.
     if (refused && !gapOnly) strike(ws, state, now);
-    return grew;
+    if (!grew) return null;
+    return announced ? ["checkpoint", "webhooks"] : ["checkpoint"];
   }
 }
 

@@ -53,8 +53,9 @@ export class DeadlineScheduler {
     this.#tasks = tasks;
   }
 
-  #dues(now: number): TaskDue[] {
-    return this.#tasks.map((task) => ({ name: task.name, at: task.nextDueAt(now) }));
+  #dues(now: number, only?: readonly string[]): TaskDue[] {
+    const tasks = only === undefined ? this.#tasks : this.#tasks.filter((task) => only.includes(task.name));
+    return tasks.map((task) => ({ name: task.name, at: task.nextDueAt(now) }));
   }
 
   /**
@@ -83,9 +84,12 @@ export class DeadlineScheduler {
     if (failure !== undefined) throw failure;
   }
 
-  /** After an event that may have made something due sooner: moves the alarm earlier if needed. */
-  async reschedule(now: number): Promise<void> {
-    const dues = this.#dues(now);
+  /**
+   * After an event that may have made something due sooner: moves the alarm earlier if needed.
+   * `only`: the tasks the event can have moved (the others keep the deadlines the alarm was set for).
+   */
+  async reschedule(now: number, only?: readonly string[]): Promise<void> {
+    const dues = this.#dues(now, only);
     const wanted = planAlarm(dues, now, { minGapMs: 0, current: null });
     if (wanted === null) return;
     // An alarm this object set and that has not run yet (onAlarm forgets it) is early enough; one

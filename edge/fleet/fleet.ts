@@ -332,7 +332,8 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
     const now = Date.now();
     try {
       this.#ready();
-      if (await this.#session.receive(ws, state, frame, now)) await this.#scheduler.reschedule(now);
+      const replan = await this.#session.receive(ws, state, frame, now);
+      if (replan !== null) await this.#scheduler.reschedule(now, replan === "all" ? undefined : replan);
     } catch (err) {
       this.#session.failed(ws, state, err);
     }

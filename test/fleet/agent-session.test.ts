@@ -46,14 +46,14 @@ function setup() {
 describe("agent session (the socket protocol over the domain modules)", () => {
   it("asks for hello first; hello gets welcome, field and standing; ping gets pong", async () => {
     const { db, ws, state, send, agent } = setup();
-    expect(await send({ type: "summary", lamport: 1, t: 1_000, theta: 0, omega: 0, coherence: 1, tokenHz: 10 }, 1_000)).toBe(false);
+    expect(await send({ type: "summary", lamport: 1, t: 1_000, theta: 0, omega: 0, coherence: 1, tokenHz: 10 }, 1_000)).toBeNull();
     expect(ws.of("error")).toMatchObject([{ code: "hello_required", ref: "summary" }]);
     expect(state.strikes).toBe(1);
-    expect(await send({ type: "hello", agentId: agent.id, lamport: 5, software: "t/1" }, 1_100)).toBe(true);
+    expect(await send({ type: "hello", agentId: agent.id, lamport: 5, software: "t/1" }, 1_100)).toBe("all");
     expect(ws.sent.slice(-3).map((m) => m.type)).toEqual(["welcome", "field", "standing"]);
     expect(ws.of("welcome")[0]).toMatchObject({ agentId: agent.id, fleetId: "f", resume: { nextSeq: 0, lastAckedSeq: null }, log: { verifierKey: null } });
     expect(row(db, agent.id)).toMatchObject({ software: "t/1", last_seen_at: 1_100 });
-    expect(await send({ type: "ping", nonce: "n1" }, 1_200)).toBe(false);
+    expect(await send({ type: "ping", nonce: "n1" }, 1_200)).toBeNull();
     expect(ws.of("pong")).toMatchObject([{ nonce: "n1", serverTime: 1_200 }]);
     db.close();
   });
@@ -61,7 +61,7 @@ describe("agent session (the socket protocol over the domain modules)", () => {
   it("acknowledges signed records in order, refuses a forged one with bad_signature and a gap with seq_gap", async () => {
     const { db, ws, send, record, agent, log } = setup();
     await send({ type: "hello", agentId: agent.id, lamport: 1 }, 1_000);
-    await send({ type: "records", lamport: 2, records: [record(0), record(1)] }, 1_100);
+    expect(await send({ type: "records", lamport: 2, records: [record(0), record(1)] }, 1_100)).toEqual(["checkpoint"]);
     expect(ws.of("ack").at(-1)).toMatchObject({ acks: [{ seq: 0, index: 0 }, { seq: 1, index: 1 }], nextSeq: 2 });
     const forged = record(2, addAgentWithKey(db).secretKey);
     await send({ type: "records", lamport: 3, records: [forged] }, 1_200);

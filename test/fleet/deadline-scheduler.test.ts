@@ -76,6 +76,19 @@ describe("DeadlineScheduler", () => {
     expect(alarm.sets).toEqual([5_000, 3_000]);
   });
 
+  it("a replan limited to some tasks asks only those, and still moves the alarm earlier only", async () => {
+    const alarm = new OneAlarm();
+    const asked: string[] = [];
+    const task = (name: string, at: number) => ({ name, nextDueAt: () => (asked.push(name), at), run: () => {} });
+    const scheduler = new DeadlineScheduler(alarm, [task("field", 2_000), task("checkpoint", 4_000)]);
+    await scheduler.reschedule(1_000);
+    expect(alarm.at).toBe(2_000);
+    asked.length = 0;
+    await scheduler.reschedule(1_000, ["checkpoint"]);
+    expect(asked).toEqual(["checkpoint"]);
+    expect(alarm.sets).toEqual([2_000]);
+  });
+
   it("a cadence task runs at most every interval while active", async () => {
     let active = true;
     const runs: number[] = [];

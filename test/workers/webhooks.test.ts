@@ -1,7 +1,7 @@
 /**
  * Webhook delivery from the real Fleet object in workerd to real HTTP receivers on loopback (the
  * receiver hub of the workers project's globalSetup, a Node server). The project runs the fleet in
- * local-development mode with a short retry schedule (1 s steps) and a 500 ms timeout
+ * local-development mode with a short retry schedule (1.2 s steps) and a 500 ms timeout
  * (vitest.workers.config.ts), so retries happen within a test. The hub verifies every signature
  * with the independent `standardwebhooks` package.
  */
@@ -91,7 +91,7 @@ describe("webhooks from the Fleet object", () => {
     await bin.script({ answers: [{ status: 503, headers: { "retry-after": "3" } }] });
     await api(fleet, "POST", `/v1/webhooks/endpoints/${id}/test`);
     const arrivals = await bin.waitFor(2, 10_000);
-    // The schedule alone would have retried after 1 s.
+    // The schedule alone would have retried after 1.2 s.
     expect(arrivals[1]!.receivedAt - arrivals[0]!.receivedAt).toBeGreaterThanOrEqual(2900);
     expectVerified(arrivals);
   });
