@@ -10,7 +10,7 @@ import type { AgentRecord, AgentRecordsPage, AgentView } from "../api/types.js";
 import { TimeChart } from "../charts/time-chart.js";
 import { formatAgo, formatNumber, formatTime, shortHash } from "../format.js";
 import { displayStatus, HISTORY_WINDOW_MS, store, thetaAt } from "../live/store.js";
-import { publicKeyFromJwkX, verifyEntryInclusion, type VerifyOutcome } from "../verify/inclusion.js";
+import { fetchAndVerifyEntry, type EntryVerdict } from "../verify/index.js";
 import { VerifyResult } from "../verify/verify-result.js";
 
 const RECORDS_PAGE = 20;
@@ -151,17 +151,17 @@ export function AgentDetailView({ id }: { id: string }) {
           />
         </section>
       </div>
-      <Records id={id} publicKeyX={agent?.publicKey.x ?? null} />
+      <Records id={id} />
     </section>
   );
 }
 
-function Records({ id, publicKeyX }: { id: string; publicKeyX: string | null }) {
+function Records({ id }: { id: string }) {
   const [records, setRecords] = useState<AgentRecord[]>([]);
   const [nextBefore, setNextBefore] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
-  const [results, setResults] = useState<ReadonlyMap<number, VerifyOutcome | "checking">>(new Map());
+  const [results, setResults] = useState<ReadonlyMap<number, EntryVerdict | "checking">>(new Map());
 
   const fetchPage = async (before: number | null, append: boolean): Promise<void> => {
     setLoading(true);
@@ -183,18 +183,11 @@ function Records({ id, publicKeyX }: { id: string; publicKeyX: string | null }) 
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id]);
 
+  // The record's entry comes with it; the key, the checkpoint and the proof are fetched and checked here.
   const verify = async (record: AgentRecord): Promise<void> => {
     setResults((m) => new Map(m).set(record.index, "checking"));
-    let agentPublicKey: Uint8Array | undefined;
-    try {
-      if (publicKeyX !== null) agentPublicKey = publicKeyFromJwkX(publicKeyX);
-    } catch {
-      agentPublicKey = undefined;
-    }
-    const outcome = await verifyEntryInclusion(
-      agentPublicKey === undefined ? { index: record.index, leafBase64: record.entry.leaf } : { index: record.index, leafBase64: record.entry.leaf, agentPublicKey },
-    );
-    setResults((m) => new Map(m).set(record.index, outcome));
+    const verdict = await fetchAndVerifyEntry(record.index, { entry: record.entry });
+    setResults((m) => new Map(m).set(record.index, verdict));
   };
 
   return (
@@ -239,7 +232,10 @@ function Records({ id, publicKeyX }: { id: string; publicKeyX: string | null }) 
                   <button type="button" onClick={() => void verify(record)} aria-label={`Verify the inclusion of record ${record.seq}`}>
                     Verify
                   </button>
-                  <VerifyResult outcome={results.get(record.index) ?? null} />
+                  {(() => {
+                    const result = results.get(record.index);
+                    return <VerifyResult verdict={result === undefined || result === "checking" ? null : result} busy={result === "checking"} />;
+                  })()}
                 </td>
               </tr>
             ))}
