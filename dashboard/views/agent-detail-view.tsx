@@ -137,7 +137,7 @@ export function AgentDetailView({ id }: { id: string }) {
           <TimeChart
             title={`Phase θ and coherence of ${id} over the last two minutes`}
             series={[
-              { label: "θ (rad)", colorVar: "--accent", scale: "theta" },
+              { label: "θ (rad)", colorVar: "--accent", scale: "theta", pointsOnly: true },
               { label: "coherence", colorVar: "--ok", scale: "coherence" },
             ]}
             scales={{ theta: { range: [0, 2 * Math.PI] }, coherence: { range: [0, 1] } }}
@@ -147,7 +147,6 @@ export function AgentDetailView({ id }: { id: string }) {
             ]}
             version={store.agentsVersion}
             read={readHistory}
-            points
           />
         </section>
       </div>

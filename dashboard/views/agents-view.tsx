@@ -20,16 +20,18 @@ const COLUMNS: readonly { readonly key: SortKey; readonly label: string; readonl
   { key: "logSize", label: "Log size", numeric: true },
 ];
 
+const collator = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
+
 const STATUSES: readonly ("all" | DisplayStatus)[] = ["all", "online", "offline", "quarantined", "pending"];
 
 function sortValue(agent: AgentState, key: SortKey): string | number {
   switch (key) {
     case "name":
-      return agent.name.toLowerCase();
+      return agent.name;
     case "id":
       return agent.id;
     case "hardware":
-      return (agent.hardware ?? "").toLowerCase();
+      return agent.hardware ?? "";
     case "status":
       return displayStatus(agent);
     case "lastSeen":
@@ -72,7 +74,8 @@ export function AgentsView() {
   rows.sort((a, b) => {
     const x = sortValue(a, sort.key);
     const y = sortValue(b, sort.key);
-    const order = x < y ? -1 : x > y ? 1 : a.id < b.id ? -1 : 1;
+    const primary = typeof x === "string" && typeof y === "string" ? collator.compare(x, y) : x < y ? -1 : x > y ? 1 : 0;
+    const order = primary !== 0 ? primary : a.id < b.id ? -1 : 1;
     return sort.descending ? -order : order;
   });
 
