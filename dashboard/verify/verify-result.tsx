@@ -6,21 +6,20 @@
 import type { EntryVerdict } from "./verify-entry.js";
 
 export interface VerifyResultProps {
-  /** null while nothing was verified yet. */
-  readonly verdict: EntryVerdict | null;
-  /** True while the fetch and checks run. */
-  readonly busy?: boolean;
+  /** null while nothing was verified yet, "checking" while the fetches and checks run. */
+  readonly outcome: EntryVerdict | "checking" | null;
 }
 
-export function VerifyResult({ verdict, busy = false }: VerifyResultProps) {
-  if (busy) {
+export function VerifyResult({ outcome }: VerifyResultProps) {
+  if (outcome === "checking") {
     return (
       <div class="verify-result pending" role="status" aria-live="polite" aria-busy="true">
         Verifying in the browser…
       </div>
     );
   }
-  if (verdict === null) return null;
+  if (outcome === null) return null;
+  const verdict = outcome;
   const f = verdict.facts;
   return (
     <div class={verdict.ok ? "verify-result ok" : "verify-result failed"} data-testid="verify-result" data-ok={verdict.ok ? "true" : "false"} role="status" aria-live="polite">
@@ -30,11 +29,9 @@ export function VerifyResult({ verdict, busy = false }: VerifyResultProps) {
         </span>
         {verdict.ok ? "Verified in this browser" : "Does not verify"}
       </p>
-      {verdict.ok ? null : (
-        <p class="verify-reason" data-testid="verify-reason" data-step={verdict.step}>
-          {verdict.reason}
-        </p>
-      )}
+      <p class="verify-reason" data-testid="verify-reason" data-step={verdict.ok ? undefined : verdict.step}>
+        {verdict.reason}
+      </p>
       {verdict.steps.length > 0 ? (
         <ol class="verify-steps" aria-label={verdict.ok ? "Checks" : "Checks that passed"}>
           {verdict.steps.map((s) => (
@@ -44,7 +41,7 @@ export function VerifyResult({ verdict, busy = false }: VerifyResultProps) {
           ))}
         </ol>
       ) : null}
-      <dl class="facts">
+      <dl class="verify-facts">
         {f.leafHashHex !== undefined ? (
           <>
             <dt>Leaf hash</dt>
