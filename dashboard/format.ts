@@ -1,8 +1,8 @@
 /** Small display helpers shared by the views. */
 
-export function formatAgo(iso: string | null, now: number): string {
-  if (iso === null) return "never";
-  const ms = now - Date.parse(iso);
+export function formatAgo(when: string | number | null, now: number): string {
+  if (when === null) return "never";
+  const ms = now - (typeof when === "number" ? when : Date.parse(when));
   if (!Number.isFinite(ms)) return "–";
   if (ms < 1500) return "just now";
   const s = Math.round(ms / 1000);

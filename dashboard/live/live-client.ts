@@ -4,7 +4,8 @@
  * when nothing arrived for 5 s (the edge sends a fleet message at least every 2 s).
  */
 import { signal } from "@preact/signals";
-import { decodePhaseFrame, parseLiveMessage } from "./messages.js";
+import { LIVE_PING, LIVE_PONG, parseLiveMessage, VIEWER_SESSION_CLOSE } from "../../shared/dashboard/live-messages.js";
+import { decodePhaseFrame } from "../../shared/dashboard/phase-frame.js";
 import { store } from "./store.js";
 
 export type LiveState = "live" | "reconnecting" | "stale";
@@ -15,8 +16,6 @@ const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
 const STALE_AFTER_MS = 5_000;
 const PING_EVERY_MS = 20_000;
-/** Close code the edge uses when the session ended (signed out elsewhere, expired). */
-const CLOSE_SESSION_ENDED = 4401;
 
 export interface LiveClientOptions {
   /** Called when the edge refuses or ends the session: the shell shows sign-in. */
@@ -73,11 +72,14 @@ export class LiveClient {
           return; // a malformed frame is dropped, not fatal
         }
       } else if (typeof event.data === "string") {
-        if (event.data === "pong") {
+        if (event.data === LIVE_PONG) {
           store.lastMessageAt = Date.now();
         } else {
-          const message = parseLiveMessage(event.data);
-          if (message !== null) store.apply(message);
+          try {
+            store.apply(parseLiveMessage(event.data));
+          } catch {
+            return; // not one of the three messages: dropped
+          }
         }
       }
       if (liveStatus.value.state !== "live") liveStatus.value = { state: "live", staleSeconds: 0 };
@@ -87,7 +89,7 @@ export class LiveClient {
       this.#socket = null;
       if (this.#stopped) return;
       liveStatus.value = { state: "reconnecting", staleSeconds: 0 };
-      if (event.code === CLOSE_SESSION_ENDED) {
+      if (event.code === VIEWER_SESSION_CLOSE) {
         this.#options.onSessionEnded();
         return;
       }
@@ -127,7 +129,7 @@ export class LiveClient {
     if (socket !== null && socket.readyState === WebSocket.OPEN) {
       if (now - this.#lastPing >= PING_EVERY_MS) {
         this.#lastPing = now;
-        socket.send("ping");
+        socket.send(LIVE_PING);
       }
       const silentFor = now - store.lastMessageAt;
       if (store.lastMessageAt > 0 && silentFor > STALE_AFTER_MS) {

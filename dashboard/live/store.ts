@@ -4,8 +4,8 @@
  * to a version signal instead of one signal per agent.
  */
 import { signal } from "@preact/signals";
-import type { FleetView } from "../api/types.js";
-import type { LiveAgent, LiveMessage, PhaseFrame, RSample } from "./messages.js";
+import type { HistorySample, LiveAgent, LiveFleet, LiveMessage } from "../../shared/dashboard/live-messages.js";
+import type { PhaseFrame } from "../../shared/dashboard/phase-frame.js";
 import { HISTORY_WINDOW_MS, PhaseHistory } from "./phase-history.js";
 
 export type DisplayStatus = "online" | "offline" | "quarantined" | "pending" | "revoked";
@@ -41,9 +41,9 @@ export class FleetStore {
   readonly byId = new Map<string, AgentState>();
   readonly #history = new Map<string, PhaseHistory>();
   /** (ms, r, ψ) over the last 10 minutes, oldest first. */
-  rHistory: RSample[] = [];
+  rHistory: HistorySample[] = [];
 
-  readonly fleet = signal<FleetView | null>(null);
+  readonly fleet = signal<LiveFleet | null>(null);
   /** Bumped whenever any agent changed; views read the maps after reading this. */
   readonly agentsVersion = signal(0);
   readonly rVersion = signal(0);
@@ -78,6 +78,7 @@ export class FleetStore {
         return;
       }
       case "agents": {
+        // Removals first: an index freed here may be reused by an upsert of the same message.
         for (const i of message.remove) {
           const agent = this.byI.get(i);
           if (agent === undefined) continue;
@@ -101,16 +102,16 @@ export class FleetStore {
 
   applyFrame(frame: PhaseFrame): void {
     this.lastMessageAt = Date.now();
-    for (const entry of frame.entries) {
+    for (const entry of frame.agents) {
       const agent = this.byI.get(entry.i);
       if (agent === undefined) continue;
       agent.theta = entry.theta;
       agent.omega = entry.omega;
       agent.coherence = entry.coherence;
-      agent.t = frame.at + entry.dtMs;
+      agent.t = entry.t;
       this.#record(agent);
     }
-    if (frame.entries.length > 0) this.agentsVersion.value++;
+    if (frame.agents.length > 0) this.agentsVersion.value++;
   }
 
   #upsert(live: LiveAgent): void {

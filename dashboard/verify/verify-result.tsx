@@ -6,20 +6,21 @@
 import type { EntryVerdict } from "./verify-entry.js";
 
 export interface VerifyResultProps {
-  /** null while nothing was verified yet, "checking" while the fetches and checks run. */
-  readonly outcome: EntryVerdict | "checking" | null;
+  /** null while nothing was verified yet. */
+  readonly verdict: EntryVerdict | null;
+  /** True while the fetch and checks run. */
+  readonly busy?: boolean;
 }
 
-export function VerifyResult({ outcome }: VerifyResultProps) {
-  if (outcome === "checking") {
+export function VerifyResult({ verdict, busy = false }: VerifyResultProps) {
+  if (busy) {
     return (
       <div class="verify-result pending" role="status" aria-live="polite" aria-busy="true">
         Verifying in the browser…
       </div>
     );
   }
-  if (outcome === null) return null;
-  const verdict = outcome;
+  if (verdict === null) return null;
   const f = verdict.facts;
   return (
     <div class={verdict.ok ? "verify-result ok" : "verify-result failed"} data-testid="verify-result" data-ok={verdict.ok ? "true" : "false"} role="status" aria-live="polite">

@@ -33,7 +33,7 @@ function sortValue(agent: AgentState, key: SortKey): string | number {
     case "status":
       return displayStatus(agent);
     case "lastSeen":
-      return agent.lastSeenAt === null ? 0 : Date.parse(agent.lastSeenAt);
+      return agent.lastSeenAt ?? 0;
     case "tokenHz":
       return agent.tokenHz ?? -1;
     case "coherence":
@@ -41,7 +41,7 @@ function sortValue(agent: AgentState, key: SortKey): string | number {
     case "lamport":
       return agent.lamport ?? -1;
     case "logSize":
-      return agent.agentLogSize;
+      return agent.agentLogSize ?? -1;
   }
 }
 
@@ -137,7 +137,7 @@ export function AgentsView() {
                   <td class="num">{formatNumber(agent.tokenHz, 1)}</td>
                   <td class="num">{formatNumber(agent.coherence, 2)}</td>
                   <td class="num">{agent.lamport ?? "–"}</td>
-                  <td class="num">{agent.agentLogSize}</td>
+                  <td class="num">{agent.agentLogSize ?? "–"}</td>
                   <td class="num">{theta === null ? "–" : theta.toFixed(3)}</td>
                   <td class="reason">{agent.quarantine?.reason ?? ""}</td>
                 </tr>

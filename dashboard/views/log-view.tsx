@@ -230,7 +230,7 @@ function EntryDetail({ index, entry }: { index: number; entry: EntryJson | null 
           </dd>
         </dl>
       ) : null}
-      <VerifyResult outcome={outcome} />
+      <VerifyResult verdict={outcome === "checking" ? null : outcome} busy={outcome === "checking"} />
     </div>
   );
 }
