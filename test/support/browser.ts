@@ -17,6 +17,8 @@
  * await screenshot(page, "overview-phone");
  * ```
  */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,6 +28,21 @@ import { afterAll } from "vitest";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const SCREENSHOT_DIR = join(ROOT, "test-results", "screenshots");
 const AXE_PATH = join(ROOT, "node_modules", "axe-core", "axe.min.js");
+export const DASHBOARD_DIST = join(ROOT, "dist", "dashboard");
+
+/**
+ * The edge serves dist/dashboard as static assets: `npm test` builds it first (`npm run build`); a
+ * focused run of one browser test file builds it here when it is missing. Idempotent.
+ */
+export function ensureDashboardBuilt(): void {
+  if (existsSync(join(DASHBOARD_DIST, "index.html"))) return;
+  const script = join(ROOT, "scripts", "build-dashboard.ts");
+  if (!existsSync(script)) throw new Error("no dashboard to serve: scripts/build-dashboard.ts is missing (dashboard not merged yet?)");
+  const run = spawnSync(process.execPath, ["--import", "tsx", script], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  if (run.status !== 0 || !existsSync(join(DASHBOARD_DIST, "index.html"))) {
+    throw new Error(`building the dashboard failed (${run.status ?? run.signal}):\n${run.stdout}\n${run.stderr}`);
+  }
+}
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
