@@ -1,0 +1,75 @@
+/**
+ * A path router in a signal: the views are paths (/, /agents, /agents/<id>, /log, /log/<index>,
+ * /tokens, /webhooks, /config, /sign-in); the edge serves index.html for any of them.
+ */
+import { computed, signal } from "@preact/signals";
+
+export type Route =
+  | { readonly view: "overview" }
+  | { readonly view: "agents" }
+  | { readonly view: "agent"; readonly id: string }
+  | { readonly view: "log"; readonly index: number | null }
+  | { readonly view: "tokens" }
+  | { readonly view: "webhooks" }
+  | { readonly view: "config" }
+  | { readonly view: "sign-in" }
+  | { readonly view: "not-found"; readonly path: string };
+
+const AGENT_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+
+export function parseRoute(path: string): Route {
+  const clean = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+  if (clean === "/" || clean === "") return { view: "overview" };
+  if (clean === "/agents") return { view: "agents" };
+  if (clean === "/log") return { view: "log", index: null };
+  if (clean === "/tokens") return { view: "tokens" };
+  if (clean === "/webhooks") return { view: "webhooks" };
+  if (clean === "/config") return { view: "config" };
+  if (clean === "/sign-in") return { view: "sign-in" };
+  const agent = /^\/agents\/([^/]+)$/.exec(clean);
+  if (agent !== null) {
+    const id = decodeURIComponent(agent[1] ?? "");
+    if (AGENT_ID.test(id)) return { view: "agent", id };
+  }
+  const entry = /^\/log\/(\d{1,15})$/.exec(clean);
+  if (entry !== null) return { view: "log", index: Number(entry[1]) };
+  return { view: "not-found", path: clean };
+}
+
+export const currentPath = signal(location.pathname);
+export const route = computed(() => parseRoute(currentPath.value));
+
+/** Where to go after signing in: the page the operator asked for. */
+let afterSignIn = "/";
+
+export function navigate(path: string, options: { replace?: boolean } = {}): void {
+  if (path === currentPath.value) return;
+  if (options.replace === true) history.replaceState(null, "", path);
+  else history.pushState(null, "", path);
+  currentPath.value = path;
+}
+
+export function requireSignIn(): void {
+  if (currentPath.value !== "/sign-in") afterSignIn = currentPath.value;
+  navigate("/sign-in", { replace: true });
+}
+
+export function returnAfterSignIn(): void {
+  navigate(afterSignIn === "/sign-in" ? "/" : afterSignIn, { replace: true });
+}
+
+export function startRouter(): void {
+  addEventListener("popstate", () => {
+    currentPath.value = location.pathname;
+  });
+  // Same-origin links navigate in place; modified clicks (new tab, …) keep the browser's behaviour.
+  document.addEventListener("click", (event) => {
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const target = event.target instanceof Element ? event.target.closest("a") : null;
+    if (target === null || target.target !== "" || target.hasAttribute("download")) return;
+    const url = new URL(target.href, location.href);
+    if (url.origin !== location.origin || url.pathname.startsWith("/v1/")) return;
+    event.preventDefault();
+    navigate(url.pathname);
+  });
+}
