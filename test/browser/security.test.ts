@@ -14,6 +14,7 @@ import {
   openDashboard,
   pageErrors,
   SIGN_IN,
+  SIGNED_IN_VIEW,
   signIn,
   useBrowser,
   watchPage,
@@ -211,7 +212,7 @@ describe("sign-in and the session cookie", () => {
     // Walk a few views so the app has had its chance to stash it somewhere.
     for (const path of ["/agents", "/tokens", "/"]) {
       await page.goto(`${edge.url}${path}`);
-      await page.locator('[data-view]:not([data-view="sign-in"])').first().waitFor({ state: "attached", timeout: 15_000 });
+      await page.locator(SIGNED_IN_VIEW).first().waitFor({ state: "attached", timeout: 15_000 });
     }
     const token = edge.adminToken;
     expect(page.url()).not.toContain(token);

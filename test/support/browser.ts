@@ -216,12 +216,13 @@ export function consoleProblems(page: Page): readonly string[] {
 
 export const SIGN_IN = {
   root: '[data-view="sign-in"]',
-  token: '[data-view="sign-in"] input[type="password"][name="token"]',
+  // The form's one password field (whatever its name: the client calls it "admin-token").
+  token: '[data-view="sign-in"] input[type="password"]',
   submit: '[data-view="sign-in"] button[type="submit"]',
 } as const;
 
-/** Any view but the sign-in page. */
-export const SIGNED_IN_VIEW = '[data-view]:not([data-view="sign-in"])';
+/** A view of a signed-in operator: not the sign-in page, nor the boot-error or not-found pages. */
+export const SIGNED_IN_VIEW = '[data-view]:not([data-view="sign-in"]):not([data-view="error"]):not([data-view="not-found"])';
 
 export interface SignInOptions {
   /** Wait until a view other than sign-in shows (default true). False: return right after submitting. */
