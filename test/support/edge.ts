@@ -13,6 +13,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -118,7 +119,11 @@ export async function startEdge(options: EdgeOptions = {}): Promise<RunningEdge>
   // [assets] directory is relative to the config too: the dashboard build in the checkout's dist/.
   const absolute = toml
     .replace(/^main\s*=\s*"([^"]+)"/m, (_line, main: string) => `main = ${JSON.stringify(resolve(ROOT, main))}`)
-    .replace(/^directory\s*=\s*"([^"]+)"/m, (_line, dir: string) => `directory = ${JSON.stringify(resolve(ROOT, dir))}`);
+    .replace(/^directory\s*=\s*"([^"]+)"/m, (_line, dir: string) => {
+      // wrangler refuses a missing assets directory; tests that never look at the dashboard need no build.
+      mkdirSync(resolve(ROOT, dir), { recursive: true });
+      return `directory = ${JSON.stringify(resolve(ROOT, dir))}`;
+    });
   await writeFile(configPath, absolute);
   let port = await freePort();
   let child: ChildProcess | undefined;
