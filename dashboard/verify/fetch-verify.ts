@@ -88,7 +88,10 @@ export async function fetchAndVerifyCheckpoint(options: LogFetchOptions = {}): P
  * An entry beyond the latest checkpoint is reported as not yet covered (checkpoints follow appends
  * within seconds).
  */
-export async function fetchAndVerifyEntry(index: number, options: LogFetchOptions & { readonly entry?: unknown } = {}): Promise<EntryVerdict & { fetched?: FetchedLogState }> {
+export async function fetchAndVerifyEntry(
+  index: number,
+  options: LogFetchOptions & { readonly entry?: unknown; readonly agentPublicKey?: Uint8Array } = {},
+): Promise<EntryVerdict & { fetched?: FetchedLogState }> {
   if (!Number.isSafeInteger(index) || index < 0) return { ok: false, step: "entry", reason: `${index} is not a log index`, steps: [], facts: {} };
   try {
     const cp = await fetchAndVerifyCheckpoint(options);
@@ -107,7 +110,8 @@ export async function fetchAndVerifyEntry(index: number, options: LogFetchOption
             return first;
           });
     const [entry, proof] = await Promise.all([entryPromise, getJson("/v1/log/proof/inclusion", { index, size }, options)]);
-    return { ...verifyEntry({ keyText: cp.fetched!.keyText, checkpointNote: cp.fetched!.checkpointNote, entry, proof }), fetched: cp.fetched! };
+    const input = { keyText: cp.fetched!.keyText, checkpointNote: cp.fetched!.checkpointNote, entry, proof };
+    return { ...verifyEntry(options.agentPublicKey === undefined ? input : { ...input, agentPublicKey: options.agentPublicKey }), fetched: cp.fetched! };
   } catch (err) {
     if (err instanceof FetchFailure) return { ok: false, step: "fetch", reason: err.message, steps: [], facts: {} };
     throw err;

@@ -11,7 +11,7 @@ import { NoteError } from "../../shared/note/errors.js";
 import { formatKeyId, parseVerifierKey, type NoteVerifier } from "../../shared/note/key.js";
 
 /** What each verification step checks; `step` of a failure names the first that failed. */
-export type VerifyStepId = "fetch" | "key" | "checkpoint-signature" | "checkpoint-body" | "entry" | "leaf-hash" | "proof-size" | "proof-index" | "inclusion";
+export type VerifyStepId = "fetch" | "key" | "checkpoint-signature" | "checkpoint-body" | "entry" | "leaf-hash" | "proof-size" | "proof-index" | "inclusion" | "record-signature";
 
 /** A step that passed, in words a person reads. */
 export interface VerifyStep {

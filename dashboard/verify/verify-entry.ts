@@ -14,6 +14,7 @@ import { encodeHex } from "../../shared/encoding/hex.js";
 import { decodeRecord } from "../../shared/log/entry.js";
 import { LogError, RootMismatchError } from "../../shared/log/errors.js";
 import { verifyInclusion } from "../../shared/log/proof-verify.js";
+import { verifyRecordSignature } from "../../shared/log/record-seal.js";
 import { hashLeaf } from "../../shared/log/rfc6962.js";
 import { readEntry, readInclusionProof } from "./shapes.js";
 import { verifyCheckpoint, type VerifiedCheckpoint, type VerifyStep, type VerifyStepId } from "./verify-checkpoint.js";
@@ -29,6 +30,8 @@ export interface EntryVerifyInput {
   readonly proof: unknown;
   /** When given, the checkpoint must be of this log (origin line). */
   readonly origin?: string;
+  /** When given (32 bytes, e.g. from AgentView.publicKey.x), the record must be signed by this agent key. */
+  readonly agentPublicKey?: Uint8Array;
 }
 
 /** What a verification established (or got as far as establishing), for display. */
@@ -41,8 +44,9 @@ export interface EntryFacts {
   readonly proofLength?: number;
 }
 
+/** `reason`: on success a one-line summary, on failure why (the first step that failed). */
 export type EntryVerdict =
-  | { readonly ok: true; readonly steps: readonly VerifyStep[]; readonly facts: EntryFacts }
+  | { readonly ok: true; readonly reason: string; readonly steps: readonly VerifyStep[]; readonly facts: EntryFacts }
   | { readonly ok: false; readonly step: VerifyStepId; readonly reason: string; readonly steps: readonly VerifyStep[]; readonly facts: EntryFacts };
 
 const short = (hex: string) => `${hex.slice(0, 16)}…`;
@@ -125,5 +129,12 @@ export function verifyEntry(input: EntryVerifyInput): EntryVerdict {
     throw err;
   }
   steps.push({ id: "inclusion", detail: `${p.proof.length}-hash inclusion proof leads to the signed root ${checkpoint.rootBase64}` });
-  return { ok: true, steps, facts };
+
+  // 6. Optionally, the agent sealed it (its Ed25519 key over the record's signing input).
+  if (input.agentPublicKey !== undefined) {
+    if (!verifyRecordSignature(record, input.agentPublicKey)) return fail("record-signature", `the record's signature does not verify with the key of agent ${record.agentId}`);
+    steps.push({ id: "record-signature", detail: `record signed by agent ${record.agentId}'s key` });
+  }
+  const signed = input.agentPublicKey !== undefined ? ", sealed by the agent's key" : "";
+  return { ok: true, reason: `entry ${e.index} is in the log of ${checkpoint.size} entries under the signed checkpoint${signed}`, steps, facts };
 }

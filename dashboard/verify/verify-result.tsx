@@ -30,11 +30,9 @@ export function VerifyResult({ verdict, busy = false }: VerifyResultProps) {
         </span>
         {verdict.ok ? "Verified in this browser" : "Does not verify"}
       </p>
-      {verdict.ok ? null : (
-        <p class="verify-reason" data-testid="verify-reason" data-step={verdict.step}>
-          {verdict.reason}
-        </p>
-      )}
+      <p class="verify-reason" data-testid="verify-reason" data-step={verdict.ok ? undefined : verdict.step}>
+        {verdict.reason}
+      </p>
       {verdict.steps.length > 0 ? (
         <ol class="verify-steps" aria-label={verdict.ok ? "Checks" : "Checks that passed"}>
           {verdict.steps.map((s) => (
@@ -44,7 +42,7 @@ export function VerifyResult({ verdict, busy = false }: VerifyResultProps) {
           ))}
         </ol>
       ) : null}
-      <dl class="facts">
+      <dl class="verify-facts">
         {f.leafHashHex !== undefined ? (
           <>
             <dt>Leaf hash</dt>

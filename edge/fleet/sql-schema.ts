@@ -82,6 +82,8 @@ export const SCHEMA_SQL = [
      delivered_at INTEGER,
      version INTEGER NOT NULL DEFAULT 1
    )`,
+  // The dashboard's r history (viewer-history.ts): one (r, psi) a second, the last 10 minutes.
+  `CREATE TABLE IF NOT EXISTS viewer_history (ms INTEGER PRIMARY KEY, r REAL NOT NULL, psi REAL NOT NULL)`,
 ];
 
 /**
