@@ -115,7 +115,13 @@ export async function startEdge(options: EdgeOptions = {}): Promise<RunningEdge>
   const configDir = await mkdtemp(join(tmpdir(), "becomingone-edge-config-"));
   const configPath = join(configDir, "wrangler.toml");
   const toml = await readFile(join(ROOT, "wrangler.toml"), "utf8");
-  await writeFile(configPath, toml.replace(/^main\s*=\s*"([^"]+)"/m, (_line, main: string) => `main = ${JSON.stringify(resolve(ROOT, main))}`));
+  // Paths in the config are relative to it: `main` and the dashboard's `[assets] directory` become absolute.
+  await writeFile(
+    configPath,
+    toml
+      .replace(/^main\s*=\s*"([^"]+)"/m, (_line, main: string) => `main = ${JSON.stringify(resolve(ROOT, main))}`)
+      .replace(/^directory\s*=\s*"([^"]+)"/m, (_line, dir: string) => `directory = ${JSON.stringify(resolve(ROOT, dir))}`),
+  );
   let port = await freePort();
   let child: ChildProcess | undefined;
   let log = "";
