@@ -124,14 +124,16 @@ describe("agents view", () => {
         { timeout: 45_000, interval: 2000 },
       )
       .toBe("true");
-    await screenshot(page, "agent-desktop");
+    await page.evaluate("window.scrollTo(0, 0)");
+    await page.waitForTimeout(1500);
+    await screenshot(page, "agent-desktop", { fullPage: false });
     clean(page);
     await page.context().close();
 
     const phone = await signedIn(`/agents/${ids.steady}`, "phone");
     await phone.locator("tr[data-record-index]").first().waitFor({ timeout: 30_000 });
     await phone.waitForTimeout(1500);
-    await screenshot(phone, "agent-phone");
+    await screenshot(phone, "agent-phone", { fullPage: false });
     clean(phone);
     await phone.context().close();
   });
