@@ -21,20 +21,23 @@ export interface ViewerAttachment {
   readonly openedAt: number;
 }
 
-const attached = new WeakMap<object, ViewerAttachment>();
+/** Per socket object: its viewer attachment, or null for any other socket (so an agent's is read once too). */
+const attached = new WeakMap<object, ViewerAttachment | null>();
 
 /** The viewer attachment of `ws`, or undefined for any other socket (an agent's). Read once per socket object. */
 export function readViewer(ws: Pick<ViewerSocket, "deserializeAttachment">): ViewerAttachment | undefined {
   const cached = attached.get(ws);
-  if (cached !== undefined) return cached;
+  if (cached !== undefined) return cached ?? undefined;
+  let value: Partial<ViewerAttachment> | null = null;
   try {
-    const value = ws.deserializeAttachment() as Partial<ViewerAttachment> | null;
-    if (value?.kind !== "viewer" || typeof value.sessionHash !== "string" || typeof value.expiresAt !== "number") return undefined;
-    attached.set(ws, value as ViewerAttachment);
-    return value as ViewerAttachment;
+    value = ws.deserializeAttachment() as Partial<ViewerAttachment> | null;
   } catch {
     return undefined;
   }
+  const viewer = value?.kind === "viewer" && typeof value.sessionHash === "string" && typeof value.expiresAt === "number" ? (value as ViewerAttachment) : null;
+  // An agent socket's attachment is set right after accept; only a definite answer is cached.
+  if (value !== null) attached.set(ws, viewer);
+  return viewer ?? undefined;
 }
 
 export function writeViewer(ws: ViewerSocket, attachment: ViewerAttachment): void {

@@ -12,9 +12,13 @@ import { ApiError, errorBody } from "./api-error.js";
 import { fail, fleetStub, type AppEnv } from "./context.js";
 import { adminRoutes } from "./routes/admin.js";
 import { connectRoutes } from "./routes/connect.js";
+import { dashboardLiveRoutes } from "./routes/dashboard-live.js";
 import { enrollmentRoutes } from "./routes/enrollment.js";
 import { logRoutes } from "./routes/log.js";
 import { webhookRoutes } from "./routes/webhooks.js";
+
+/** Routes whose success is a WebSocket upgrade (101) relayed from the fleet object. */
+const UPGRADE_PATHS = new Set(["/v1/connect", "/v1/dashboard/live"]);
 
 /** Largest JSON request body, bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -73,7 +77,7 @@ export function createApp(): Hono<AppEnv> {
   // The 101 response of a WebSocket upgrade comes from the object and must not be touched (its
   // headers are immutable); the route's refusals (401, 426…) get the same headers as every answer.
   app.use("*", async (c, next) => {
-    if (c.req.path !== "/v1/connect") return headers(c, next);
+    if (!UPGRADE_PATHS.has(c.req.path)) return headers(c, next);
     await next();
     if (c.res.status === 101) return;
     // A refusal relayed from the object has immutable headers: answer with a copy.
@@ -107,6 +111,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/v1", adminRoutes);
   app.route("/v1", enrollmentRoutes);
   app.route("/v1", connectRoutes);
+  app.route("/v1", dashboardLiveRoutes);
   app.route("/v1", logRoutes(verifierKeyOf));
   app.route("/v1", webhookRoutes((c) => fleetStub(c)));
 
