@@ -27,6 +27,8 @@ import type { Enrolled, IssuedToken, TokenSpec, TokenView } from "./registry.js"
 import { CONNECT_HEADERS, DEFAULT_FLEET_ID, readConnectRequest, type FleetScope } from "./scope.js";
 import type { FleetStorage } from "./sql-database.js";
 import { Standing } from "./standing.js";
+import * as sessions from "./session-store.js";
+import { agentRecords, type AgentRecordsPage } from "./agent-records.js";
 import type { AttemptView, EndpointCreate, EndpointPatch, EndpointView, EndpointWithSecret, MessageView, Page } from "../../shared/webhooks/index.js";
 import { webhookSettings } from "../webhooks/webhook-env.js";
 import type { WebhookRpc } from "../webhooks/webhook-rpc.js";
@@ -110,7 +112,8 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
       cadenceTask("reconcile", SWEEP_INTERVAL_MS, open, () => void presence.reconcile(sockets.liveAgentIds())),
       cadenceTask("replaced-sockets", SWEEP_INTERVAL_MS, open, (now) => closeReplacedAfterGrace(sockets.all(), now)),
       cadenceTask("jti-expiry", SWEEP_INTERVAL_MS, open, (now) => pruneJti(sql, now)),
-      cadenceTask("rate-limits", SWEEP_INTERVAL_MS, open, (now) => pruneRateLimits(sql, 60_000, now)),
+      cadenceTask("rate-limits", SWEEP_INTERVAL_MS, open, (now) => pruneRateLimits(sql, now)),
+      cadenceTask("sessions", SWEEP_INTERVAL_MS, open, (now) => sessions.pruneSessions(sql, now)),
       { name: "checkpoint", nextDueAt: (now) => this.#checkpoints.nextDueAt(now), run: (now) => this.#checkpoints.run(now) },
       { name: "checkpoint-events", nextDueAt: () => checkpointEvents.nextDueAt(), run: (now) => checkpointEvents.run(now) },
       { name: "viewers", nextDueAt: (now) => viewers.nextDueAt(now), run: (now) => void viewers.flush(now) },
@@ -289,6 +292,66 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
   async sendWebhookTest(scope: FleetScope, id: string): Promise<Outcome<MessageView>> {
     this.#ready(scope);
     return this.#kick(this.#webhooks.sendTest(id, Date.now()));
+  }
+
+  // ---- operator sessions (RPC from the Worker: edge/http/session-auth.ts, routes/session.ts) ----
+
+  /**
+   * Judges a sign-in against the failed sign-in limit (called on the default fleet's object, which
+   * counts for the whole deployment: session-store.ts `judgeSignIn`).
+   */
+  async judgeSignIn(scope: FleetScope, attempt: { tokenOk: boolean; client: string }): Promise<Outcome<true>> {
+    this.#ready(scope);
+    return sessions.judgeSignIn(this.#storage.sql, attempt, Date.now());
+  }
+
+  /** Opens a session after a judged sign-in; only the new session's hash reaches the object. */
+  async openSession(scope: FleetScope, idHash: string): Promise<Outcome<{ expiresAt: number }>> {
+    this.#ready(scope);
+    if (!sessions.SESSION_HASH.test(idHash)) return failure(400, "bad_internal_request", "session hash malformed");
+    const opened = sessions.openSession(this.#storage, idHash, Date.now());
+    for (const ended of opened.ended) this.#closeViewers(ended);
+    return success({ expiresAt: opened.session.expiresAt });
+  }
+
+  /** The live session of this hash, or null (never creates a fleet). */
+  async checkSession(scope: FleetScope, idHash: string): Promise<sessions.LiveSession | null> {
+    if (!this.#ready(scope, false) || !sessions.SESSION_HASH.test(idHash)) return null;
+    return sessions.checkSession(this.#storage.sql, idHash, Date.now());
+  }
+
+  /** Sign-out: revokes the session and closes its live sockets. True when it was live. */
+  async endSession(scope: FleetScope, idHash: string): Promise<boolean> {
+    if (!this.#ready(scope, false) || !sessions.SESSION_HASH.test(idHash)) return false;
+    const ended = sessions.revokeSession(this.#storage.sql, idHash, Date.now());
+    this.#closeViewers(idHash);
+    return ended;
+  }
+
+  /** Revokes every session of the fleet and closes every viewer socket. */
+  async endAllSessions(scope: FleetScope): Promise<Outcome<{ revoked: number }>> {
+    this.#ready(scope);
+    const ended = sessions.revokeAllSessions(this.#storage.sql, Date.now());
+    this.#closeViewers(null);
+    return success({ revoked: ended.length });
+  }
+
+  /**
+   * Closes the live channel's viewer sockets (tag "viewer", attachment `sessionHash`) of one session,
+   * or all of them (null), with 4401: the browser signs in again.
+   */
+  #closeViewers(idHash: string | null): void {
+    for (const ws of this.ctx.getWebSockets("viewer")) {
+      const attachment = ws.deserializeAttachment() as { sessionHash?: unknown } | null;
+      if (idHash === null || attachment?.sessionHash === idHash) closeQuietly(ws, 4401, "signed out");
+    }
+  }
+
+  /** An agent's records, newest first (the dashboard's agent detail). */
+  async agentRecords(scope: FleetScope, agentId: string, before: number | null, limit: number): Promise<Outcome<AgentRecordsPage>> {
+    this.#ready(scope);
+    if (this.#rows.get(agentId) === undefined) return failure(404, "agent_not_found", `no agent ${agentId.slice(0, 64)} in this fleet`);
+    return success(agentRecords(this.#storage.sql, agentId, before, limit));
   }
 
   // ---- the global log (RPC from the Worker's public routes) ------------------------------------
