@@ -102,7 +102,9 @@ export function LogView({ index }: { index: number | null }) {
         {cp?.fetched !== undefined ? (
           <details class="note">
             <summary>Signed note and log key</summary>
-            <pre class="note-text">{cp.fetched.checkpointNote}</pre>
+            <pre class="note-text" tabIndex={0} aria-label="Signed checkpoint note">
+              {cp.fetched.checkpointNote}
+            </pre>
             <p>
               Log key: <code class="hash">{cp.fetched.keyText.trim()}</code>
             </p>
@@ -226,7 +228,9 @@ function EntryDetail({ index, entry }: { index: number; entry: EntryJson | null 
           <dd>{isoOf(shown.record.timestamp)}</dd>
           <dt>Payload</dt>
           <dd>
-            <pre class="payload">{payload}</pre>
+            <pre class="payload" tabIndex={0} aria-label={`Payload of entry ${index}`}>
+              {payload}
+            </pre>
           </dd>
         </dl>
       ) : null}

@@ -91,11 +91,13 @@ function CreateEndpointForm({ onCreated }: { onCreated: (r: EndpointWithSecret) 
     <form class="card form-grid" onSubmit={(e) => void submit(e)} aria-labelledby="create-endpoint-title">
       <h2 id="create-endpoint-title">Add an endpoint</h2>
       <label class="wide">
-        URL
+        <span class="label-text">URL</span>
         <input name="url" type="url" required maxLength={URL_MAX} value={url} onInput={(e) => setUrl(e.currentTarget.value)} placeholder="https://hooks.example/becomingone" autocomplete="off" />
       </label>
       <label class="wide">
-        Description <span class="muted">(optional)</span>
+        <span class="label-text">
+          Description <span class="muted">(optional)</span>
+        </span>
         <input name="description" maxLength={DESCRIPTION_MAX} value={description} onInput={(e) => setDescription(e.currentTarget.value)} autocomplete="off" />
       </label>
       <fieldset class="wide events">
