@@ -12,6 +12,8 @@ export interface ChartSeries {
   readonly colorVar: string;
   readonly scale?: string;
   readonly decimals?: number;
+  /** Points only, no line: for a phase, whose wrap from 2π to 0 a line would draw as a jump. */
+  readonly pointsOnly?: boolean;
 }
 
 export interface TimeChartProps {
@@ -58,7 +60,8 @@ export function TimeChart(props: TimeChartProps) {
           scale: s.scale ?? "y",
           stroke: color(s.colorVar),
           width: 2,
-          points: { show: props.points ?? false },
+          points: { show: (props.points ?? false) || s.pointsOnly === true, size: 4 },
+          ...(s.pointsOnly === true ? { paths: () => null } : {}),
           value: (_u: uPlot, v: number | null) => (v === null ? "–" : v.toFixed(s.decimals ?? 3)),
         })),
       ],

@@ -53,7 +53,7 @@ export function AgentDetailView({ id }: { id: string }) {
     }
   };
 
-  const status = live !== undefined ? displayStatus(live) : agent !== null ? (agent.status === "active" ? (agent.quarantine !== null ? "quarantined" : agent.online ? "online" : "offline") : agent.status) : "unknown";
+  const status = agent?.status === "revoked" ? "revoked" : live !== undefined ? displayStatus(live) : agent !== null ? (agent.status === "active" ? (agent.quarantine !== null ? "quarantined" : agent.online ? "online" : "offline") : agent.status) : "unknown";
   const theta = live !== undefined ? thetaAt(live, Date.now()) : null;
   const readHistory = useCallback((): uPlot.AlignedData => {
     const history = store.history(id);
@@ -137,7 +137,7 @@ export function AgentDetailView({ id }: { id: string }) {
           <TimeChart
             title={`Phase θ and coherence of ${id} over the last two minutes`}
             series={[
-              { label: "θ (rad)", colorVar: "--accent", scale: "theta" },
+              { label: "θ (rad)", colorVar: "--accent", scale: "theta", pointsOnly: true },
               { label: "coherence", colorVar: "--ok", scale: "coherence" },
             ]}
             scales={{ theta: { range: [0, 2 * Math.PI] }, coherence: { range: [0, 1] } }}
@@ -147,7 +147,6 @@ export function AgentDetailView({ id }: { id: string }) {
             ]}
             version={store.agentsVersion}
             read={readHistory}
-            points
           />
         </section>
       </div>

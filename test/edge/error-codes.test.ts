@@ -5,6 +5,7 @@
  * edge's source emits that no doc names, fails this file. Adding a code = one entry in a table below.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { dirname, join as joinPath, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CompactSign, SignJWT, importJWK } from "jose";
@@ -135,6 +136,25 @@ async function httpCode(edgeUnderTest: RunningEdge, method: string, path: string
   return { status: res.status, code: (res.body as { error?: { code?: string } })?.error?.code };
 }
 
+/** A request with headers `call` does not set (Origin, Cookie, Host), over node:http so Host is kept. */
+async function rawCode(edgeUnderTest: RunningEdge, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Observed> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${edgeUnderTest.url}${path}`, { method, headers: body === undefined ? headers : { ...headers, "Content-Type": "application/json" } }, (res) => {
+      let text = "";
+      res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      res.on("end", () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, code: (JSON.parse(text) as { error?: { code?: string } }).error?.code });
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
 /** The next error message on the socket, from `from` on. */
 async function nextError(client: SocketClient, from = 0): Promise<string> {
   return (await client.next("error", () => true, { from })).code;
@@ -164,7 +184,7 @@ async function withEdge<T>(vars: Record<string, string>, run: (e: RunningEdge) =
 }
 
 const HTTP_TRIGGERS: Record<string, (code: string) => Promise<Observed>> = {
-  not_found: () => httpCode(edge, "GET", "/nope", { token: null }),
+  not_found: () => httpCode(edge, "GET", "/v1/nope", { token: null }),
   method_not_allowed: () => httpCode(edge, "PUT", "/v1/enroll", { token: null, body: {} }),
   bad_json: () => httpCode(edge, "POST", "/v1/enroll", { token: null, raw: "{nope" }),
   invalid_body: () => httpCode(edge, "POST", "/v1/enroll", { token: null, body: { token: "bet_x" } }),
@@ -177,6 +197,18 @@ const HTTP_TRIGGERS: Record<string, (code: string) => Promise<Observed>> = {
   secrets_missing: () => withEdge({ ADMIN_TOKEN: "" }, (e) => httpCode(e, "GET", "/health", { token: null })),
   log_signing_key_invalid: () => withEdge({ LOG_SIGNING_KEY: "not-a-key" }, (e) => httpCode(e, "GET", "/health", { token: null })),
   admin_auth_required: () => httpCode(edge, "GET", "/v1/agents", { token: null }),
+  // In table order: one failure here, then the limit's trigger fails until it is reached.
+  signin_failed: () => httpCode(edge, "POST", "/v1/session", { token: null, body: { token: `${edge.adminToken}x` } }),
+  signin_rate_limited: async () => {
+    let last: Observed = { status: 0, code: undefined };
+    for (let attempt = 0; attempt < 11 && last.status !== 429; attempt++) {
+      last = await httpCode(edge, "POST", "/v1/session", { token: null, body: { token: `${edge.adminToken}x` } });
+    }
+    return last;
+  },
+  session_required: () => rawCode(edge, "GET", "/v1/agents", { Cookie: `bo_session=${"A".repeat(43)}` }),
+  origin_refused: () => rawCode(edge, "POST", "/v1/enrollment-tokens", { Authorization: `Bearer ${edge.adminToken}`, Origin: "https://evil.example" }, "{}"),
+  https_required: () => rawCode(edge, "POST", "/v1/session", { Host: "edge.example.com" }, JSON.stringify({ token: edge.adminToken })),
   admin_auth_invalid: () => httpCode(edge, "GET", "/v1/agents", { token: `${edge.adminToken}x` }),
   enrollment_token_unknown: (code) => httpCode(edge, "POST", `/v1/enroll?fleet=${fleetFor(code)}`, { token: null, body: { token: "bet_unknown", publicKey: newAgentKey().jwk, name: "x" } }),
   enrollment_token_revoked: async (code) => {
