@@ -120,7 +120,7 @@ export function LogView({ index }: { index: number | null }) {
         {size === 0 ? (
           <p class="empty">The log is empty: entries appear when agents seal records.</p>
         ) : (
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="entries-title">
             <table aria-labelledby="entries-title" aria-busy={entries.loading}>
               <thead>
                 <tr>

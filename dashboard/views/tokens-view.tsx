@@ -99,7 +99,7 @@ export function TokensView() {
         {list.data !== null && tokens.length === 0 ? (
           <p class="empty">No tokens yet. Create one above to enroll a device.</p>
         ) : (
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="token-list-title">
             <table aria-labelledby="token-list-title" aria-busy={list.loading} class="tokens-table">
               <thead>
                 <tr>

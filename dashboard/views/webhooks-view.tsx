@@ -261,7 +261,7 @@ function DeliveryLog({ id, endpoint, round }: { id: string; endpoint: EndpointVi
       <h4 id={`${id}-attempts`}>Delivery log</h4>
       {attempts.data !== null && attempts.data.items.length === 0 ? <p class="empty">No attempts yet.</p> : null}
       {attempts.data !== null && attempts.data.items.length > 0 ? (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-labelledby={`${id}-attempts`}>
           <table aria-labelledby={`${id}-attempts`} data-testid="delivery-log">
             <thead>
               <tr>
@@ -303,7 +303,7 @@ function DeliveryLog({ id, endpoint, round }: { id: string; endpoint: EndpointVi
       <h4 id={`${id}-messages`}>Messages</h4>
       {messages.data !== null && messages.data.items.length === 0 ? <p class="empty">No messages yet.</p> : null}
       {messages.data !== null && messages.data.items.length > 0 ? (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-labelledby={`${id}-messages`}>
           <table aria-labelledby={`${id}-messages`} data-testid="messages">
             <thead>
               <tr>
