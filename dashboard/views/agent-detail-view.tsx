@@ -53,7 +53,7 @@ export function AgentDetailView({ id }: { id: string }) {
     }
   };
 
-  const status = live !== undefined ? displayStatus(live) : agent !== null ? (agent.status === "active" ? (agent.quarantine !== null ? "quarantined" : agent.online ? "online" : "offline") : agent.status) : "unknown";
+  const status = agent?.status === "revoked" ? "revoked" : live !== undefined ? displayStatus(live) : agent !== null ? (agent.status === "active" ? (agent.quarantine !== null ? "quarantined" : agent.online ? "online" : "offline") : agent.status) : "unknown";
   const theta = live !== undefined ? thetaAt(live, Date.now()) : null;
   const readHistory = useCallback((): uPlot.AlignedData => {
     const history = store.history(id);

@@ -40,7 +40,7 @@ describe("fleet config view", () => {
       await coupling.waitFor({ state: "visible", timeout: 20_000 });
       expect(await coupling.inputValue()).toBe(String(before.coupling));
       await expectCleanView(page);
-      await screenshotsOf(edge, page, "config", "/config", "config", "#cfg-coupling");
+      await screenshotsOf(edge, page, "config", "/config", "config", { ready: "#cfg-coupling" });
 
       // Out of range and not a number: refused here, with the bounds; nothing sent.
       await coupling.fill("101");
@@ -55,7 +55,15 @@ describe("fleet config view", () => {
       expect(await coupling.getAttribute("aria-describedby")).toContain("cfg-coupling-error");
       expect(await patches(page)).toEqual([]);
       expect(await config()).toEqual(before);
-      await screenshotsOf(edge, page, "config-invalid", "/config", "config", "#cfg-coupling");
+      await screenshotsOf(edge, page, "config-invalid", "/config", "config", {
+        ready: "#cfg-coupling",
+        after: async (p) => {
+          await p.getByLabel("Coupling K").fill("101");
+          await p.getByLabel(/^Peer age/).fill("250.5");
+          await p.getByRole("button", { name: "Save" }).click();
+          await p.getByTestId("config-invalid").waitFor({ state: "visible" });
+        },
+      });
 
       // A good value is saved: version + 1.
       await coupling.fill("3.5");

@@ -97,7 +97,7 @@ describe("global log view", () => {
       await entryRow(page, size - 1);
 
       await expectCleanView(page);
-      await screenshotsOf(edge, page, "log", "/log", "log", "tr[data-entry-index]");
+      await screenshotsOf(edge, page, "log", "/log", "log", { ready: "tr[data-entry-index]" });
     } finally {
       await page.context().close();
     }
@@ -119,7 +119,7 @@ describe("global log view", () => {
       expect(await page.getByTestId("proof-length").textContent()).toBe(`${proof.proof.length} hashes`);
       expect(await result.textContent()).toMatch(/inclusion proof leads to the signed root/);
       await expectCleanView(page);
-      await screenshotsOf(edge, page, "log-entry", `/log/${index}`, "log", '[data-testid="verify-result"]');
+      await screenshotsOf(edge, page, "log-entry", `/log/${index}`, "log", { ready: '[data-testid="verify-result"]' });
     } finally {
       await page.context().close();
     }
@@ -128,20 +128,23 @@ describe("global log view", () => {
   it("a tampered proof shows as failing: the proof does not lead to the checkpoint root", async () => {
     const page = await signedInOn(edge, "/log", "log");
     try {
-      await page.route((url) => url.pathname === "/v1/log/proof/inclusion", rewriteJson((doc) => {
-        const proof = [...(doc.proof as string[])];
-        const h = decodeBase64(proof[0]!);
-        h[5] ^= 0x01;
-        proof[0] = encodeBase64(h);
-        return { ...doc, proof };
-      }));
+      const tamper = async (p: Page): Promise<void> => {
+        await p.route((url) => url.pathname === "/v1/log/proof/inclusion", rewriteJson((doc) => {
+          const proof = [...(doc.proof as string[])];
+          const h = decodeBase64(proof[0]!);
+          h[5] ^= 0x01;
+          proof[0] = encodeBase64(h);
+          return { ...doc, proof };
+        }));
+      };
+      await tamper(page);
       await page.goto("/log/4");
       const result = page.getByTestId("verify-result");
       await result.waitFor({ state: "visible", timeout: 20_000 });
       expect(await result.getAttribute("data-ok")).toBe("false");
       expect(await page.getByTestId("verify-reason").getAttribute("data-step")).toBe("inclusion");
       expect(await page.getByTestId("verify-reason").textContent()).toMatch(/^proof does not lead to the checkpoint root/);
-      await screenshotsOf(edge, page, "log-tampered", "/log/4", "log");
+      await screenshotsOf(edge, page, "log-tampered", "/log/4", "log", { before: tamper, ready: '[data-testid="verify-result"][data-ok="false"]' });
     } finally {
       await page.context().close();
     }

@@ -74,7 +74,7 @@ describe("enrollment tokens view", () => {
       expect(await row.getAttribute("data-state")).toBe("active");
       expect(await row.locator("td.num").textContent()).toBe("0 / 2");
       await expectCleanView(page);
-      await screenshotsOf(edge, page, "tokens", "/tokens", "tokens", "tr[data-token-id]");
+      await screenshotsOf(edge, page, "tokens", "/tokens", "tokens", { ready: "tr[data-token-id]" });
 
       // The command as shown, run by the real CLI (plus where this device keeps its key).
       const dataDir = join(tempDir("tokens-view-"), "device");

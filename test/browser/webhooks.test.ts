@@ -80,7 +80,13 @@ describe("webhooks view", () => {
       await item.getByRole("button", { name: "Send test event" }).click();
       await receiver.waitFor(3, 30_000);
       expect(testEvents()[2]!.verifyError).toBeNull();
-      await screenshotsOf(edge, page, "webhooks", "/webhooks", "webhooks", "li[data-endpoint-id]");
+      await screenshotsOf(edge, page, "webhooks", "/webhooks", "webhooks", {
+        ready: "li[data-endpoint-id]",
+        after: async (p) => {
+          await p.getByRole("button", { name: "Deliveries and messages" }).click();
+          await p.getByTestId("delivery-log").waitFor({ state: "visible", timeout: 20_000 });
+        },
+      });
 
       // Disable, then enable.
       await item.getByRole("button", { name: "Disable" }).click();
