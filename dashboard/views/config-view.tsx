@@ -118,10 +118,6 @@ export function ConfigView() {
             </fieldset>
           ))}
           <div class="card form-actions">
-            <label class="check">
-              <input type="checkbox" checked={edgeOnly} onChange={(e) => setEdgeOnly(e.currentTarget.checked)} />
-              Skip the browser's checks (let the edge judge the values)
-            </label>
             <button type="submit" class="primary" disabled={busy}>
               {busy ? "Saving…" : "Save"}
             </button>
@@ -136,6 +132,10 @@ export function ConfigView() {
             >
               Reset
             </button>
+            <label class="check skip-checks">
+              <input type="checkbox" checked={edgeOnly} onChange={(e) => setEdgeOnly(e.currentTarget.checked)} />
+              Skip the browser's checks (let the edge judge the values)
+            </label>
             {Object.keys(errors).length > 0 ? (
               <p class="error-note" role="alert" data-testid="config-invalid">
                 {Object.keys(errors).length === 1 ? "One value is" : `${Object.keys(errors).length} values are`} out of range; nothing was sent.

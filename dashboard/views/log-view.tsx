@@ -102,7 +102,9 @@ export function LogView({ index }: { index: number | null }) {
         {cp?.fetched !== undefined ? (
           <details class="note">
             <summary>Signed note and log key</summary>
-            <pre class="note-text">{cp.fetched.checkpointNote}</pre>
+            <pre class="note-text" tabIndex={0} aria-label="Signed checkpoint note">
+              {cp.fetched.checkpointNote}
+            </pre>
             <p>
               Log key: <code class="hash">{cp.fetched.keyText.trim()}</code>
             </p>
@@ -118,7 +120,7 @@ export function LogView({ index }: { index: number | null }) {
         {size === 0 ? (
           <p class="empty">The log is empty: entries appear when agents seal records.</p>
         ) : (
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="entries-title">
             <table aria-labelledby="entries-title" aria-busy={entries.loading}>
               <thead>
                 <tr>
@@ -226,7 +228,9 @@ function EntryDetail({ index, entry }: { index: number; entry: EntryJson | null 
           <dd>{isoOf(shown.record.timestamp)}</dd>
           <dt>Payload</dt>
           <dd>
-            <pre class="payload">{payload}</pre>
+            <pre class="payload" tabIndex={0} aria-label={`Payload of entry ${index}`}>
+              {payload}
+            </pre>
           </dd>
         </dl>
       ) : null}

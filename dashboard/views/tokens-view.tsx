@@ -99,7 +99,7 @@ export function TokensView() {
         {list.data !== null && tokens.length === 0 ? (
           <p class="empty">No tokens yet. Create one above to enroll a device.</p>
         ) : (
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="token-list-title">
             <table aria-labelledby="token-list-title" aria-busy={list.loading} class="tokens-table">
               <thead>
                 <tr>
@@ -189,11 +189,13 @@ function CreateTokenForm({ onCreated }: { onCreated: (t: CreatedToken) => void }
     <form class="card form-grid" onSubmit={(e) => void submit(e)} aria-labelledby="create-token-title">
       <h2 id="create-token-title">Create a token</h2>
       <label>
-        Name <span class="muted">(optional)</span>
+        <span class="label-text">
+          Name <span class="muted">(optional)</span>
+        </span>
         <input name="name" value={name} maxLength={64} onInput={(e) => setName(e.currentTarget.value)} placeholder="lab bench" autocomplete="off" />
       </label>
       <label>
-        Max uses
+        <span class="label-text">Max uses</span>
         <input
           name="maxUses"
           type="number"
@@ -208,7 +210,7 @@ function CreateTokenForm({ onCreated }: { onCreated: (t: CreatedToken) => void }
         />
       </label>
       <label>
-        Expires after
+        <span class="label-text">Expires after</span>
         <select name="expiresIn" value={lifetime} onChange={(e) => setLifetime(e.currentTarget.value)}>
           {LIFETIMES.map((l) => (
             <option key={l.seconds} value={String(l.seconds)}>

@@ -91,11 +91,13 @@ function CreateEndpointForm({ onCreated }: { onCreated: (r: EndpointWithSecret) 
     <form class="card form-grid" onSubmit={(e) => void submit(e)} aria-labelledby="create-endpoint-title">
       <h2 id="create-endpoint-title">Add an endpoint</h2>
       <label class="wide">
-        URL
+        <span class="label-text">URL</span>
         <input name="url" type="url" required maxLength={URL_MAX} value={url} onInput={(e) => setUrl(e.currentTarget.value)} placeholder="https://hooks.example/becomingone" autocomplete="off" />
       </label>
       <label class="wide">
-        Description <span class="muted">(optional)</span>
+        <span class="label-text">
+          Description <span class="muted">(optional)</span>
+        </span>
         <input name="description" maxLength={DESCRIPTION_MAX} value={description} onInput={(e) => setDescription(e.currentTarget.value)} autocomplete="off" />
       </label>
       <fieldset class="wide events">
@@ -259,7 +261,7 @@ function DeliveryLog({ id, endpoint, round }: { id: string; endpoint: EndpointVi
       <h4 id={`${id}-attempts`}>Delivery log</h4>
       {attempts.data !== null && attempts.data.items.length === 0 ? <p class="empty">No attempts yet.</p> : null}
       {attempts.data !== null && attempts.data.items.length > 0 ? (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-labelledby={`${id}-attempts`}>
           <table aria-labelledby={`${id}-attempts`} data-testid="delivery-log">
             <thead>
               <tr>
@@ -301,7 +303,7 @@ function DeliveryLog({ id, endpoint, round }: { id: string; endpoint: EndpointVi
       <h4 id={`${id}-messages`}>Messages</h4>
       {messages.data !== null && messages.data.items.length === 0 ? <p class="empty">No messages yet.</p> : null}
       {messages.data !== null && messages.data.items.length > 0 ? (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-labelledby={`${id}-messages`}>
           <table aria-labelledby={`${id}-messages`} data-testid="messages">
             <thead>
               <tr>
