@@ -47,6 +47,16 @@ export function App() {
     }
   });
 
+  // After an in-app navigation, move focus to the new view (screen readers announce it; Tab starts there).
+  const shownPath = useRef<string | null>(null);
+  useSignalEffect(() => {
+    const path = currentPath.value;
+    if (shownPath.current !== null && shownPath.current !== path) {
+      requestAnimationFrame(() => document.getElementById("main")?.focus({ preventScroll: false }));
+    }
+    shownPath.current = path;
+  });
+
   const state = sessionState.value;
   const current = route.value;
   if (bootError !== null) {
