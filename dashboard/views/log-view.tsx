@@ -128,7 +128,9 @@ export function LogView({ index }: { index: number | null }) {
                     Index
                   </th>
                   <th scope="col">Kind</th>
-                  <th scope="col">Agent</th>
+                  <th scope="col" class="wide-only">
+                    Agent
+                  </th>
                   <th scope="col" class="num">
                     Seq
                   </th>
@@ -144,7 +146,7 @@ export function LogView({ index }: { index: number | null }) {
                       </a>
                     </td>
                     <td>{e.record.kind}</td>
-                    <td>
+                    <td class="wide-only">
                       <code class="id">{e.agentId}</code>
                     </td>
                     <td class="num">{e.seq}</td>
