@@ -97,12 +97,16 @@ export default async function dashboardBench(): Promise<BenchSection> {
     let bytes = 0;
     let frames = 0;
     let binaryFrames = 0;
+    let agentUpdates = 0;
     cdp.on("Network.webSocketFrameReceived", (e: { response: { opcode: number; payloadData: string } }) => {
       if (!counting) return;
       frames++;
       if (e.response.opcode === 2) {
         binaryFrames++;
-        bytes += Buffer.from(e.response.payloadData, "base64").length;
+        const payload = Buffer.from(e.response.payloadData, "base64");
+        bytes += payload.length;
+        // Phase-frame header: u8 version, u8 reserved, u16 count (little-endian), f64 at.
+        if (payload.length >= 4) agentUpdates += payload.readUInt16LE(2);
       } else bytes += Buffer.byteLength(e.response.payloadData, "utf8");
     });
 
@@ -140,6 +144,7 @@ export default async function dashboardBench(): Promise<BenchSection> {
       { metric: "sign-in submit → circle drawn", value: `${Math.round(signInMs)} ms` },
       { metric: `overview frames per second (${WINDOW_MS / 1000} s)`, value: `${framesPerS.toFixed(1)} (worst frame ${Math.round(fps.worstMs)} ms)`, target: `≥ ${TARGET_FPS}`, pass: framesPerS >= TARGET_FPS },
       { metric: "live channel bytes per second", value: `${kb(bytesPerS)}/s (${(frames / seconds).toFixed(1)} msgs/s, ${binaryFrames} phase frames)`, target: `≤ ${kb(TARGET_BYTES_PER_S)}/s`, pass: bytesPerS <= TARGET_BYTES_PER_S },
+      { metric: "agent updates carried in phase frames", value: `${(agentUpdates / seconds).toFixed(0)}/s (the agents offer ${agents * 2}/s; the edge forwards what it accepted)` },
       { metric: "JavaScript shipped (gzip)", value: `${kb(build.jsGz)} (all files ${kb(build.totalGz)}: ${build.files})`, target: `≤ ${kb(TARGET_JS_GZ)}`, pass: build.jsGz <= TARGET_JS_GZ },
     );
     const errors = pageErrors(page);

@@ -24,7 +24,7 @@ export function displayStatus(agent: LiveAgent): DisplayStatus {
 /** θ now, extrapolated by ω from the summary time; the agent's θ unchanged when it is not running. */
 export function thetaAt(agent: LiveAgent, now: number): number | null {
   if (agent.theta === null) return null;
-  if (agent.omega === null || agent.t === null || !agent.online) return agent.theta;
+  if (agent.omega === null || agent.t === null || !agent.online) return wrapAngle(agent.theta);
   // Bound the extrapolation: an agent silent for longer than this is drawn where it was last seen.
   const dt = Math.min(Math.max(now - agent.t, 0), 10_000) / 1000;
   return wrapAngle(agent.theta + agent.omega * dt);
@@ -117,7 +117,8 @@ export class FleetStore {
   #upsert(live: LiveAgent): void {
     const existing = this.byI.get(live.i);
     if (existing !== undefined && existing.id !== live.id && this.byId.get(existing.id) === existing) this.byId.delete(existing.id);
-    const agent: AgentState = { ...live };
+    // The edge's θ is unwrapped (any real); the page shows and charts it in [0, 2π).
+    const agent: AgentState = { ...live, theta: live.theta === null ? null : wrapAngle(live.theta) };
     this.byI.set(agent.i, agent);
     this.byId.set(agent.id, agent);
     this.#record(agent);

@@ -211,7 +211,7 @@ function Records({ id }: { id: string }) {
             <tr>
               <th scope="col" class="num">seq</th>
               <th scope="col">kind</th>
-              <th scope="col" class="num">Lamport</th>
+              <th scope="col" class="num opt">Lamport</th>
               <th scope="col">time</th>
               <th scope="col" class="num">log index</th>
               <th scope="col">inclusion</th>
@@ -222,7 +222,7 @@ function Records({ id }: { id: string }) {
               <tr key={record.index} data-record-index={record.index} data-seq={record.seq}>
                 <td class="num">{record.seq}</td>
                 <td>{record.kind}</td>
-                <td class="num">{record.lamport ?? "–"}</td>
+                <td class="num opt">{record.lamport ?? "–"}</td>
                 <td>{formatTime(record.t)}</td>
                 <td class="num">
                   <a href={`/log/${record.index}`}>{record.index}</a>

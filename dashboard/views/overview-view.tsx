@@ -6,7 +6,7 @@ import { computed } from "@preact/signals";
 import type uPlot from "uplot";
 import { TimeChart } from "../charts/time-chart.js";
 import { formatNumber, formatTime, shortHash } from "../format.js";
-import { displayStatus, store, type DisplayStatus } from "../live/store.js";
+import { displayStatus, store, wrapAngle, type DisplayStatus } from "../live/store.js";
 import { PhaseCircleCanvas } from "../overview/phase-circle-canvas.js";
 
 const counts = computed(() => {
@@ -33,7 +33,7 @@ export function OverviewView() {
   const total = c.online + c.offline + c.quarantined + c.pending;
   const field = fleet?.field ?? null;
   const checkpoint = fleet?.log.checkpoint ?? null;
-  const label = `Phase circle of ${total} agents; mean field r ${formatNumber(field?.r ?? null)} at ψ ${formatNumber(field?.psi ?? null)} rad`;
+  const label = `Phase circle of ${total} agents; mean field r ${formatNumber(field?.r ?? null)} at ψ ${formatNumber(field === null ? null : wrapAngle(field.psi))} rad`;
   return (
     <section class="overview" data-view="overview">
       <h1>Overview</h1>
@@ -86,7 +86,7 @@ export function OverviewView() {
             </div>
             <div>
               <dt>ψ</dt>
-              <dd>{field === null ? "–" : `${formatNumber(field.psi, 3)} rad`}</dd>
+              <dd>{field === null ? "–" : `${formatNumber(wrapAngle(field.psi), 3)} rad`}</dd>
             </div>
             <div>
               <dt>Ω</dt>

@@ -168,7 +168,9 @@ export class ViewerFeed {
   /** The "viewers" task: null (no cost) without viewers; now for a snapshot; else the flush gap or the heartbeat. */
   nextDueAt(now: number): number | null {
     if (!this.hasViewers()) return null;
-    if (this.#live === undefined || this.#pendingSnapshot) return now;
+    // A viewer waiting for its snapshot, or the first flush of this object's life (viewers open across a wake-up).
+    // Not merely "no live set": sockets still closing would otherwise make it due at every alarm.
+    if (this.#pendingSnapshot || (this.#live === undefined && this.#lastFlushAt === 0)) return now;
     const heartbeat = Math.min(this.#lastFleetAt, this.#lastScanAt) + LIVE_HEARTBEAT_MS;
     const dirty = this.#written.size > 0 || this.#parts.agentsLive();
     return Math.max(this.#lastFlushAt + LIVE_FLUSH_GAP_MS, dirty ? this.#lastFlushAt + LIVE_FLUSH_GAP_MS : heartbeat);

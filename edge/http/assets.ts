@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./context.js";
+import { DASHBOARD_CSP, IMMUTABLE_CACHE, REVALIDATE_CACHE } from "./dashboard-headers.js";
 
 /**
  * The dashboard's static files (Workers static assets, `[assets]` in wrangler.toml, built into
@@ -7,15 +8,6 @@ import type { AppEnv } from "./context.js";
  * `/health` and `/v1/*` and hands every other GET/HEAD to the assets binding, adding the headers
  * below. Client routes (`/agents/…`) fall back to index.html (single-page application).
  */
-
-/** The dashboard's Content-Security-Policy: only its own files, no inline script or style, no framing. */
-export const DASHBOARD_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-/** Content-hashed files under /assets/ never change under their name. */
-export const IMMUTABLE_CACHE = "public, max-age=31536000, immutable";
-/** Everything else (index.html above all) is revalidated, so a deploy shows at once. */
-export const REVALIDATE_CACHE = "no-cache";
 
 /** Paths the Worker answers itself. */
 export function isApiPath(path: string): boolean {

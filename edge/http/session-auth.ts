@@ -94,6 +94,11 @@ export const requireOperator: MiddlewareHandler<AppEnv> = async function require
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/** Whether the request's `Origin` header is present and is the request URL's own origin (the live channel's upgrade check). */
+export function isSameOrigin(c: AppContext): boolean {
+  return c.req.header("Origin") === new URL(c.req.url).origin;
+}
+
 /**
  * CSRF: a state-changing request (not GET/HEAD/OPTIONS) whose `Origin` is not the edge's own is 403
  * `origin_refused`, whatever its credentials; one that would authenticate by cookie (no bearer) must

@@ -10,7 +10,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, issueToken } from "../edge/fleet-client.js";
 import { FAST_SEALING, removeTempDirs, startAgentProcess, tempDir, type AgentProcess } from "../e2e/support/agentProcess.js";
-import { cspViolations, ensureDashboardBuilt, openDashboard, pageErrors, screenshot, signIn, useBrowser } from "../support/browser.js";
+import { cspViolations, ensureDashboardBuilt, openDashboard, pageErrors, screenshot, SIGN_IN, signIn, useBrowser } from "../support/browser.js";
 import { startEdge, type RunningEdge } from "../support/edge.js";
 import { startTamperProxy, type TamperProxy } from "../support/tamper-proxy.js";
 
@@ -52,7 +52,11 @@ const row = (page: Page, id: string) => page.locator(`tr[data-agent-id="${id}"]`
 
 async function signedIn(path: string, viewport: "desktop" | "phone" = "desktop"): Promise<Page> {
   const page = await openDashboard(edge, { path, viewport });
+  // The page asks for its session first; sign in on the page it shows then, so it returns to `path`.
+  await page.locator(SIGN_IN.root).waitFor();
   await signIn(page, edge.adminToken);
+  await page.locator('[data-view]:not([data-view="sign-in"])').first().waitFor();
+  expect(new URL(page.url()).pathname).toBe(path);
   return page;
 }
 
@@ -120,14 +124,16 @@ describe("agents view", () => {
         { timeout: 45_000, interval: 2000 },
       )
       .toBe("true");
-    await screenshot(page, "agent-desktop");
+    await page.evaluate("window.scrollTo(0, 0)");
+    await page.waitForTimeout(1500);
+    await screenshot(page, "agent-desktop", { fullPage: false });
     clean(page);
     await page.context().close();
 
     const phone = await signedIn(`/agents/${ids.steady}`, "phone");
     await phone.locator("tr[data-record-index]").first().waitFor({ timeout: 30_000 });
     await phone.waitForTimeout(1500);
-    await screenshot(phone, "agent-phone");
+    await screenshot(phone, "agent-phone", { fullPage: false });
     clean(phone);
     await phone.context().close();
   });

@@ -9,6 +9,7 @@ import { request as httpRequest } from "node:http";
 import { dirname, join as joinPath, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CompactSign, SignJWT, importJWK } from "jose";
+import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sealRecord } from "../../shared/log/index.js";
 import { bytesToBase64Url, PROTOCOL_ERROR_CODES, recordToWire, type WireRecord } from "../../shared/protocol/index.js";
@@ -169,6 +170,23 @@ function summary(lamport: number) {
   return { v: 1, type: "summary", lamport, t: Date.now(), theta: 0.5, omega: 1, coherence: 0.5, tokenHz: 20 };
 }
 
+/**
+ * Opens the dashboard's live channel with real `ws` upgrades: resolves the open socket, or the
+ * refusal's status and code.
+ */
+function liveUpgrade(headers: Record<string, string>): Promise<{ ws: WebSocket } | Observed> {
+  return new Promise((resolvePromise, reject) => {
+    const ws = new WebSocket(`${edge.url.replace(/^http/, "ws")}/v1/dashboard/live?fleet=c-viewers-full`, { headers });
+    ws.once("open", () => resolvePromise({ ws }));
+    ws.once("unexpected-response", (_req, res) => {
+      let body = "";
+      res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      res.on("end", () => resolvePromise({ status: res.statusCode ?? 0, code: (JSON.parse(body) as { error?: { code?: string } }).error?.code }));
+    });
+    ws.once("error", reject);
+  });
+}
+
 // ---- triggers: one entry per code ----------------------------------------------------------------
 
 type Observed = { status: number; code: string | undefined };
@@ -256,6 +274,37 @@ const HTTP_TRIGGERS: Record<string, (code: string) => Promise<Observed>> = {
   fleet_not_found: () => httpCode(edge, "GET", "/v1/log/checkpoint?fleet=nobody-made-this", { token: null }),
   entry_not_found: () => httpCode(edge, "GET", "/v1/log/proof/inclusion?agent=ag_00000000000000000000000000000000&seq=0", { token: null }),
   upgrade_required: () => httpCode(edge, "GET", "/v1/connect", { token: null }),
+  // The dashboard's live channel (docs/api.md, "Dashboard live channel").
+  origin_refused: async () => {
+    const refused = await liveUpgrade({ Origin: "https://elsewhere.example" });
+    if ("ws" in refused) throw new Error("a cross-origin live channel was accepted");
+    return refused;
+  },
+  session_required: async () => {
+    const refused = await liveUpgrade({ Origin: edge.url });
+    if ("ws" in refused) throw new Error("a live channel without a session was accepted");
+    return refused;
+  },
+  viewers_full: async () => {
+    // A dashboard session (POST /v1/session, the sessions' route), then 17 viewers in one fleet.
+    const signIn = await fetch(`${edge.url}/v1/session?fleet=c-viewers-full`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Origin: edge.url },
+      body: JSON.stringify({ token: edge.adminToken }),
+    });
+    const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const open: WebSocket[] = [];
+    try {
+      for (let k = 0; k < 17; k++) {
+        const outcome = await liveUpgrade({ Origin: edge.url, Cookie: cookie });
+        if ("ws" in outcome) open.push(outcome.ws);
+        else return outcome;
+      }
+      throw new Error("17 viewers were accepted");
+    } finally {
+      for (const ws of open) ws.close();
+    }
+  },
   webhook_endpoint_not_found: () => httpCode(edge, "GET", `/v1/webhooks/endpoints/ep_${"0".repeat(32)}`),
   webhook_message_not_found: async (code) => {
     const created = await call(edge, "POST", `/v1/webhooks/endpoints?fleet=${fleetFor(code)}`, { body: { url: "https://hooks.example.com/x", enabled: false } });

@@ -7,7 +7,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sealRecord } from "../../shared/log/index.js";
 import { recordToWire } from "../../shared/protocol/index.js";
-import { DASHBOARD_CSP, IMMUTABLE_CACHE } from "../../edge/http/assets.js";
+import { DASHBOARD_CSP, IMMUTABLE_CACHE } from "../../edge/http/dashboard-headers.js";
 import { createApp } from "../../edge/http/app.js";
 import { sessionIdHash } from "../../edge/fleet/session-store.js";
 import { ADMIN, enrollAgent, open } from "./fleet-agent.js";
