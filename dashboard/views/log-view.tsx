@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import { apiJson } from "../api/client.js";
+import type { FleetView } from "../api/types.js";
 import { navigate } from "../router.js";
 import { fetchAndVerifyCheckpoint, fetchAndVerifyEntry, type EntryJson, type EntryVerdict } from "../verify/index.js";
 import { VerifyResult } from "../verify/verify-result.js";
@@ -39,8 +40,10 @@ export function LogView({ index }: { index: number | null }) {
   const [page, setPage] = useState(0);
   const [followIndex, setFollowIndex] = useState(true);
   const checkpoint = useLoad(() => fetchAndVerifyCheckpoint(), []);
-  const sizeLoad = useLoad(() => apiJson<EntriesPage>("GET", "/v1/log/entries?start=0&end=0"), [checkpoint.data]);
-  const size = sizeLoad.data?.size ?? null;
+  // The size from GET /v1/fleet (an operator route, never cached): an empty page of entries would
+  // carry it too, but the edge marks that answer immutable, so a browser would keep an old size.
+  const sizeLoad = useLoad(() => apiJson<FleetView>("GET", "/v1/fleet"), [checkpoint.data]);
+  const size = sizeLoad.data?.log.size ?? null;
 
   // Opening /log/<index> shows the page that holds it (until the operator pages away).
   useEffect(() => {
@@ -128,7 +131,9 @@ export function LogView({ index }: { index: number | null }) {
                     Index
                   </th>
                   <th scope="col">Kind</th>
-                  <th scope="col">Agent</th>
+                  <th scope="col" class="wide-only">
+                    Agent
+                  </th>
                   <th scope="col" class="num">
                     Seq
                   </th>
@@ -144,7 +149,7 @@ export function LogView({ index }: { index: number | null }) {
                       </a>
                     </td>
                     <td>{e.record.kind}</td>
-                    <td>
+                    <td class="wide-only">
                       <code class="id">{e.agentId}</code>
                     </td>
                     <td class="num">{e.seq}</td>

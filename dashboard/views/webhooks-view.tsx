@@ -273,11 +273,15 @@ function DeliveryLog({ id, endpoint, round }: { id: string; endpoint: EndpointVi
                 <th scope="col" class="num">
                   Latency
                 </th>
-                <th scope="col">Message</th>
-                <th scope="col" class="num">
+                <th scope="col" class="wide-only">
+                  Message
+                </th>
+                <th scope="col" class="num wide-only">
                   Attempt
                 </th>
-                <th scope="col">Error</th>
+                <th scope="col" class="wide-only">
+                  Error
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -289,11 +293,11 @@ function DeliveryLog({ id, endpoint, round }: { id: string; endpoint: EndpointVi
                   </td>
                   <td class="num">{a.statusCode ?? "–"}</td>
                   <td class="num">{a.latencyMs} ms</td>
-                  <td>
+                  <td class="wide-only">
                     <code class="id">{a.messageId}</code>
                   </td>
-                  <td class="num">{a.attempt}</td>
-                  <td class="wrap">{a.error ?? ""}</td>
+                  <td class="num wide-only">{a.attempt}</td>
+                  <td class="wrap wide-only">{a.error ?? ""}</td>
                 </tr>
               ))}
             </tbody>
@@ -310,10 +314,12 @@ function DeliveryLog({ id, endpoint, round }: { id: string; endpoint: EndpointVi
                 <th scope="col">Created</th>
                 <th scope="col">Event</th>
                 <th scope="col">Status</th>
-                <th scope="col" class="num">
+                <th scope="col" class="num wide-only">
                   Attempts
                 </th>
-                <th scope="col">Id</th>
+                <th scope="col" class="wide-only">
+                  Id
+                </th>
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
                 </th>
@@ -329,8 +335,8 @@ function DeliveryLog({ id, endpoint, round }: { id: string; endpoint: EndpointVi
                   <td>
                     <span class={`badge message-${m.status}`}>{m.status}</span>
                   </td>
-                  <td class="num">{m.attempts}</td>
-                  <td>
+                  <td class="num wide-only">{m.attempts}</td>
+                  <td class="wide-only">
                     <code class="id">{m.id}</code>
                   </td>
                   <td>

@@ -51,7 +51,7 @@ describe("fleet config view", () => {
       expect(errors).toEqual(["Coupling K must be from 0 to 100", "Peer age must be a whole number from 500 to 600000"]);
       expect(await coupling.getAttribute("aria-invalid")).toBe("true");
       // The first bad field has the focus, and its error is announced through aria-describedby.
-      expect(await page.evaluate<string>("document.activeElement?.id ?? ''")).toBe("cfg-coupling");
+      await expect.poll(() => page.evaluate<string>("document.activeElement?.id ?? ''"), { timeout: 5_000 }).toBe("cfg-coupling");
       expect(await coupling.getAttribute("aria-describedby")).toContain("cfg-coupling-error");
       expect(await patches(page)).toEqual([]);
       expect(await config()).toEqual(before);

@@ -62,7 +62,7 @@ describe("enrollment tokens view", () => {
       const secret = (await page.getByTestId("token-secret").textContent())!.trim();
       expect(secret).toMatch(/^bet_/);
       // Focus moved to the secret's heading, so a keyboard user lands on it.
-      expect(await page.evaluate<string>("document.activeElement?.id ?? ''")).toBe("once-secret-title");
+      await expect.poll(() => page.evaluate<string>("document.activeElement?.id ?? ''"), { timeout: 5_000 }).toBe("once-secret-title");
       const command = (await page.getByTestId("enroll-command").textContent())!.trim();
       const words = shellWords(command);
       expect(words.slice(0, 2)).toEqual(["becomingone-agent", "enroll"]);

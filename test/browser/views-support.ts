@@ -39,6 +39,8 @@ export interface ShotSteps {
  * a new page (`steps` recreate it), saved as <name>-desktop.png / <name>-phone.png.
  */
 export async function screenshotsOf(edge: RunningEdge, page: Page, name: string, path: string, view: string, steps: ShotSteps = {}): Promise<void> {
+  // At the top: a full-page picture of a scrolled page draws the sticky header mid-page.
+  await page.evaluate("window.scrollTo(0, 0)");
   await screenshot(page, `${name}-desktop`);
   const phone = await signedInOn(edge, path, view, "phone", steps.before);
   try {
@@ -48,6 +50,7 @@ export async function screenshotsOf(edge: RunningEdge, page: Page, name: string,
     // Nothing wider than the phone's screen: the page never scrolls sideways (tables scroll in their wrapper).
     const overflow = await phone.evaluate<number>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
     expect(overflow, `${name} at phone width overflows by ${overflow} px`).toBeLessThanOrEqual(0);
+    await phone.evaluate("window.scrollTo(0, 0)");
     await screenshot(phone, `${name}-phone`);
   } finally {
     await phone.context().close();

@@ -102,7 +102,7 @@ describe("webhooks view", () => {
       expect((await call(edge, "GET", `/v1/webhooks/endpoints/${id}`)).status).toBe(200);
       await item.getByRole("button", { name: "Delete", exact: true }).click();
       // The confirmation takes the focus.
-      expect(await page.evaluate<string>("document.activeElement?.textContent ?? ''")).toBe("Yes, delete");
+      await expect.poll(() => page.evaluate<string>("document.activeElement?.textContent ?? ''"), { timeout: 5_000 }).toBe("Yes, delete");
       await page.keyboard.press("Enter");
       await item.waitFor({ state: "detached", timeout: 10_000 });
       expect((await call(edge, "GET", `/v1/webhooks/endpoints/${id}`)).status).toBe(404);

@@ -9,6 +9,7 @@ import { signCheckpoint } from "../../shared/checkpoint/index.js";
 import { encodeBase64 } from "../../shared/encoding/base64.js";
 import { MemoryNodeStore, MerkleTree, encodeRecord, inclusionProofDocument, sealRecord, type SealedRecord } from "../../shared/log/index.js";
 import { generateSignerKey, parseSignerKey } from "../../shared/note/index.js";
+import { ed25519 } from "@noble/curves/ed25519.js";
 import { verifyCheckpoint, verifyEntry, type EntryVerdict } from "../../dashboard/verify/index.js";
 
 const ORIGIN = "becomingone.local/fleet/default";
@@ -206,6 +207,20 @@ describe("verifyEntry on real proofs", () => {
     }
     expect(verifyCheckpoint(keys.verifierKey, "garbage").ok).toBe(false);
     expect(verifyCheckpoint(keys.verifierKey, "").ok).toBe(false);
+  });
+});
+
+describe("the record's own signature (agent detail)", () => {
+  it("verifies under the agent's key and fails, as the last step, under another", () => {
+    const log = buildLog(6);
+    const input = { keyText: keys.verifierKey, checkpointNote: log.note, entry: log.entry(3), proof: log.proof(3) };
+    const good = verifyEntry({ ...input, agentPublicKey: ed25519.getPublicKey(agentSeed) });
+    expect(good.ok).toBe(true);
+    expect(good.steps.at(-1)?.id).toBe("record-signature");
+    const other = verifyEntry({ ...input, agentPublicKey: ed25519.getPublicKey(new Uint8Array(32).fill(9)) });
+    expect(failure(other)).toEqual({ step: "record-signature", reason: `the record's signature does not verify with the key of agent ag_${"ab".repeat(16)}` });
+    // Without a key the record signature is not a step at all.
+    expect(verifyEntry(input).steps.some((s) => s.id === "record-signature")).toBe(false);
   });
 });
 

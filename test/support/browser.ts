@@ -241,6 +241,11 @@ export interface SignInResult {
  */
 export async function signIn(page: Page, token: string, options: SignInOptions = {}): Promise<SignInResult> {
   const timeout = options.timeoutMs ?? 30_000;
+  // On a dashboard page, let the app decide what it shows first (it boots with no view while it asks
+  // for the session): opening /sign-in over it would lose the page it means to return to.
+  if (page.url().startsWith("http")) {
+    await page.locator("[data-view]").first().waitFor({ state: "attached", timeout }).catch(() => undefined);
+  }
   if ((await page.locator(SIGN_IN.root).count()) === 0) {
     await page.goto("/sign-in", { waitUntil: "load" });
   }
