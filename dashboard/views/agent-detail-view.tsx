@@ -5,6 +5,7 @@
  */
 import { useCallback, useEffect, useState } from "preact/hooks";
 import type uPlot from "uplot";
+import { base64UrlToBytes } from "../../shared/protocol/base64.js";
 import { apiJson, describeError } from "../api/client.js";
 import type { AgentRecord, AgentRecordsPage, AgentView } from "../api/types.js";
 import { TimeChart } from "../charts/time-chart.js";
@@ -150,12 +151,12 @@ export function AgentDetailView({ id }: { id: string }) {
           />
         </section>
       </div>
-      <Records id={id} />
+      <Records id={id} publicKeyX={agent?.publicKey.x ?? null} />
     </section>
   );
 }
 
-function Records({ id }: { id: string }) {
+function Records({ id, publicKeyX }: { id: string; publicKeyX: string | null }) {
   const [records, setRecords] = useState<AgentRecord[]>([]);
   const [nextBefore, setNextBefore] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -182,10 +183,17 @@ function Records({ id }: { id: string }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id]);
 
-  // The record's entry comes with it; the key, the checkpoint and the proof are fetched and checked here.
+  // The record's entry comes with it; the key, the checkpoint and the proof are fetched and checked
+  // here, and the record's signature against the agent's enrolled key when we have it.
   const verify = async (record: AgentRecord): Promise<void> => {
     setResults((m) => new Map(m).set(record.index, "checking"));
-    const verdict = await fetchAndVerifyEntry(record.index, { entry: record.entry });
+    let agentPublicKey: Uint8Array | undefined;
+    try {
+      agentPublicKey = publicKeyX === null ? undefined : base64UrlToBytes(publicKeyX);
+    } catch {
+      agentPublicKey = undefined;
+    }
+    const verdict = await fetchAndVerifyEntry(record.index, agentPublicKey === undefined ? { entry: record.entry } : { entry: record.entry, agentPublicKey });
     setResults((m) => new Map(m).set(record.index, verdict));
   };
 

@@ -124,6 +124,8 @@ describe("agents view", () => {
         { timeout: 45_000, interval: 2000 },
       )
       .toBe("true");
+    // The agent's enrolled key was used too: the record's signature step passed.
+    expect(await page.locator('[data-testid="verify-result"] li[data-step="record-signature"]').count()).toBeGreaterThan(0);
     await page.evaluate("window.scrollTo(0, 0)");
     await page.waitForTimeout(1500);
     await screenshot(page, "agent-desktop", { fullPage: false });
