@@ -33,6 +33,10 @@ export function App() {
   useEffect(() => {
     checkSession().catch((error: unknown) => setBootError(describeError(error)));
   }, []);
+  const retryBoot = (): void => {
+    setBootError(null);
+    checkSession().catch((error: unknown) => setBootError(describeError(error)));
+  };
 
   // Session and route together decide: signed out → sign-in (remembering the page); signed in → live.
   useSignalEffect(() => {
@@ -47,6 +51,16 @@ export function App() {
     }
   });
 
+  // After an in-app navigation, move focus to the new view (screen readers announce it; Tab starts there).
+  const shownPath = useRef<string | null>(null);
+  useSignalEffect(() => {
+    const path = currentPath.value;
+    if (shownPath.current !== null && shownPath.current !== path) {
+      requestAnimationFrame(() => document.getElementById("main")?.focus({ preventScroll: false }));
+    }
+    shownPath.current = path;
+  });
+
   const state = sessionState.value;
   const current = route.value;
   if (bootError !== null) {
@@ -54,6 +68,9 @@ export function App() {
       <main class="boot-error" data-view="error">
         <h1>The edge did not answer</h1>
         <p role="alert">{bootError}</p>
+        <button type="button" onClick={retryBoot}>
+          Try again
+        </button>
       </main>
     );
   }
@@ -153,11 +170,12 @@ function Header({ current }: { current: Route }) {
 
 function LiveStatus() {
   const { state, staleSeconds } = liveStatus.value;
-  const text = state === "live" ? "live" : state === "reconnecting" ? "reconnecting…" : `stale (no update for ${staleSeconds} s)`;
+  // The announced text changes only with the state; the ticking seconds are not read out each second.
   return (
     <p class={`live-status ${state}`} data-testid="live-status" data-state={state} role="status" aria-live="polite">
       <span class="dot" aria-hidden="true" />
-      {text}
+      {state === "live" ? "live" : state === "reconnecting" ? "reconnecting…" : "stale"}
+      {state === "stale" ? <span aria-hidden="true"> (no update for {staleSeconds} s)</span> : null}
     </p>
   );
 }

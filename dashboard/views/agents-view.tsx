@@ -134,6 +134,10 @@ export function AgentsView() {
                 <tr key={agent.id} data-agent-id={agent.id} data-status={s} data-theta={theta === null ? "" : theta.toFixed(3)}>
                   <td>
                     <a href={`/agents/${encodeURIComponent(agent.id)}`}>{agent.name}</a>
+                    {/* Phones hide the id column: a short id keeps same-named agents apart (the full id stays in its column). */}
+                    <span class="phone-only sub" aria-hidden="true">
+                      {agent.id.slice(0, 11)}…
+                    </span>
                   </td>
                   <td>
                     <code class="id">{agent.id}</code>
@@ -141,6 +145,11 @@ export function AgentsView() {
                   <td>{agent.hardware ?? "–"}</td>
                   <td>
                     <span class={`badge ${s}`}>{s}</span>
+                    {agent.quarantine !== null ? (
+                      <span class="phone-only sub reason" aria-hidden="true">
+                        {agent.quarantine.reason}
+                      </span>
+                    ) : null}
                   </td>
                   <td>{formatAgo(agent.lastSeenAt, now)}</td>
                   <td class="num">{formatNumber(agent.tokenHz, 1)}</td>

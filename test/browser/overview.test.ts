@@ -80,4 +80,21 @@ describe("overview", () => {
       await page.context().close();
     });
   }
+
+  it("says when the live channel drops, and resumes by itself when the edge is back", async () => {
+    const page = await openDashboard(edge, { path: "/" });
+    await page.locator(SIGN_IN.root).waitFor();
+    await signIn(page, edge.adminToken);
+    const status = page.locator('[data-testid="live-status"]');
+    await expect.poll(() => status.getAttribute("data-state"), { timeout: 15_000 }).toBe("live");
+    await edge.stop();
+    await expect.poll(() => status.getAttribute("data-state"), { timeout: 15_000 }).not.toBe("live");
+    expect(await status.textContent()).toMatch(/reconnecting|stale/);
+    await edge.restart(); // same port and state: the session survives in the fleet's SQLite
+    await expect.poll(() => status.getAttribute("data-state"), { timeout: 60_000 }).toBe("live");
+    await page.locator(`${CIRCLE}[data-drawn="2"]`).waitFor({ timeout: 30_000 });
+    expect(cspViolations(page)).toEqual([]);
+    expect(pageErrors(page)).toEqual([]);
+    await page.context().close();
+  });
 });

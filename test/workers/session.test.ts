@@ -128,6 +128,13 @@ describe("the session on admin routes", () => {
     expect(created.status).toBe(201);
     const patched = await request("PATCH", `${LOCAL}/v1/fleet/config?fleet=s-admin`, { body: { coupling: 2 }, headers: { Cookie: cookie, Origin: LOCAL } });
     expect(patched.status).toBe(200);
+    // Signing in again with the cookie replaces that session.
+    const again = await request("POST", `${LOCAL}/v1/session?fleet=s-admin`, { body: { token: TOKEN }, headers: { Cookie: cookie, Origin: LOCAL, "CF-Connecting-IP": newClient() } });
+    expect(again.status).toBe(200);
+    const replaced = await request("GET", `${LOCAL}/v1/session?fleet=s-admin`, { headers: { Cookie: cookie } });
+    expect([replaced.status, replaced.body.error?.code]).toEqual([401, "session_required"]);
+    const fresh = `bo_session=${parseSetCookie(again.headers.get("Set-Cookie")).value}`;
+    expect((await request("GET", `${LOCAL}/v1/session?fleet=s-admin`, { headers: { Cookie: fresh } })).status).toBe(200);
     // A session belongs to its fleet.
     const elsewhere = await request("GET", `${LOCAL}/v1/agents?fleet=s-admin-other`, { headers: { Cookie: cookie } });
     expect([elsewhere.status, elsewhere.body.error.code]).toEqual([401, "session_required"]);

@@ -36,6 +36,9 @@ export const sessionRoutes = new Hono<AppEnv>()
       throw ApiError.from(judged.error);
     }
     const opened = unwrap(await fleetStub(c).openSession(c.get("scope"), sessionIdHash(id)));
+    // Signing in again from a browser that holds a session replaces it rather than leaving it live.
+    const previous = sessionCookieHash(c);
+    if (previous !== null) await fleetStub(c).endSession(c.get("scope"), previous);
     setSessionCookie(c, id);
     return c.json({ expiresAt: new Date(opened.expiresAt).toISOString() });
   })
