@@ -190,6 +190,11 @@ function EntryDetail({ index, entry }: { index: number; entry: EntryJson | null 
       const fetched = page?.entries[0] ?? null;
       if (!live) return;
       setShown(fetched);
+      // Nothing to verify for an index the log does not have (yet): say so instead.
+      if (fetched === null && page !== null) {
+        setOutcome(null);
+        return;
+      }
       const verdict = await fetchAndVerifyEntry(index, fetched === null ? {} : { entry: fetched });
       if (live) setOutcome(verdict);
     })();

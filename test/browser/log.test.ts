@@ -125,6 +125,16 @@ describe("global log view", () => {
     }
   });
 
+  it("an index the log does not have says so, and verifies nothing", async () => {
+    const page = await signedInOn(edge, "/log/99999", "log");
+    try {
+      await page.getByText("No entry 99999 in the log.").waitFor({ state: "visible", timeout: 20_000 });
+      expect(await page.getByTestId("verify-result").count()).toBe(0);
+    } finally {
+      await page.context().close();
+    }
+  });
+
   it("a tampered proof shows as failing: the proof does not lead to the checkpoint root", async () => {
     const page = await signedInOn(edge, "/log", "log");
     try {

@@ -111,6 +111,31 @@ describe("enrollment tokens view", () => {
     }
   });
 
+  it("works from the keyboard alone: tab to the fields, type, submit with Enter", async () => {
+    const page = await signedInOn(edge, "/tokens", "tokens");
+    try {
+      await page.getByLabel("Name").focus();
+      await page.keyboard.type("keyboard only");
+      await page.keyboard.press("Tab");
+      expect(await page.evaluate<string>("document.activeElement?.getAttribute('name') ?? ''")).toBe("maxUses");
+      await page.keyboard.press("Control+A");
+      await page.keyboard.type("3");
+      await page.keyboard.press("Tab");
+      expect(await page.evaluate<string>("document.activeElement?.getAttribute('name') ?? ''")).toBe("expiresIn");
+      await page.keyboard.press("Tab");
+      expect(await page.evaluate<string>("document.activeElement?.getAttribute('name') ?? ''")).toBe("requireApproval");
+      await page.keyboard.press("Space");
+      await page.keyboard.press("Tab");
+      expect(await page.evaluate<string>("document.activeElement?.textContent ?? ''")).toBe("Create token");
+      await page.keyboard.press("Enter");
+      await page.getByTestId("token-secret").waitFor({ state: "visible", timeout: 10_000 });
+      const tokens = (await call(edge, "GET", "/v1/enrollment-tokens")).body.tokens as { name: string; maxUses: number; requireApproval: boolean }[];
+      expect(tokens.find((t) => t.name === "keyboard only")).toMatchObject({ maxUses: 3, requireApproval: true });
+    } finally {
+      await page.context().close();
+    }
+  });
+
   it("the edge's refusal is shown as it says it", async () => {
     const page = await signedInOn(edge, "/tokens", "tokens");
     try {
