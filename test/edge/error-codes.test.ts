@@ -94,8 +94,17 @@ function edgeSourceCodes(): Set<string> {
 
 let edge: RunningEdge;
 
+/** A dashboard session of the fleet c-viewers-full, opened before signin_rate_limited's trigger locks this address out. */
+let viewerCookie = "";
+
 beforeAll(async () => {
   edge = await startEdge();
+  const signIn = await fetch(`${edge.url}/v1/session?fleet=c-viewers-full`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Origin: edge.url },
+    body: JSON.stringify({ token: edge.adminToken }),
+  });
+  viewerCookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0]!;
 });
 
 afterAll(async () => {
@@ -278,13 +287,8 @@ const HTTP_TRIGGERS: Record<string, (code: string) => Promise<Observed>> = {
   // (origin_refused and session_required are triggered above through the admin routes; the live
   // channel's own refusals are in test/workers/dashboard-live.test.ts.)
   viewers_full: async () => {
-    // A dashboard session (POST /v1/session, the sessions' route), then 17 viewers in one fleet.
-    const signIn = await fetch(`${edge.url}/v1/session?fleet=c-viewers-full`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Origin: edge.url },
-      body: JSON.stringify({ token: edge.adminToken }),
-    });
-    const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0]!;
+    // The session opened in beforeAll, then 17 viewers in its fleet.
+    const cookie = viewerCookie;
     const open: WebSocket[] = [];
     try {
       for (let k = 0; k < 17; k++) {
