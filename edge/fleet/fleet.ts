@@ -310,7 +310,7 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
     this.#ready(scope);
     if (!sessions.SESSION_HASH.test(idHash)) return failure(400, "bad_internal_request", "session hash malformed");
     const opened = sessions.openSession(this.#storage, idHash, Date.now());
-    for (const ended of opened.ended) this.#closeViewers(ended);
+    for (const ended of opened.ended) this.#viewers.closeSession(ended);
     return success({ expiresAt: opened.session.expiresAt });
   }
 
@@ -324,7 +324,7 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
   async endSession(scope: FleetScope, idHash: string): Promise<boolean> {
     if (!this.#ready(scope, false) || !sessions.SESSION_HASH.test(idHash)) return false;
     const ended = sessions.revokeSession(this.#storage.sql, idHash, Date.now());
-    this.#closeViewers(idHash);
+    this.#viewers.closeSession(idHash);
     return ended;
   }
 
@@ -332,19 +332,8 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
   async endAllSessions(scope: FleetScope): Promise<Outcome<{ revoked: number }>> {
     this.#ready(scope);
     const ended = sessions.revokeAllSessions(this.#storage.sql, Date.now());
-    this.#closeViewers(null);
+    this.#viewers.closeSession(null);
     return success({ revoked: ended.length });
-  }
-
-  /**
-   * Closes the live channel's viewer sockets (tag "viewer", attachment `sessionHash`) of one session,
-   * or all of them (null), with 4401: the browser signs in again.
-   */
-  #closeViewers(idHash: string | null): void {
-    for (const ws of this.ctx.getWebSockets("viewer")) {
-      const attachment = ws.deserializeAttachment() as { sessionHash?: unknown } | null;
-      if (idHash === null || attachment?.sessionHash === idHash) closeQuietly(ws, 4401, "signed out");
-    }
   }
 
   /** An agent's records, newest first (the dashboard's agent detail). */
@@ -467,12 +456,6 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
   #viewerClosed(ws: WebSocket, code: number, reason: string): void {
     this.#viewers.closed();
     closeViewer(ws, code === 1005 || code === 1006 || code === 1015 ? 1000 : code, reason.slice(0, 120));
-  }
-
-  /** Sign-out: closes the session's viewers with 4401. */
-  async closeViewers(scope: FleetScope, sessionHash: string): Promise<Outcome<{ closed: number }>> {
-    this.#ready(scope);
-    return success({ closed: this.#viewers.closeSession(sessionHash) });
   }
 
   // ---- the alarm -------------------------------------------------------------------------------

@@ -153,11 +153,11 @@ export class ViewerFeed {
     else closeViewer(ws, 1008, verdict.close);
   }
 
-  /** Closes every viewer of a session (sign-out) with 4401; returns how many. */
-  closeSession(sessionHash: string): number {
+  /** Closes every viewer of a session (sign-out), or every viewer (null: all sessions revoked), with 4401; returns how many. */
+  closeSession(sessionHash: string | null): number {
     let closed = 0;
     for (const ws of this.#parts.viewers()) {
-      if (readViewer(ws)?.sessionHash !== sessionHash) continue;
+      if (sessionHash !== null && readViewer(ws)?.sessionHash !== sessionHash) continue;
       closeViewer(ws, VIEWER_SESSION_CLOSE, "session ended");
       closed++;
     }
