@@ -82,7 +82,8 @@ describe("global log view", () => {
       const status = page.getByTestId("checkpoint-status");
       await expect.poll(() => status.getAttribute("data-ok"), { timeout: 20_000 }).toBe("true");
       expect(await status.textContent()).toMatch(/verifies with the log key becomingone-edge\+[0-9a-f]{8}/);
-      expect(await page.getByTestId("log-size").textContent()).toBe(String(size));
+      // The size comes from GET /v1/fleet, loaded beside the checkpoint: it may show "…" a moment longer.
+      await expect.poll(() => page.getByTestId("log-size").textContent(), { timeout: 20_000 }).toBe(String(size));
       expect(await page.getByTestId("checkpoint-size").textContent()).toBe(String(size));
 
       await entryRow(page, size - 1);
