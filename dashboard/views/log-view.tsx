@@ -4,8 +4,8 @@
  * (/log/<index>) with its inclusion proof verified in the browser by dashboard/verify.
  */
 import { useEffect, useState } from "preact/hooks";
+import type { FleetView } from "../../shared/api/index.js";
 import { apiJson } from "../api/client.js";
-import type { FleetView } from "../api/types.js";
 import { navigate } from "../router.js";
 import { fetchAndVerifyCheckpoint, fetchAndVerifyEntry, type EntryJson, type EntryVerdict } from "../verify/index.js";
 import { VerifyResult } from "../verify/verify-result.js";

@@ -3,30 +3,10 @@
  * ready-to-paste `becomingone-agent enroll` command; list them with uses and expiry; revoke.
  */
 import { useState } from "preact/hooks";
+import type { CreatedToken, TokenView } from "../../shared/api/index.js";
 import { apiJson } from "../api/client.js";
 import { enrollCommand } from "./enroll-command.js";
 import { CopyButton, ErrorNote, OnceSecret, isoShort, useLoad } from "./view-kit.js";
-
-interface TokenView {
-  readonly id: string;
-  readonly name: string | null;
-  readonly maxUses: number;
-  readonly uses: number;
-  readonly requireApproval: boolean;
-  readonly createdAt: string;
-  readonly expiresAt: string;
-  readonly revokedAt: string | null;
-}
-
-interface CreatedToken {
-  readonly id: string;
-  readonly token: string;
-  readonly name: string | null;
-  readonly expiresAt: string;
-  readonly maxUses: number;
-  readonly requireApproval: boolean;
-  readonly fleetId: string;
-}
 
 /** Lifetimes offered (the API allows 1 s – 30 days). */
 const LIFETIMES: readonly { readonly seconds: number; readonly label: string }[] = [
