@@ -22,6 +22,14 @@ export const AGENT_FLAG_OPTIONS = {
   "sse-model": { type: "string" },
   "sse-max-tokens": { type: "string" },
   "sse-repeat": { type: "boolean" },
+  "phase-stream": { type: "boolean" },
+  "phase-step": { type: "string" },
+  "phase-coherent": { type: "string" },
+  "phase-scatter": { type: "string" },
+  encoder: { type: "string" },
+  "embeddings-url": { type: "string" },
+  "embeddings-model": { type: "string" },
+  "embeddings-timeout-ms": { type: "string" },
   edge: { type: "string" },
   token: { type: "string" },
   "allow-plaintext-edge": { type: "boolean" },
@@ -48,6 +56,14 @@ export const AGENT_FLAGS_USAGE = `[options]
   --sse-model NAME       model for --sse-url
   --sse-max-tokens N     max_tokens for --sse-url
   --sse-repeat           start a new completion whenever one ends
+  --phase-stream         feed a generated stream of phase tokens (φ:x): coherent runs and scattered runs
+  --phase-step RAD       phase advance per token in coherent runs (default −2·3.14159/hz)
+  --phase-coherent N     tokens per coherent run (default 200)
+  --phase-scatter N      tokens of random phases between coherent runs (default 200; 0 = never)
+  --encoder KIND         hash (default) | phase (tokens "φ:x" carry their phase) | embeddings
+  --embeddings-url URL   OpenAI-compatible /v1/embeddings endpoint (llama.cpp, Ollama) for --encoder embeddings
+  --embeddings-model M   model name sent to it (API key: env BECOMINGONE_EMBEDDINGS_API_KEY)
+  --embeddings-timeout-ms N  per request (default 2000); a token not ready at its tick is hashed
   --edge URL             edge coordinator URL (env BECOMINGONE_EDGE_URL)
   --token T              enrollment token for the first start (env BECOMINGONE_ENROLL_TOKEN)
   --allow-plaintext-edge allow http:// / ws:// to an edge that is not on loopback (env BECOMINGONE_EDGE_ALLOW_PLAINTEXT)
@@ -92,6 +108,19 @@ export function agentConfigFromArgs(argv: readonly string[], env: NodeJS.Process
             maxTokens: num("sse-max-tokens", values["sse-max-tokens"]),
             repeat: values["sse-repeat"],
           }
+        : undefined,
+      phaseStream: values["phase-stream"]
+        ? {
+            step: num("phase-step", values["phase-step"]),
+            coherentTokens: num("phase-coherent", values["phase-coherent"]),
+            scatterTokens: num("phase-scatter", values["phase-scatter"]),
+          }
+        : undefined,
+    },
+    encoder: {
+      kind: values.encoder,
+      embeddings: values["embeddings-url"]
+        ? { url: values["embeddings-url"], model: values["embeddings-model"] ?? "", timeoutMs: num("embeddings-timeout-ms", values["embeddings-timeout-ms"]) }
         : undefined,
     },
     edge: { url: values.edge, enrollToken: values.token, allowPlaintext: values["allow-plaintext-edge"] },

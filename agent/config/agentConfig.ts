@@ -87,6 +87,34 @@ export const agentConfigSchema = z.strictObject({
           repeat: z.boolean().default(false),
         })
         .optional(),
+      /** A generated stream of phase tokens (agent/sources/phaseStream.ts); turns on the phase-token encoder. */
+      phaseStream: z
+        .strictObject({
+          /** Radians per token in coherent runs; default −2·3.14159/hz (cancels the Master's carrier). */
+          step: z.number().min(-2 * Math.PI).max(2 * Math.PI).optional(),
+          coherentTokens: z.number().int().min(1).max(1e9).default(200),
+          /** 0: one endless coherent run. */
+          scatterTokens: z.number().int().min(0).max(1e9).default(200),
+          seed: z.number().int().min(0).max(0xffffffff).default(1),
+        })
+        .optional(),
+    })
+    .prefault({}),
+  /** How text tokens become phases (docs/engine.md, "Encoders and phase streams"). */
+  encoder: z
+    .strictObject({
+      kind: z.enum(["hash", "phase", "embeddings"]).default("hash"),
+      embeddings: z
+        .strictObject({
+          url: z.url({ protocol: /^https?$/ }),
+          model: z.string().min(1).max(256),
+          apiKey: z.string().min(1).optional(),
+          timeoutMs: z.number().int().min(50).max(60_000).default(2000),
+          cacheSize: z.number().int().min(1).max(1_000_000).default(4096),
+          maxDimensions: z.number().int().min(1).max(65_536).default(8192),
+          planes: z.number().int().min(1).max(16).default(8),
+        })
+        .optional(),
     })
     .prefault({}),
   edge: z
@@ -167,6 +195,10 @@ export function envLayer(env: NodeJS.ProcessEnv): Layer {
       file: e("INPUT_FILE"),
       sse: sseUrl ? { url: sseUrl, prompt: e("SSE_PROMPT") ?? "", model: e("SSE_MODEL"), apiKey: e("SSE_API_KEY") } : undefined,
     },
+    encoder: {
+      kind: e("ENCODER"),
+      embeddings: e("EMBEDDINGS_URL") ? { url: e("EMBEDDINGS_URL"), model: e("EMBEDDINGS_MODEL") ?? "", apiKey: e("EMBEDDINGS_API_KEY") } : undefined,
+    },
     edge: { url: e("EDGE_URL"), enrollToken: e("ENROLL_TOKEN"), allowPlaintext: bool("BECOMINGONE_EDGE_ALLOW_PLAINTEXT", e("EDGE_ALLOW_PLAINTEXT")) },
     logLevel: e("LOG_LEVEL"),
   };
@@ -204,6 +236,9 @@ export function resolveAgentConfig(layers: { file?: Layer; env?: Layer; flags?: 
   }
   if (config.ledger.retainAckedBytes >= config.ledger.maxBytes) {
     throw new ConfigError(`invalid configuration:\n  ledger.retainAckedBytes (${config.ledger.retainAckedBytes}) must be below ledger.maxBytes (${config.ledger.maxBytes})`);
+  }
+  if (config.encoder.kind === "embeddings" && !config.encoder.embeddings) {
+    throw new ConfigError("invalid configuration:\n  encoder: kind embeddings needs encoder.embeddings.url and .model (--embeddings-url, --embeddings-model)");
   }
   if (config.edge.url !== undefined) {
     try {

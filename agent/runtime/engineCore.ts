@@ -21,11 +21,19 @@ import type { QueuedToken } from "./tokenQueue.js";
  * engines only read them).
  */
 class PhaseInputEncoder implements PhaseEncoder {
-  readonly name = "sha256-hash-384+phase-input";
+  readonly name: string;
   private next: Float64Array | undefined;
+  get prefetchText(): ((text: string) => void) | undefined {
+    const t = this.text;
+    return t.prefetch ? (x) => t.prefetch!(x) : undefined;
+  }
   private uses = 0;
   private lastText: string | undefined;
   private lastAngles: Float64Array | undefined;
+
+  constructor(private readonly text: PhaseEncoder) {
+    this.name = `${text.name}+phase-input`;
+  }
 
   provide(angles: readonly number[], uses: number): void {
     this.next = Float64Array.from(angles);
@@ -43,7 +51,7 @@ class PhaseInputEncoder implements PhaseEncoder {
       return this.next;
     }
     if (text !== this.lastText || this.lastAngles === undefined) {
-      this.lastAngles = hashPhaseEncoder.encode(text);
+      this.lastAngles = this.text.encode(text);
       this.lastText = text;
     }
     return this.lastAngles;
@@ -61,6 +69,11 @@ export interface EngineCoreOptions {
    * matters). The engine's own limits (1,000–10,000 each) would hold several MB on a Pi after an hour.
    */
   readonly syncHistory?: number;
+  /**
+   * How text tokens become phases; default the hash encoder. Must be synchronous and must not wait
+   * (the embeddings encoder answers from its cache and falls back; see embeddingEncoder.ts).
+   */
+  readonly encoder?: PhaseEncoder;
   /** UTC epoch ms, for memory timestamps; default Date.now. */
   readonly nowMs?: () => number;
 }
@@ -83,7 +96,8 @@ export class EngineCore implements PhaseCore {
   private readonly maxMemories: number;
   private readonly syncHistory: number;
   private readonly nowMs: () => number;
-  private readonly encoder = new PhaseInputEncoder();
+  private readonly encoder: PhaseInputEncoder;
+  private readonly prefetchText: ((text: string) => void) | undefined;
   private master!: MasterTransducer;
   private emissary!: EmissaryTransducer;
   private sync!: SyncLayer;
@@ -102,6 +116,8 @@ export class EngineCore implements PhaseCore {
     this.maxMemories = options.maxMemories ?? 500;
     this.syncHistory = options.syncHistory ?? 256;
     this.nowMs = options.nowMs ?? Date.now;
+    this.encoder = new PhaseInputEncoder(options.encoder ?? hashPhaseEncoder);
+    this.prefetchText = this.encoder.prefetchText;
     this.build();
   }
 
@@ -122,6 +138,10 @@ export class EngineCore implements PhaseCore {
     for (const id of ["master", "emissary", "sync"]) this.witnessing.createWitness(id);
     this.memory = new TemporalMemory({ maxMemories: this.maxMemories }, this.nowMs, (s) => this.newSignatures.push(s));
     this.lastSync = undefined;
+  }
+
+  prefetch(token: QueuedToken): void {
+    if (token.type === "text") this.prefetchText?.(token.text);
   }
 
   step(token: QueuedToken, _dtSeconds: number): CoreStepResult {
