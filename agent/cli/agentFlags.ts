@@ -7,6 +7,7 @@ export const AGENT_FLAG_OPTIONS = {
   config: { type: "string" },
   "data-dir": { type: "string" },
   hz: { type: "string" },
+  omega: { type: "string" },
   host: { type: "string" },
   port: { type: "string" },
   "tls-cert": { type: "string" },
@@ -41,6 +42,7 @@ export const AGENT_FLAGS_USAGE = `[options]
   --config FILE          JSON config file (env BECOMINGONE_CONFIG)
   --data-dir DIR         device key, API token, ledger (default ~/.becomingone; env BECOMINGONE_DATA_DIR)
   --hz N                 token clock rate, Hz (default 20)
+  --omega W              the mesh oscillator's natural frequency, rad/s (default 1; env BECOMINGONE_MESH_OMEGA)
   --host ADDR            local API address (default 127.0.0.1)
   --port N               local API port (default 8420; 0 = any free port)
   --tls-cert FILE        serve the API over TLS with this PEM certificate …
@@ -57,7 +59,7 @@ export const AGENT_FLAGS_USAGE = `[options]
   --sse-max-tokens N     max_tokens for --sse-url
   --sse-repeat           start a new completion whenever one ends
   --phase-stream         feed a generated stream of phase tokens (φ:x): coherent runs and scattered runs
-  --phase-step RAD       phase advance per token in coherent runs (default −2·3.14159/hz)
+  --phase-step=RAD       phase advance per token in coherent runs (default −2·3.14159/hz; negative: use =)
   --phase-coherent N     tokens per coherent run (default 200)
   --phase-scatter N      tokens of random phases between coherent runs (default 200; 0 = never)
   --encoder KIND         hash (default) | phase (tokens "φ:x" carry their phase) | embeddings
@@ -87,6 +89,7 @@ export function agentConfigFromArgs(argv: readonly string[], env: NodeJS.Process
   const flags = {
     dataDir: values["data-dir"],
     hz: num("hz", values.hz),
+    mesh: { omega: num("omega", values.omega) },
     api: {
       host: values.host,
       port: num("port", values.port),
@@ -119,9 +122,7 @@ export function agentConfigFromArgs(argv: readonly string[], env: NodeJS.Process
     },
     encoder: {
       kind: values.encoder,
-      embeddings: values["embeddings-url"]
-        ? { url: values["embeddings-url"], model: values["embeddings-model"] ?? "", timeoutMs: num("embeddings-timeout-ms", values["embeddings-timeout-ms"]) }
-        : undefined,
+      embeddings: { url: values["embeddings-url"], model: values["embeddings-model"], timeoutMs: num("embeddings-timeout-ms", values["embeddings-timeout-ms"]) },
     },
     edge: { url: values.edge, enrollToken: values.token, allowPlaintext: values["allow-plaintext-edge"] },
     logLevel: values["log-level"],

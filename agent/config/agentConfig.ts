@@ -106,8 +106,8 @@ export const agentConfigSchema = z.strictObject({
       kind: z.enum(["hash", "phase", "embeddings"]).default("hash"),
       embeddings: z
         .strictObject({
-          url: z.url({ protocol: /^https?$/ }),
-          model: z.string().min(1).max(256),
+          url: z.url({ protocol: /^https?$/ }).optional(),
+          model: z.string().min(1).max(256).optional(),
           apiKey: z.string().min(1).optional(),
           timeoutMs: z.number().int().min(50).max(60_000).default(2000),
           cacheSize: z.number().int().min(1).max(1_000_000).default(4096),
@@ -182,6 +182,7 @@ export function envLayer(env: NodeJS.ProcessEnv): Layer {
   return {
     dataDir: e("DATA_DIR"),
     hz: num("BECOMINGONE_HZ", e("HZ")),
+    mesh: { omega: num("BECOMINGONE_MESH_OMEGA", e("MESH_OMEGA")) },
     api: {
       host: e("API_HOST"),
       port: num("BECOMINGONE_API_PORT", e("API_PORT")),
@@ -197,7 +198,7 @@ export function envLayer(env: NodeJS.ProcessEnv): Layer {
     },
     encoder: {
       kind: e("ENCODER"),
-      embeddings: e("EMBEDDINGS_URL") ? { url: e("EMBEDDINGS_URL"), model: e("EMBEDDINGS_MODEL") ?? "", apiKey: e("EMBEDDINGS_API_KEY") } : undefined,
+      embeddings: { url: e("EMBEDDINGS_URL"), model: e("EMBEDDINGS_MODEL"), apiKey: e("EMBEDDINGS_API_KEY") },
     },
     edge: { url: e("EDGE_URL"), enrollToken: e("ENROLL_TOKEN"), allowPlaintext: bool("BECOMINGONE_EDGE_ALLOW_PLAINTEXT", e("EDGE_ALLOW_PLAINTEXT")) },
     logLevel: e("LOG_LEVEL"),
@@ -237,7 +238,7 @@ export function resolveAgentConfig(layers: { file?: Layer; env?: Layer; flags?: 
   if (config.ledger.retainAckedBytes >= config.ledger.maxBytes) {
     throw new ConfigError(`invalid configuration:\n  ledger.retainAckedBytes (${config.ledger.retainAckedBytes}) must be below ledger.maxBytes (${config.ledger.maxBytes})`);
   }
-  if (config.encoder.kind === "embeddings" && !config.encoder.embeddings) {
+  if (config.encoder.kind === "embeddings" && !(config.encoder.embeddings?.url && config.encoder.embeddings.model)) {
     throw new ConfigError("invalid configuration:\n  encoder: kind embeddings needs encoder.embeddings.url and .model (--embeddings-url, --embeddings-model)");
   }
   if (config.edge.url !== undefined) {

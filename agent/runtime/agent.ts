@@ -436,8 +436,8 @@ function buildEncoder(
   let encoder: PhaseEncoder = hashPhaseEncoder;
   let embeddings: EmbeddingEncoder | undefined;
   const e = config.encoder.embeddings;
-  if (config.encoder.kind === "embeddings" && e) {
-    embeddings = new EmbeddingEncoder({ ...e, log: (level, message, data) => log(level, message, data) });
+  if (config.encoder.kind === "embeddings" && e?.url && e.model) {
+    embeddings = new EmbeddingEncoder({ ...e, url: e.url, model: e.model, log: (level, message, data) => log(level, message, data) });
     encoder = embeddings;
   }
   if (config.encoder.kind === "phase" || config.sources.phaseStream) {
