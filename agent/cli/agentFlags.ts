@@ -8,6 +8,7 @@ export const AGENT_FLAG_OPTIONS = {
   "data-dir": { type: "string" },
   hz: { type: "string" },
   omega: { type: "string" },
+  "sync-rule": { type: "string" },
   host: { type: "string" },
   port: { type: "string" },
   "tls-cert": { type: "string" },
@@ -43,6 +44,7 @@ export const AGENT_FLAGS_USAGE = `[options]
   --data-dir DIR         device key, API token, ledger (default ~/.becomingone; env BECOMINGONE_DATA_DIR)
   --hz N                 token clock rate, Hz (default 20)
   --omega W              the mesh oscillator's natural frequency, rad/s (default 1; env BECOMINGONE_MESH_OMEGA)
+  --sync-rule RULE       fleet (default: coherent streams collapse) | reference (the reference's rule; env BECOMINGONE_SYNC_RULE)
   --host ADDR            local API address (default 127.0.0.1)
   --port N               local API port (default 8420; 0 = any free port)
   --tls-cert FILE        serve the API over TLS with this PEM certificate …
@@ -59,7 +61,7 @@ export const AGENT_FLAGS_USAGE = `[options]
   --sse-max-tokens N     max_tokens for --sse-url
   --sse-repeat           start a new completion whenever one ends
   --phase-stream         feed a generated stream of phase tokens (φ:x): coherent runs and scattered runs
-  --phase-step=RAD       phase advance per token in coherent runs (default −2·3.14159/hz; negative: use =)
+  --phase-step=RAD       phase advance per token in coherent runs (default 0; −2·3.14159/hz with --sync-rule reference; negative: use =)
   --phase-coherent N     tokens per coherent run (default 200)
   --phase-scatter N      tokens of random phases between coherent runs (default 200; 0 = never)
   --encoder KIND         hash (default) | phase (tokens "φ:x" carry their phase) | embeddings
@@ -89,6 +91,7 @@ export function agentConfigFromArgs(argv: readonly string[], env: NodeJS.Process
   const flags = {
     dataDir: values["data-dir"],
     hz: num("hz", values.hz),
+    syncRule: values["sync-rule"],
     mesh: { omega: num("omega", values.omega) },
     api: {
       host: values.host,

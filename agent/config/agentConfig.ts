@@ -15,6 +15,8 @@ export const agentConfigSchema = z.strictObject({
   dataDir: z.string().min(1),
   /** Token clock rate f, Hz. */
   hz: z.number().gt(0).max(1000).default(20),
+  /** How the engine's Master, Emissary and sync layer are tuned (docs/engine.md, "Sync rules"). */
+  syncRule: z.enum(["reference", "fleet"]).default("fleet"),
   api: z
     .strictObject({
       host: z.string().min(1).default("127.0.0.1"),
@@ -90,7 +92,7 @@ export const agentConfigSchema = z.strictObject({
       /** A generated stream of phase tokens (agent/sources/phaseStream.ts); turns on the phase-token encoder. */
       phaseStream: z
         .strictObject({
-          /** Radians per token in coherent runs; default −2·3.14159/hz (cancels the Master's carrier). */
+          /** Radians per token in coherent runs; default 0 under the fleet sync rule, −2·3.14159/hz under the reference rule (cancels the Master's carrier). */
           step: z.number().min(-2 * Math.PI).max(2 * Math.PI).optional(),
           coherentTokens: z.number().int().min(1).max(1e9).default(200),
           /** 0: one endless coherent run. */
@@ -182,6 +184,7 @@ export function envLayer(env: NodeJS.ProcessEnv): Layer {
   return {
     dataDir: e("DATA_DIR"),
     hz: num("BECOMINGONE_HZ", e("HZ")),
+    syncRule: e("SYNC_RULE"),
     mesh: { omega: num("BECOMINGONE_MESH_OMEGA", e("MESH_OMEGA")) },
     api: {
       host: e("API_HOST"),

@@ -115,7 +115,7 @@ async function startLocked(
     fieldMaxAgeMs: 15_000,
   });
   const { encoder, embeddings } = buildEncoder(config, log);
-  const core = options.core ?? new EngineCore({ hz: config.hz, encoder });
+  const core = options.core ?? new EngineCore({ hz: config.hz, encoder, syncRule: config.syncRule });
   const pipeline = new TickPipeline(core, mesh, queue, ledger, lamport, {
     hz: config.hz,
     digestEverySeconds: config.seal.digestEverySeconds,
@@ -169,7 +169,7 @@ async function startLocked(
   if (config.sources.stdin) streamSources.push(stdinSource(queue, config.sources.split));
   if (config.sources.file) streamSources.push(fileSource(config.sources.file, queue, config.sources.split));
   const phaseStream = config.sources.phaseStream;
-  if (phaseStream) streamSources.push(phaseStreamSource({ ...phaseStream, step: phaseStream.step ?? defaultPhaseStep(config.hz) }, queue));
+  if (phaseStream) streamSources.push(phaseStreamSource({ ...phaseStream, step: phaseStream.step ?? defaultPhaseStep(config.hz, config.syncRule) }, queue));
   const sseAbort = new AbortController();
   const sse = config.sources.sse;
   if (sse) {

@@ -8,6 +8,8 @@ import {
   signaturePayload,
   type PhaseEncoder,
   type SyncRecord,
+  type SyncRule,
+  transducerOverrides,
   type TemporalSignature,
 } from "../engine/index.js";
 import type { JsonValue } from "../ledger/record.js";
@@ -76,6 +78,11 @@ export interface EngineCoreOptions {
   readonly encoder?: PhaseEncoder;
   /** UTC epoch ms, for memory timestamps; default Date.now. */
   readonly nowMs?: () => number;
+  /**
+   * How Master, Emissary and the sync layer are tuned to the token clock (agent/engine/sync-rule.ts);
+   * default "fleet", the rule under which coherent streams collapse at 20 Hz ("reference" never does).
+   */
+  readonly syncRule?: SyncRule;
 }
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
@@ -96,6 +103,7 @@ export class EngineCore implements PhaseCore {
   private readonly maxMemories: number;
   private readonly syncHistory: number;
   private readonly nowMs: () => number;
+  readonly syncRule: SyncRule;
   private readonly encoder: PhaseInputEncoder;
   private readonly prefetchText: ((text: string) => void) | undefined;
   private master!: MasterTransducer;
@@ -116,6 +124,8 @@ export class EngineCore implements PhaseCore {
     this.maxMemories = options.maxMemories ?? 500;
     this.syncHistory = options.syncHistory ?? 256;
     this.nowMs = options.nowMs ?? Date.now;
+    this.syncRule = options.syncRule ?? "fleet";
+    if (this.syncRule !== "reference" && this.syncRule !== "fleet") throw new RangeError(`syncRule must be "reference" or "fleet", got ${String(this.syncRule)}`);
     this.encoder = new PhaseInputEncoder(options.encoder ?? hashPhaseEncoder);
     this.prefetchText = this.encoder.prefetchText;
     this.build();
@@ -131,9 +141,11 @@ export class EngineCore implements PhaseCore {
     this.collapses = 0;
     this.dissipations = 0;
     const options = { encoder: this.encoder, now: () => this.engineTime(), startTime: this.startSeconds, logLimit: this.syncHistory };
-    this.master = new MasterTransducer({}, options);
-    this.emissary = new EmissaryTransducer({}, options);
-    this.sync = new SyncLayer(this.master, this.emissary, {}, "sync-layer", { logLimit: this.syncHistory });
+    const tuned = transducerOverrides(this.syncRule, this.hz);
+    const tunedOptions = tuned.tokenClockHz !== undefined ? { ...options, tokenClockHz: tuned.tokenClockHz } : options;
+    this.master = new MasterTransducer(tuned.master, tunedOptions);
+    this.emissary = new EmissaryTransducer(tuned.emissary, tunedOptions);
+    this.sync = new SyncLayer(this.master, this.emissary, { rule: this.syncRule }, "sync-layer", { logLimit: this.syncHistory });
     this.witnessing = new WitnessingLayer({ maxContents: 256 });
     for (const id of ["master", "emissary", "sync"]) this.witnessing.createWitness(id);
     this.memory = new TemporalMemory({ maxMemories: this.maxMemories }, this.nowMs, (s) => this.newSignatures.push(s));
@@ -158,6 +170,18 @@ export class EngineCore implements PhaseCore {
     }
     this.lastSync = result.sync;
     const seals: SealCandidate[] = [];
+    const s = result.sync;
+    // A collapse is a state of the pair, whichever input brought it (under the fleet rule a
+    // dissipated input is integrated too); each one seals once, with the memory it encodes.
+    if (s.collapsed && !wasCollapsed) {
+      this.collapses++;
+      seals.push({ kind: "sync.collapse", payload: syncPayload(s, this.tokens) });
+      this.memory.encode(
+        { coherence: Math.min(1, s.synchronizedCoherence), angles: result.emissary.angles },
+        { force: true, origin: "sync-collapse", context: { token: tokenLabel(token), tokens: this.tokens } },
+      );
+      for (const sig of this.newSignatures.splice(0)) seals.push({ kind: "memory.signature", payload: toJson(signaturePayload(sig)) });
+    }
     if (!result.accepted) {
       this.dissipations++;
       const d = result.dissipation;
@@ -174,18 +198,9 @@ export class EngineCore implements PhaseCore {
       });
       return { coherence: this.sync.coherence, collapsed: this.sync.collapsed, dissipated: true, seals };
     }
-    const s = result.sync;
     this.witnessing.witness({ token: tokenLabel(token) }, "master", result.master.coherence, now);
     this.witnessing.witness({ token: tokenLabel(token) }, "emissary", result.emissary.coherence, now);
     this.witnessing.witness({ token: tokenLabel(token) }, "sync", s.synchronizedCoherence, now);
-    if (s.collapsed && !wasCollapsed) {
-      this.collapses++;
-      seals.push({ kind: "sync.collapse", payload: syncPayload(s, this.tokens) });
-      this.memory.encode(
-        { coherence: Math.min(1, s.synchronizedCoherence), angles: result.master.angles },
-        { force: true, origin: "sync-collapse", context: { token: tokenLabel(token), tokens: this.tokens } },
-      );
-    }
     for (const sig of this.newSignatures.splice(0)) {
       seals.push({ kind: "memory.signature", payload: toJson(signaturePayload(sig)) });
     }

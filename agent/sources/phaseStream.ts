@@ -8,10 +8,9 @@ import type { StreamSource } from "./streamSource.js";
  * `coherentTokens` tokens whose phase advances by `step` radians per token, alternating with runs
  * of `scatterTokens` tokens of seeded uniform phases. `scatterTokens` 0: one endless coherent run.
  *
- * The default step, −2·3.14159/hz, is the one that makes the Master's T_τ coherent: the Master pairs
- * each input with the oldest stored one and turns term i by its carrier e^{iω_M·i/f} with ω_M =
- * 2·3.14159, so phases advancing by −ω_M/f per token cancel the carrier (docs/engine.md, "Encoders
- * and phase streams", says what that does to the sync layer).
+ * The default step (defaultPhaseStep) is the one that makes coherent runs coherent for the sync
+ * rule in force: 0 under "fleet"; −2·3.14159/hz under "reference", where the Master pairs each input
+ * with the oldest stored one and turns term i by its carrier e^{iω_M·i/f} (docs/engine.md, "Sync rules").
  */
 export interface PhaseStreamParams {
   readonly step: number;
@@ -22,8 +21,13 @@ export interface PhaseStreamParams {
 
 export const MASTER_OMEGA = 2 * 3.14159;
 
-export function defaultPhaseStep(hz: number): number {
-  return -MASTER_OMEGA / hz;
+/**
+ * The step that makes both transducers coherent: under the fleet sync rule the carriers turn once
+ * per token, so a steady phase (0); under the reference rule −ω_M/f, which makes the Master coherent
+ * (no step does both there at 20 Hz: docs/engine.md, "Sync rules").
+ */
+export function defaultPhaseStep(hz: number, rule: "reference" | "fleet"): number {
+  return rule === "fleet" ? 0 : -MASTER_OMEGA / hz;
 }
 
 /** The i-th angle of the stream (radians, not wrapped); `rng` must be the stream's own, called in order. */

@@ -63,4 +63,13 @@ describe("agent configuration", () => {
     expect(() => agentConfigFromArgs(["--phase-stream", "--phase-step", "9"], env)).toThrow(/step/);
     expect(() => agentConfigFromArgs(["--encoder", "embeddings", "--embeddings-url", "ftp://x", "--embeddings-model", "m"], env)).toThrow(/url/);
   });
+
+  it("chooses the sync rule: fleet by default, reference by flag or environment, anything else refused", () => {
+    const env = { BECOMINGONE_DATA_DIR: tmpdir() };
+    expect(agentConfigFromArgs([], env).syncRule).toBe("fleet");
+    expect(agentConfigFromArgs(["--sync-rule", "reference"], env).syncRule).toBe("reference");
+    expect(agentConfigFromArgs([], { ...env, BECOMINGONE_SYNC_RULE: "reference" }).syncRule).toBe("reference");
+    expect(agentConfigFromArgs(["--sync-rule", "fleet"], { ...env, BECOMINGONE_SYNC_RULE: "reference" }).syncRule).toBe("fleet");
+    expect(() => agentConfigFromArgs(["--sync-rule", "kairos"], env)).toThrow(/syncRule/);
+  });
 });

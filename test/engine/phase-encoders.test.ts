@@ -54,7 +54,7 @@ describe("phase stream", () => {
     expect(() => new PhaseStream({ ...p, coherentTokens: 0 })).toThrow(RangeError);
   });
 
-  it("phases with meaning collapse a transducer: the Master collapses on the default ramp within 30 inputs, never on text", () => {
+  it("phases with meaning collapse a transducer: the Master collapses on the reference rule's ramp within 30 inputs, never on text", () => {
     const hz = 20;
     const start = 1_800_000_000;
     const run = (next: (i: number) => string, encoder = phaseTokenEncoder()) => {
@@ -66,7 +66,7 @@ describe("phase stream", () => {
       }
       return undefined;
     };
-    const stream = new PhaseStream({ step: defaultPhaseStep(hz), coherentTokens: 1, scatterTokens: 0, seed: 1 });
+    const stream = new PhaseStream({ step: defaultPhaseStep(hz, "reference"), coherentTokens: 1, scatterTokens: 0, seed: 1 });
     const at = run(() => stream.nextToken());
     expect(at).toBeDefined();
     expect(at!).toBeLessThan(30);
