@@ -7,7 +7,7 @@
  * Master needs phases advancing by −ω_M/f, so no stream makes both coherent, and a frozen Master
  * never re-aligns (docs/engine.md, "Sync rules").
  *
- * "fleet" changes three things, nothing inside the engine (ENGINE.md §1–§7 stay bit-exact):
+ * "fleet" changes four things, nothing inside the engine (ENGINE.md §1–§7 stay bit-exact):
  * 1. both carriers turn exactly once per token (ω = 2π·f): sampled on the token clock they vanish,
  *    so each transducer measures the stream's own phase consistency and one stream — a steady
  *    phase — can make both coherent;
@@ -17,8 +17,9 @@
  * 2. the Emissary keeps ten seconds of tokens (the reference's 1,000 samples are ten seconds at its
  *    own 100 Hz, 50 s at 20 Hz: slower than the Master's 6 s);
  * 3. the sync layer's verdict does not starve the Master: both transducers integrate every input,
- *    a dissipated input is only refused by the sync layer (not witnessed, no collapse), and the
- *    layer does not collapse before both transducers hold their warm-up (minSamples) of inputs.
+ *    and a dissipated input is only refused by the sync layer (the agent does not witness it);
+ * 4. the layer does not collapse before both transducers hold their warm-up (minSamples) of
+ *    inputs (two fresh engines hold one term each, |T| = 1, whose arguments agree).
  */
 import type { TransducerConfig } from "./transducer.js";
 

@@ -91,9 +91,10 @@ const round = (x: number) => Math.round(x * 1e6) / 1e6;
  * The engine behind the tick pipeline (agent/engine): Master and Emissary transducers under the
  * sync layer, a witnessing layer and temporal memory. Engine time is the token clock's: token n is
  * integrated at start + n/f seconds, so each token advances it by exactly dt = 1/f whatever the
- * wall clock does.
+ * wall clock does. The sync rule (default "fleet", agent/engine/sync-rule.ts) tunes Master,
+ * Emissary and the sync layer to that clock.
  *
- * Worth sealing: a `sync.dissipation` for every rejected input (the pipeline rate-limits them), a
+ * Worth sealing: a `sync.dissipation` for every rejected input (the pipeline folds most of them), a
  * `sync.collapse` when the sync layer enters collapse, and a `memory.signature` for the memory that
  * collapse encodes (forced, so each collapse leaves exactly one signature; memories are not encoded
  * on every coherent token, which would write kilobytes per tick to the SD card).

@@ -17,7 +17,11 @@ export interface PipelineOptions {
   readonly dissipationSealIntervalMs?: number;
   /** Queued tokens the core is told about ahead of their tick (PhaseCore.prefetch); default hz (1 s of budget). */
   readonly prefetchTokens?: number;
-  /** Consecutive accepted inputs after which a dissipation is an `onset` (notable); default hz (1 s of ticks). */
+  /**
+   * Consecutive accepted inputs after which a dissipation is an `onset` (notable); default 30·hz
+   * (30 s of ticks). Under the fleet sync rule a text stream is mostly accepted and flickers into
+   * short dissipation bursts every few seconds; only the end of a long alignment is news.
+   */
   readonly dissipationOnsetTokens?: number;
 }
 
@@ -82,7 +86,7 @@ export class TickPipeline {
     this.prefetchTokens = Math.max(0, Math.round(options.prefetchTokens ?? options.hz));
     this.fold = new DissipationFold({
       minIntervalMs: options.dissipationSealIntervalMs ?? 1000,
-      onsetRunTokens: options.dissipationOnsetTokens ?? Math.max(1, Math.round(options.hz)),
+      onsetRunTokens: options.dissipationOnsetTokens ?? Math.max(1, Math.round(30 * options.hz)),
     });
   }
 

@@ -91,7 +91,8 @@ describe("tick pipeline folding (real engine, real ledger)", () => {
     const key = loadOrCreateDeviceKey(data);
     const ledger = await Ledger.open({ dir: join(data, "ledger"), key, agentId: agentIdFromPublicKey(key.publicKeyRaw) });
     const queue = new TokenQueue(1000);
-    const pipeline = new TickPipeline(new EngineCore({ hz: 20, nowMs: () => 1_800_000_000_000 }), new MeshOscillator(1, { coupling: 2.5, maxStep: 0.05, fieldMaxAgeMs: 5000 }), queue, ledger, new LamportClock(), {
+    // The reference rule: a text stream through it stays misaligned (docs/engine.md, "Sync rules").
+    const pipeline = new TickPipeline(new EngineCore({ hz: 20, nowMs: () => 1_800_000_000_000, syncRule: "reference" }), new MeshOscillator(1, { coupling: 2.5, maxStep: 0.05, fieldMaxAgeMs: 5000 }), queue, ledger, new LamportClock(), {
       hz: 20,
       witnessEverySeconds: 10,
       digestEverySeconds: 30,
