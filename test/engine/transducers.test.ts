@@ -110,6 +110,8 @@ describe("sync layer", () => {
   it("fresh: not aligned, not collapsed, T_sync 0; one sync on fresh engines: aligned, collapsed, 0.990025", () => {
     const { master, emissary } = pair();
     const sync = new SyncLayer(master, emissary);
+    // These tests pin the reference's rule: the engine's classes default to it (the agent runs "fleet").
+    expect(sync.config.rule).toBe("reference");
     expect(sync.aligned).toBe(false);
     expect(sync.collapsed).toBe(false);
     expect(sync.tSync).toEqual({ re: 0, im: 0 });
