@@ -176,10 +176,11 @@ export class SyncLayer {
 
   /**
    * Offers an input to both transducers. When, synchronised just before, the two are misaligned
-   * beyond twice the threshold, the input is dissipated: the Master (the slow, identity-bearing
-   * side) does not integrate it, and the dissipation is recorded with its reason. The Emissary
-   * still responds — it is the side that moves fast enough to bring the two back into alignment;
-   * rejecting for both would freeze both states and dissipate every later input too.
+   * beyond twice the threshold, the input is dissipated and recorded with its reason. Reference
+   * rule: the Master (the slow, identity-bearing side) does not integrate it; the Emissary still
+   * responds (rejecting for both would freeze both states and dissipate every later input too).
+   * Fleet rule: both integrate it, so neither freezes out of reach of the other; only the layer
+   * refuses it (`accepted: false`).
    */
   offer(text: string, now: number): OfferResult {
     const before = this.synchronize(now);
@@ -233,6 +234,7 @@ export class SyncLayer {
     return {
       name: this.name,
       type: "SYNCHRONIZATION",
+      rule: this.config.rule,
       tSync: [this.tSyncValue.re, this.tSyncValue.im],
       coherence: this.coherenceValue,
       phaseDifference: this.difference,
