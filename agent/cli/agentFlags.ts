@@ -7,6 +7,8 @@ export const AGENT_FLAG_OPTIONS = {
   config: { type: "string" },
   "data-dir": { type: "string" },
   hz: { type: "string" },
+  omega: { type: "string" },
+  "sync-rule": { type: "string" },
   host: { type: "string" },
   port: { type: "string" },
   "tls-cert": { type: "string" },
@@ -22,6 +24,14 @@ export const AGENT_FLAG_OPTIONS = {
   "sse-model": { type: "string" },
   "sse-max-tokens": { type: "string" },
   "sse-repeat": { type: "boolean" },
+  "phase-stream": { type: "boolean" },
+  "phase-step": { type: "string" },
+  "phase-coherent": { type: "string" },
+  "phase-scatter": { type: "string" },
+  encoder: { type: "string" },
+  "embeddings-url": { type: "string" },
+  "embeddings-model": { type: "string" },
+  "embeddings-timeout-ms": { type: "string" },
   edge: { type: "string" },
   token: { type: "string" },
   "allow-plaintext-edge": { type: "boolean" },
@@ -33,6 +43,8 @@ export const AGENT_FLAGS_USAGE = `[options]
   --config FILE          JSON config file (env BECOMINGONE_CONFIG)
   --data-dir DIR         device key, API token, ledger (default ~/.becomingone; env BECOMINGONE_DATA_DIR)
   --hz N                 token clock rate, Hz (default 20)
+  --omega W              the mesh oscillator's natural frequency, rad/s (default 1; env BECOMINGONE_MESH_OMEGA)
+  --sync-rule RULE       fleet (default: coherent streams collapse) | reference (the reference's rule; env BECOMINGONE_SYNC_RULE)
   --host ADDR            local API address (default 127.0.0.1)
   --port N               local API port (default 8420; 0 = any free port)
   --tls-cert FILE        serve the API over TLS with this PEM certificate …
@@ -48,6 +60,14 @@ export const AGENT_FLAGS_USAGE = `[options]
   --sse-model NAME       model for --sse-url
   --sse-max-tokens N     max_tokens for --sse-url
   --sse-repeat           start a new completion whenever one ends
+  --phase-stream         feed a generated stream of phase tokens (φ:x): coherent runs and scattered runs
+  --phase-step=RAD       phase advance per token in coherent runs (default 0; −2·3.14159/hz with --sync-rule reference; negative: use =)
+  --phase-coherent N     tokens per coherent run (default 200)
+  --phase-scatter N      tokens of random phases between coherent runs (default 200; 0 = never)
+  --encoder KIND         hash (default) | phase (tokens "φ:x" carry their phase) | embeddings
+  --embeddings-url URL   OpenAI-compatible /v1/embeddings endpoint (llama.cpp, Ollama) for --encoder embeddings
+  --embeddings-model M   model name sent to it (API key: env BECOMINGONE_EMBEDDINGS_API_KEY)
+  --embeddings-timeout-ms N  per request (default 2000); a token not ready at its tick is hashed
   --edge URL             edge coordinator URL (env BECOMINGONE_EDGE_URL)
   --token T              enrollment token for the first start (env BECOMINGONE_ENROLL_TOKEN)
   --allow-plaintext-edge allow http:// / ws:// to an edge that is not on loopback (env BECOMINGONE_EDGE_ALLOW_PLAINTEXT)
@@ -71,6 +91,8 @@ export function agentConfigFromArgs(argv: readonly string[], env: NodeJS.Process
   const flags = {
     dataDir: values["data-dir"],
     hz: num("hz", values.hz),
+    syncRule: values["sync-rule"],
+    mesh: { omega: num("omega", values.omega) },
     api: {
       host: values.host,
       port: num("port", values.port),
@@ -93,6 +115,17 @@ export function agentConfigFromArgs(argv: readonly string[], env: NodeJS.Process
             repeat: values["sse-repeat"],
           }
         : undefined,
+      phaseStream: values["phase-stream"]
+        ? {
+            step: num("phase-step", values["phase-step"]),
+            coherentTokens: num("phase-coherent", values["phase-coherent"]),
+            scatterTokens: num("phase-scatter", values["phase-scatter"]),
+          }
+        : undefined,
+    },
+    encoder: {
+      kind: values.encoder,
+      embeddings: { url: values["embeddings-url"], model: values["embeddings-model"], timeoutMs: num("embeddings-timeout-ms", values["embeddings-timeout-ms"]) },
     },
     edge: { url: values.edge, enrollToken: values.token, allowPlaintext: values["allow-plaintext-edge"] },
     logLevel: values["log-level"],

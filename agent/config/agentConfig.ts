@@ -15,6 +15,8 @@ export const agentConfigSchema = z.strictObject({
   dataDir: z.string().min(1),
   /** Token clock rate f, Hz. */
   hz: z.number().gt(0).max(1000).default(20),
+  /** How the engine's Master, Emissary and sync layer are tuned (docs/engine.md, "Sync rules"). */
+  syncRule: z.enum(["reference", "fleet"]).default("fleet"),
   api: z
     .strictObject({
       host: z.string().min(1).default("127.0.0.1"),
@@ -87,6 +89,34 @@ export const agentConfigSchema = z.strictObject({
           repeat: z.boolean().default(false),
         })
         .optional(),
+      /** A generated stream of phase tokens (agent/sources/phaseStream.ts); turns on the phase-token encoder. */
+      phaseStream: z
+        .strictObject({
+          /** Radians per token in coherent runs; default 0 under the fleet sync rule, −2·3.14159/hz under the reference rule (cancels the Master's carrier). */
+          step: z.number().min(-2 * Math.PI).max(2 * Math.PI).optional(),
+          coherentTokens: z.number().int().min(1).max(1e9).default(200),
+          /** 0: one endless coherent run. */
+          scatterTokens: z.number().int().min(0).max(1e9).default(200),
+          seed: z.number().int().min(0).max(0xffffffff).default(1),
+        })
+        .optional(),
+    })
+    .prefault({}),
+  /** How text tokens become phases (docs/engine.md, "Encoders and phase streams"). */
+  encoder: z
+    .strictObject({
+      kind: z.enum(["hash", "phase", "embeddings"]).default("hash"),
+      embeddings: z
+        .strictObject({
+          url: z.url({ protocol: /^https?$/ }).optional(),
+          model: z.string().min(1).max(256).optional(),
+          apiKey: z.string().min(1).optional(),
+          timeoutMs: z.number().int().min(50).max(60_000).default(2000),
+          cacheSize: z.number().int().min(1).max(1_000_000).default(4096),
+          maxDimensions: z.number().int().min(1).max(65_536).default(8192),
+          planes: z.number().int().min(1).max(16).default(8),
+        })
+        .optional(),
     })
     .prefault({}),
   edge: z
@@ -154,6 +184,8 @@ export function envLayer(env: NodeJS.ProcessEnv): Layer {
   return {
     dataDir: e("DATA_DIR"),
     hz: num("BECOMINGONE_HZ", e("HZ")),
+    syncRule: e("SYNC_RULE"),
+    mesh: { omega: num("BECOMINGONE_MESH_OMEGA", e("MESH_OMEGA")) },
     api: {
       host: e("API_HOST"),
       port: num("BECOMINGONE_API_PORT", e("API_PORT")),
@@ -166,6 +198,10 @@ export function envLayer(env: NodeJS.ProcessEnv): Layer {
       stdin: bool("BECOMINGONE_STDIN", e("STDIN")),
       file: e("INPUT_FILE"),
       sse: sseUrl ? { url: sseUrl, prompt: e("SSE_PROMPT") ?? "", model: e("SSE_MODEL"), apiKey: e("SSE_API_KEY") } : undefined,
+    },
+    encoder: {
+      kind: e("ENCODER"),
+      embeddings: { url: e("EMBEDDINGS_URL"), model: e("EMBEDDINGS_MODEL"), apiKey: e("EMBEDDINGS_API_KEY") },
     },
     edge: { url: e("EDGE_URL"), enrollToken: e("ENROLL_TOKEN"), allowPlaintext: bool("BECOMINGONE_EDGE_ALLOW_PLAINTEXT", e("EDGE_ALLOW_PLAINTEXT")) },
     logLevel: e("LOG_LEVEL"),
@@ -204,6 +240,9 @@ export function resolveAgentConfig(layers: { file?: Layer; env?: Layer; flags?: 
   }
   if (config.ledger.retainAckedBytes >= config.ledger.maxBytes) {
     throw new ConfigError(`invalid configuration:\n  ledger.retainAckedBytes (${config.ledger.retainAckedBytes}) must be below ledger.maxBytes (${config.ledger.maxBytes})`);
+  }
+  if (config.encoder.kind === "embeddings" && !(config.encoder.embeddings?.url && config.encoder.embeddings.model)) {
+    throw new ConfigError("invalid configuration:\n  encoder: kind embeddings needs encoder.embeddings.url and .model (--embeddings-url, --embeddings-model)");
   }
   if (config.edge.url !== undefined) {
     try {

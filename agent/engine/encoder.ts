@@ -9,6 +9,11 @@ export interface PhaseEncoder {
   readonly name: string;
   /** Angles in radians; an empty result is treated as the single angle 0. */
   encode(text: string): Float64Array;
+  /**
+   * Optional: a hint that `text` will be encoded soon (an encoder backed by a service starts
+   * fetching it in the background). Must return at once.
+   */
+  prefetch?(text: string): void;
 }
 
 export const HASH_ENCODER_DIMENSIONS = 384;

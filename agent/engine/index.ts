@@ -14,6 +14,7 @@ export * from "./master.js";
 export * from "./emissary.js";
 export * from "./vector-clock.js";
 export * from "./sync-layer.js";
+export * from "./sync-rule.js";
 export * from "./witnessing.js";
 export * from "./mutual-witnessing.js";
 export * from "./memory-signature.js";

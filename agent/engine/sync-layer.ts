@@ -3,10 +3,13 @@
  * their T_tau, averages them into T_sync, collapses (per call, not latched) when |T_sync|² ≥ 0.80,
  * damps T_sync by 0.995 while collapsed, and dissipates input offered while the two are further
  * apart than twice the alignment threshold: the Master rejects it, the record keeps the reason.
+ * Under the "fleet" rule (sync-rule.ts) both transducers integrate a dissipated input (only the
+ * layer refuses it) and the layer does not collapse before both have their warm-up of inputs.
  */
 import { type Complex, complexAbs, complexArg } from "./complex.js";
 import type { EmissaryResult, EmissaryTransducer } from "./emissary.js";
 import type { MasterTransducer } from "./master.js";
+import type { SyncRule } from "./sync-rule.js";
 import type { IntegrationResult } from "./transducer.js";
 import { VectorClock } from "./vector-clock.js";
 
@@ -15,9 +18,11 @@ export interface SyncConfig {
   readonly phaseThreshold: number;
   readonly collapseThreshold: number;
   readonly dampening: number;
+  /** "reference" (default): the reference's rule; "fleet": see sync-rule.ts. */
+  readonly rule: SyncRule;
 }
 
-export const DEFAULT_SYNC_CONFIG: SyncConfig = { phaseThreshold: 0.1, collapseThreshold: 0.8, dampening: 0.995 };
+export const DEFAULT_SYNC_CONFIG: SyncConfig = { phaseThreshold: 0.1, collapseThreshold: 0.8, dampening: 0.995, rule: "reference" };
 
 export const DISSIPATION_REASON = "Phase misalignment beyond threshold";
 
@@ -51,7 +56,14 @@ export interface SyncRecord {
 
 export type OfferResult =
   | { readonly accepted: true; readonly master: IntegrationResult; readonly emissary: EmissaryResult; readonly sync: SyncRecord }
-  | { readonly accepted: false; readonly dissipation: Dissipation; readonly emissary: EmissaryResult; readonly sync: SyncRecord };
+  | {
+      readonly accepted: false;
+      readonly dissipation: Dissipation;
+      /** Present under the "fleet" rule, where the Master integrates a dissipated input too. */
+      readonly master?: IntegrationResult;
+      readonly emissary: EmissaryResult;
+      readonly sync: SyncRecord;
+    };
 
 const HISTORY_LIMIT = 10000;
 const DISSIPATION_LIMIT = 1000;
@@ -85,6 +97,9 @@ export class SyncLayer {
     this.historyLimit = limits.logLimit ?? HISTORY_LIMIT;
     this.dissipationLimit = limits.logLimit ?? DISSIPATION_LIMIT;
     this.config = { ...DEFAULT_SYNC_CONFIG, ...config };
+    if (this.config.rule !== "reference" && this.config.rule !== "fleet") {
+      throw new RangeError(`${name}: rule must be "reference" or "fleet", got ${JSON.stringify(this.config.rule)}`);
+    }
     this.vectorClock = new VectorClock(name);
   }
 
@@ -115,7 +130,7 @@ export class SyncLayer {
     const aligned = diff <= this.config.phaseThreshold;
     let tSync: Complex = { re: (tm.re + te.re) / 2, im: (tm.im + te.im) / 2 };
     let c = tSync.re * tSync.re + tSync.im * tSync.im;
-    const collapsed = c >= this.config.collapseThreshold;
+    const collapsed = c >= this.config.collapseThreshold && (this.config.rule === "reference" || this.warmedUp());
     if (collapsed && !this.collapsedFlag) this.collapseTime = now;
     const dissipated = !aligned && diff > 2 * this.config.phaseThreshold;
     if (dissipated) {
@@ -161,22 +176,37 @@ export class SyncLayer {
 
   /**
    * Offers an input to both transducers. When, synchronised just before, the two are misaligned
-   * beyond twice the threshold, the input is dissipated: the Master (the slow, identity-bearing
-   * side) does not integrate it, and the dissipation is recorded with its reason. The Emissary
-   * still responds — it is the side that moves fast enough to bring the two back into alignment;
-   * rejecting for both would freeze both states and dissipate every later input too.
+   * beyond twice the threshold, the input is dissipated and recorded with its reason. Reference
+   * rule: the Master (the slow, identity-bearing side) does not integrate it; the Emissary still
+   * responds (rejecting for both would freeze both states and dissipate every later input too).
+   * Fleet rule: both integrate it, so neither freezes out of reach of the other; only the layer
+   * refuses it (`accepted: false`).
    */
   offer(text: string, now: number): OfferResult {
     const before = this.synchronize(now);
     if (before.dissipated) {
       const dissipation = { ...this.dissipations[this.dissipations.length - 1]!, inputLength: [...text].length };
       this.dissipations[this.dissipations.length - 1] = dissipation;
+      if (this.config.rule === "fleet") {
+        // The layer refuses the input; both states still follow the stream, so neither can freeze
+        // out of reach of the other (under the reference rule a frozen Master never re-aligns).
+        const master = this.master.integrate(text, now);
+        const emissary = this.emissary.respond(text, now);
+        return { accepted: false, dissipation, master, emissary, sync: this.synchronize(now) };
+      }
       const emissary = this.emissary.respond(text, now);
       return { accepted: false, dissipation, emissary, sync: this.synchronize(now) };
     }
     const master = this.master.integrate(text, now);
     const emissary = this.emissary.respond(text, now);
     return { accepted: true, master, emissary, sync: this.synchronize(now) };
+  }
+
+  /** Fleet rule: both transducers hold their warm-up of inputs (a fresh pair's single terms agree). */
+  private warmedUp(): boolean {
+    return (
+      this.master.engine.integrationCount >= this.master.config.minSamples && this.emissary.engine.integrationCount >= this.emissary.config.minSamples
+    );
   }
 
   /** Merges a peer's vector clock (element-wise max, then our tick). */
@@ -204,6 +234,7 @@ export class SyncLayer {
     return {
       name: this.name,
       type: "SYNCHRONIZATION",
+      rule: this.config.rule,
       tSync: [this.tSyncValue.re, this.tSyncValue.im],
       coherence: this.coherenceValue,
       phaseDifference: this.difference,

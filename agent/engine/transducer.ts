@@ -37,6 +37,12 @@ export interface TransducerOptions {
    * 20 Hz, so a long-running process sets its own.
    */
   readonly logLimit?: number;
+  /**
+   * Run the engine on the token clock at this rate (ENGINE.md token_clock: term i at i/f, partner
+   * found by lag) instead of the wall clock — for a caller whose inputs arrive exactly every 1/f s
+   * (the agent). Default: the wall clock, as the reference's transducers.
+   */
+  readonly tokenClockHz?: number;
 }
 
 export interface WitnessRecord {
@@ -103,6 +109,9 @@ export abstract class Transducer {
     }
     this.config = config;
     this.logLimit = options.logLimit;
+    if (options.tokenClockHz !== undefined && !(Number.isFinite(options.tokenClockHz) && options.tokenClockHz > 0)) {
+      throw new RangeError(`${name}: tokenClockHz must be a finite number > 0, got ${options.tokenClockHz}`);
+    }
     this.now = options.now ?? nowSeconds;
     const start = options.startTime ?? this.now();
     const engineConfig: Partial<EngineConfig> = {
@@ -110,7 +119,7 @@ export abstract class Transducer {
       omega: config.omega,
       coherenceThreshold: config.coherenceThreshold,
       historySize: transducerHistorySize(config),
-      clockMode: "wall_clock",
+      ...(options.tokenClockHz !== undefined ? { clockMode: "token_clock" as const, tokenFrequency: options.tokenClockHz } : { clockMode: "wall_clock" as const }),
       minSamples: config.minSamples,
       noiseStd: config.noiseStd,
       seed: config.seed,

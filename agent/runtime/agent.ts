@@ -16,6 +16,10 @@ import { loadOrCreateDeviceKey, type DeviceKey } from "../identity/deviceKey.js"
 import { Ledger } from "../ledger/ledger.js";
 import { runSseSource } from "../sources/sseSource.js";
 import { fileSource, stdinSource, type StreamSource } from "../sources/streamSource.js";
+import { defaultPhaseStep, phaseStreamSource } from "../sources/phaseStream.js";
+import { hashPhaseEncoder, type PhaseEncoder } from "../engine/encoder.js";
+import { parsePhaseToken, phaseTokenEncoder } from "../engine/phase-token.js";
+import { EmbeddingEncoder } from "./embeddingEncoder.js";
 import type { EdgeLink, LinkContext, LinkState, PhaseSummary } from "./edgeLink.js";
 import { EngineCore } from "./engineCore.js";
 import { lockDataDir } from "./dataDirLock.js";
@@ -110,7 +114,8 @@ async function startLocked(
     maxStep: config.mesh.maxStep,
     fieldMaxAgeMs: 15_000,
   });
-  const core = options.core ?? new EngineCore({ hz: config.hz });
+  const { encoder, embeddings } = buildEncoder(config, log);
+  const core = options.core ?? new EngineCore({ hz: config.hz, encoder, syncRule: config.syncRule });
   const pipeline = new TickPipeline(core, mesh, queue, ledger, lamport, {
     hz: config.hz,
     digestEverySeconds: config.seal.digestEverySeconds,
@@ -163,6 +168,8 @@ async function startLocked(
   const streamSources: StreamSource[] = [];
   if (config.sources.stdin) streamSources.push(stdinSource(queue, config.sources.split));
   if (config.sources.file) streamSources.push(fileSource(config.sources.file, queue, config.sources.split));
+  const phaseStream = config.sources.phaseStream;
+  if (phaseStream) streamSources.push(phaseStreamSource({ ...phaseStream, step: phaseStream.step ?? defaultPhaseStep(config.hz, config.syncRule) }, queue));
   const sseAbort = new AbortController();
   const sse = config.sources.sse;
   if (sse) {
@@ -392,6 +399,9 @@ async function startLocked(
         sseAbort.abort();
         for (const s of streamSources) s.stop();
         clock.stop();
+        // The dissipations folded since the last witness report would otherwise be lost.
+        pipeline.flushFolded();
+        embeddings?.close();
         await ledger.flush();
         for (const hook of shutdownHooks) {
           try {
@@ -413,4 +423,27 @@ async function startLocked(
   };
   if (options.link) await handle.attachLink(options.link);
   return handle;
+}
+
+/**
+ * The text encoder the config asks for: hash (default), phase tokens, or embeddings (with the hash
+ * encoder as fallback). A phase stream source turns phase-token parsing on over whichever is chosen.
+ */
+function buildEncoder(
+  config: AgentConfig,
+  log: (level: LogLevel, message: string, data?: Record<string, unknown>) => void,
+): { encoder: PhaseEncoder; embeddings: EmbeddingEncoder | undefined } {
+  let encoder: PhaseEncoder = hashPhaseEncoder;
+  let embeddings: EmbeddingEncoder | undefined;
+  const e = config.encoder.embeddings;
+  if (config.encoder.kind === "embeddings" && e?.url && e.model) {
+    embeddings = new EmbeddingEncoder({ ...e, url: e.url, model: e.model, log: (level, message, data) => log(level, message, data) });
+    encoder = embeddings;
+  }
+  if (config.encoder.kind === "phase" || config.sources.phaseStream) {
+    const inner = encoder;
+    const phase = phaseTokenEncoder(inner);
+    encoder = inner.prefetch ? { name: phase.name, encode: (t) => phase.encode(t), prefetch: (t) => (parsePhaseToken(t) === undefined ? inner.prefetch!(t) : undefined) } : phase;
+  }
+  return { encoder, embeddings };
 }

@@ -8,6 +8,8 @@ import {
   signaturePayload,
   type PhaseEncoder,
   type SyncRecord,
+  type SyncRule,
+  transducerOverrides,
   type TemporalSignature,
 } from "../engine/index.js";
 import type { JsonValue } from "../ledger/record.js";
@@ -21,11 +23,19 @@ import type { QueuedToken } from "./tokenQueue.js";
  * engines only read them).
  */
 class PhaseInputEncoder implements PhaseEncoder {
-  readonly name = "sha256-hash-384+phase-input";
+  readonly name: string;
   private next: Float64Array | undefined;
+  get prefetchText(): ((text: string) => void) | undefined {
+    const t = this.text;
+    return t.prefetch ? (x) => t.prefetch!(x) : undefined;
+  }
   private uses = 0;
   private lastText: string | undefined;
   private lastAngles: Float64Array | undefined;
+
+  constructor(private readonly text: PhaseEncoder) {
+    this.name = `${text.name}+phase-input`;
+  }
 
   provide(angles: readonly number[], uses: number): void {
     this.next = Float64Array.from(angles);
@@ -43,7 +53,7 @@ class PhaseInputEncoder implements PhaseEncoder {
       return this.next;
     }
     if (text !== this.lastText || this.lastAngles === undefined) {
-      this.lastAngles = hashPhaseEncoder.encode(text);
+      this.lastAngles = this.text.encode(text);
       this.lastText = text;
     }
     return this.lastAngles;
@@ -61,8 +71,18 @@ export interface EngineCoreOptions {
    * matters). The engine's own limits (1,000–10,000 each) would hold several MB on a Pi after an hour.
    */
   readonly syncHistory?: number;
+  /**
+   * How text tokens become phases; default the hash encoder. Must be synchronous and must not wait
+   * (the embeddings encoder answers from its cache and falls back; see embeddingEncoder.ts).
+   */
+  readonly encoder?: PhaseEncoder;
   /** UTC epoch ms, for memory timestamps; default Date.now. */
   readonly nowMs?: () => number;
+  /**
+   * How Master, Emissary and the sync layer are tuned to the token clock (agent/engine/sync-rule.ts);
+   * default "fleet", the rule under which coherent streams collapse at 20 Hz ("reference" never does).
+   */
+  readonly syncRule?: SyncRule;
 }
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
@@ -71,9 +91,10 @@ const round = (x: number) => Math.round(x * 1e6) / 1e6;
  * The engine behind the tick pipeline (agent/engine): Master and Emissary transducers under the
  * sync layer, a witnessing layer and temporal memory. Engine time is the token clock's: token n is
  * integrated at start + n/f seconds, so each token advances it by exactly dt = 1/f whatever the
- * wall clock does.
+ * wall clock does. The sync rule (default "fleet", agent/engine/sync-rule.ts) tunes Master,
+ * Emissary and the sync layer to that clock.
  *
- * Worth sealing: a `sync.dissipation` for every rejected input (the pipeline rate-limits them), a
+ * Worth sealing: a `sync.dissipation` for every rejected input (the pipeline folds most of them), a
  * `sync.collapse` when the sync layer enters collapse, and a `memory.signature` for the memory that
  * collapse encodes (forced, so each collapse leaves exactly one signature; memories are not encoded
  * on every coherent token, which would write kilobytes per tick to the SD card).
@@ -83,7 +104,9 @@ export class EngineCore implements PhaseCore {
   private readonly maxMemories: number;
   private readonly syncHistory: number;
   private readonly nowMs: () => number;
-  private readonly encoder = new PhaseInputEncoder();
+  readonly syncRule: SyncRule;
+  private readonly encoder: PhaseInputEncoder;
+  private readonly prefetchText: ((text: string) => void) | undefined;
   private master!: MasterTransducer;
   private emissary!: EmissaryTransducer;
   private sync!: SyncLayer;
@@ -102,6 +125,10 @@ export class EngineCore implements PhaseCore {
     this.maxMemories = options.maxMemories ?? 500;
     this.syncHistory = options.syncHistory ?? 256;
     this.nowMs = options.nowMs ?? Date.now;
+    this.syncRule = options.syncRule ?? "fleet";
+    if (this.syncRule !== "reference" && this.syncRule !== "fleet") throw new RangeError(`syncRule must be "reference" or "fleet", got ${String(this.syncRule)}`);
+    this.encoder = new PhaseInputEncoder(options.encoder ?? hashPhaseEncoder);
+    this.prefetchText = this.encoder.prefetchText;
     this.build();
   }
 
@@ -115,13 +142,19 @@ export class EngineCore implements PhaseCore {
     this.collapses = 0;
     this.dissipations = 0;
     const options = { encoder: this.encoder, now: () => this.engineTime(), startTime: this.startSeconds, logLimit: this.syncHistory };
-    this.master = new MasterTransducer({}, options);
-    this.emissary = new EmissaryTransducer({}, options);
-    this.sync = new SyncLayer(this.master, this.emissary, {}, "sync-layer", { logLimit: this.syncHistory });
+    const tuned = transducerOverrides(this.syncRule, this.hz);
+    const tunedOptions = tuned.tokenClockHz !== undefined ? { ...options, tokenClockHz: tuned.tokenClockHz } : options;
+    this.master = new MasterTransducer(tuned.master, tunedOptions);
+    this.emissary = new EmissaryTransducer(tuned.emissary, tunedOptions);
+    this.sync = new SyncLayer(this.master, this.emissary, { rule: this.syncRule }, "sync-layer", { logLimit: this.syncHistory });
     this.witnessing = new WitnessingLayer({ maxContents: 256 });
     for (const id of ["master", "emissary", "sync"]) this.witnessing.createWitness(id);
     this.memory = new TemporalMemory({ maxMemories: this.maxMemories }, this.nowMs, (s) => this.newSignatures.push(s));
     this.lastSync = undefined;
+  }
+
+  prefetch(token: QueuedToken): void {
+    if (token.type === "text") this.prefetchText?.(token.text);
   }
 
   step(token: QueuedToken, _dtSeconds: number): CoreStepResult {
@@ -138,6 +171,18 @@ export class EngineCore implements PhaseCore {
     }
     this.lastSync = result.sync;
     const seals: SealCandidate[] = [];
+    const s = result.sync;
+    // A collapse is a state of the pair, whichever input brought it (under the fleet rule a
+    // dissipated input is integrated too); each one seals once, with the memory it encodes.
+    if (s.collapsed && !wasCollapsed) {
+      this.collapses++;
+      seals.push({ kind: "sync.collapse", payload: syncPayload(s, this.tokens) });
+      this.memory.encode(
+        { coherence: Math.min(1, s.synchronizedCoherence), angles: result.emissary.angles },
+        { force: true, origin: "sync-collapse", context: { token: tokenLabel(token), tokens: this.tokens } },
+      );
+      for (const sig of this.newSignatures.splice(0)) seals.push({ kind: "memory.signature", payload: toJson(signaturePayload(sig)) });
+    }
     if (!result.accepted) {
       this.dissipations++;
       const d = result.dissipation;
@@ -154,18 +199,9 @@ export class EngineCore implements PhaseCore {
       });
       return { coherence: this.sync.coherence, collapsed: this.sync.collapsed, dissipated: true, seals };
     }
-    const s = result.sync;
     this.witnessing.witness({ token: tokenLabel(token) }, "master", result.master.coherence, now);
     this.witnessing.witness({ token: tokenLabel(token) }, "emissary", result.emissary.coherence, now);
     this.witnessing.witness({ token: tokenLabel(token) }, "sync", s.synchronizedCoherence, now);
-    if (s.collapsed && !wasCollapsed) {
-      this.collapses++;
-      seals.push({ kind: "sync.collapse", payload: syncPayload(s, this.tokens) });
-      this.memory.encode(
-        { coherence: Math.min(1, s.synchronizedCoherence), angles: result.master.angles },
-        { force: true, origin: "sync-collapse", context: { token: tokenLabel(token), tokens: this.tokens } },
-      );
-    }
     for (const sig of this.newSignatures.splice(0)) {
       seals.push({ kind: "memory.signature", payload: toJson(signaturePayload(sig)) });
     }

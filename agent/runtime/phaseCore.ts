@@ -34,6 +34,8 @@ export interface CoherenceView {
  */
 export interface PhaseCore {
   step(token: QueuedToken, dtSeconds: number): CoreStepResult;
+  /** Optional: `token` is queued and will be stepped soon (lets an encoder fetch ahead); must return at once. */
+  prefetch?(token: QueuedToken): void;
   /** A periodic witnessing report (sealed as `witness.report`). */
   witnessReport(): JsonValue;
   /** The engine part of a periodic state digest. */

@@ -2,6 +2,7 @@ import type { LamportClock } from "../../shared/causality/lamport-clock.js";
 import type { TickInfo } from "../clock/tokenClock.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { JsonValue, RecordKind } from "../ledger/record.js";
+import { DissipationFold, type DissipationEvent } from "./dissipationFold.js";
 import type { MeshOscillator } from "./meshOscillator.js";
 import type { CoreStepResult, PhaseCore, SealCandidate } from "./phaseCore.js";
 import type { BatchTicket, TokenQueue } from "./tokenQueue.js";
@@ -12,8 +13,16 @@ export interface PipelineOptions {
   readonly digestEverySeconds?: number;
   /** Seal a `witness.report` every this many seconds of ticks; default 10. */
   readonly witnessEverySeconds?: number;
-  /** At most one `sync.dissipation` record per this many ms (the rest are counted in the next one); default 1000. */
+  /** At most one individually sealed (notable) `sync.dissipation` per this many ms; default 1000. */
   readonly dissipationSealIntervalMs?: number;
+  /** Queued tokens the core is told about ahead of their tick (PhaseCore.prefetch); default hz (1 s of budget). */
+  readonly prefetchTokens?: number;
+  /**
+   * Consecutive accepted inputs after which a dissipation is an `onset` (notable); default 30·hz
+   * (30 s of ticks). Under the fleet sync rule a text stream is mostly accepted and flickers into
+   * short dissipation bursts every few seconds; only the end of a long alignment is news.
+   */
+  readonly dissipationOnsetTokens?: number;
 }
 
 export interface PipelineCounters {
@@ -48,7 +57,8 @@ export class TickPipeline {
   readonly dtSeconds: number;
   private readonly digestEveryTicks: number;
   private readonly witnessEveryTicks: number;
-  private readonly dissipationIntervalMs: number;
+  private readonly fold: DissipationFold;
+  private readonly prefetchTokens: number;
   private ticks = 0;
   private tokens = 0;
   private collapses = 0;
@@ -57,8 +67,6 @@ export class TickPipeline {
   private sealRefused = 0;
   private resets = 0;
   private stepErrors = 0;
-  private lastDissipationSealMs = -Infinity;
-  private suppressedDissipations = 0;
   /** The batch whose tokens have started but not all finished. */
   private openBatch: { ticket: BatchTicket; left: number } | undefined;
   private pendingResets: ((outcome: ResetOutcome) => void)[] = [];
@@ -75,7 +83,11 @@ export class TickPipeline {
     this.dtSeconds = 1 / options.hz;
     this.digestEveryTicks = Math.max(1, Math.round((options.digestEverySeconds ?? 30) * options.hz));
     this.witnessEveryTicks = Math.max(1, Math.round((options.witnessEverySeconds ?? 10) * options.hz));
-    this.dissipationIntervalMs = options.dissipationSealIntervalMs ?? 1000;
+    this.prefetchTokens = Math.max(0, Math.round(options.prefetchTokens ?? options.hz));
+    this.fold = new DissipationFold({
+      minIntervalMs: options.dissipationSealIntervalMs ?? 1000,
+      onsetRunTokens: options.dissipationOnsetTokens ?? Math.max(1, Math.round(30 * options.hz)),
+    });
   }
 
   get lastResult(): CoreStepResult | undefined {
@@ -89,6 +101,7 @@ export class TickPipeline {
     // A reset waits until the batch in flight has finished, then runs before the next token.
     if (this.pendingResets.length > 0 && !this.openBatch) this.applyReset(tick.index);
     const token = this.queue.take();
+    this.prefetchAhead();
     if (token) {
       this.lamport.tick();
       let result: CoreStepResult;
@@ -101,13 +114,17 @@ export class TickPipeline {
       this.lastResultValue = result;
       this.tokens++;
       if (result.dissipated) this.dissipations++;
+      else this.fold.accepted();
       for (const seal of result.seals) {
-        if (seal.kind === "sync.collapse") this.collapses++;
+        if (seal.kind === "sync.collapse") {
+          this.collapses++;
+          this.fold.collapsed();
+        }
         this.sealCandidate(seal, wallMs);
       }
       this.trackBatch(token.batch, tick.index, result);
     }
-    if (this.ticks % this.witnessEveryTicks === 0) this.seal("witness.report", this.core.witnessReport());
+    if (this.ticks % this.witnessEveryTicks === 0) this.sealWitnessReport();
     if (this.ticks % this.digestEveryTicks === 0) this.seal("state.digest", this.digest(wallMs));
   }
 
@@ -128,6 +145,16 @@ export class TickPipeline {
       epoch: this.resets,
       stepErrors: this.stepErrors,
     };
+  }
+
+  /**
+   * Seals a `witness.report` now if dissipations are waiting to be reported (shutdown calls this, so
+   * the last window's counts are not lost). Returns true when one was sealed.
+   */
+  flushFolded(): boolean {
+    if (!this.fold.pending) return false;
+    this.sealWitnessReport();
+    return true;
   }
 
   /** The periodic digest: engine state plus the agent log head. */
@@ -156,6 +183,7 @@ export class TickPipeline {
 
   private applyReset(tickIndex: number): void {
     this.core.reset();
+    this.fold.resetEpoch();
     this.resets++;
     this.lastResultValue = undefined;
     const outcome: ResetOutcome = { epoch: this.resets, tick: tickIndex, queued: this.queue.depth };
@@ -164,19 +192,40 @@ export class TickPipeline {
     for (const resolve of waiting) resolve(outcome);
   }
 
+  /** Tells the core about the next queued tokens, so an encoder that fetches has their time in the queue as budget. */
+  private prefetchAhead(): void {
+    const prefetch = this.core.prefetch;
+    if (!prefetch) return;
+    for (let i = 0; i < this.prefetchTokens; i++) {
+      const next = this.queue.peek(i);
+      if (!next) break;
+      try {
+        prefetch.call(this.core, next);
+      } catch {
+        break; // a hint only: never let it break the tick
+      }
+    }
+  }
+
+  /** The engine's witnessing report plus the dissipations folded since the last report. */
+  private sealWitnessReport(): void {
+    const report = this.core.witnessReport();
+    const dissipations = this.fold.takeReport();
+    const payload: JsonValue =
+      report !== null && typeof report === "object" && !Array.isArray(report) ? { ...(report as { readonly [k: string]: JsonValue }), dissipations } : { report, dissipations };
+    this.seal("witness.report", payload);
+  }
+
   private sealCandidate(seal: SealCandidate, wallMs: number): void {
     if (seal.kind !== "sync.dissipation") {
       this.seal(seal.kind, seal.payload);
       return;
     }
-    // Dissipations can come every tick; seal at most one per interval, counting the others.
-    if (wallMs - this.lastDissipationSealMs < this.dissipationIntervalMs) {
-      this.suppressedDissipations++;
-      return;
+    // Dissipations can come every tick: fold them into the next witness report unless notable.
+    const decision = this.fold.dissipated(dissipationEvent(seal.payload), wallMs);
+    if (decision.notable) {
+      this.seal("sync.dissipation", { event: seal.payload, notable: [...decision.notable], alsoDissipatedSinceLast: decision.alsoDissipatedSinceLast });
     }
-    this.lastDissipationSealMs = wallMs;
-    this.seal("sync.dissipation", { event: seal.payload, alsoDissipatedSinceLast: this.suppressedDissipations });
-    this.suppressedDissipations = 0;
   }
 
   private seal(kind: RecordKind, payload: JsonValue): void {
@@ -188,4 +237,17 @@ export class TickPipeline {
       this.sealRefused++;
     }
   }
+}
+
+/** The fields the fold needs from a dissipation candidate's payload (non-numbers read as 0). */
+function dissipationEvent(payload: JsonValue): DissipationEvent {
+  const o = payload !== null && typeof payload === "object" && !Array.isArray(payload) ? (payload as { readonly [k: string]: JsonValue }) : {};
+  const n = (v: JsonValue | undefined) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+  return {
+    reason: typeof o.reason === "string" ? o.reason.slice(0, 128) : "unknown",
+    phaseDifference: n(o.phaseDifference),
+    masterCoherence: n(o.masterCoherence),
+    emissaryCoherence: n(o.emissaryCoherence),
+    engineTime: n(o.engineTime),
+  };
 }

@@ -89,6 +89,11 @@ export class TokenQueue {
     return true;
   }
 
+  /** The token `offset` places behind the head (0: the next one taken), without taking it. */
+  peek(offset = 0): QueuedToken | undefined {
+    return offset >= 0 ? this.items[this.head + offset] : undefined;
+  }
+
   /** Takes the oldest token, if any. */
   take(): QueuedToken | undefined {
     if (this.head >= this.items.length) return undefined;

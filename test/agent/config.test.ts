@@ -42,4 +42,34 @@ describe("agent configuration", () => {
     expect(() => envLayer({ BECOMINGONE_STDIN: "maybe" })).toThrow(/BECOMINGONE_STDIN/);
     expect(() => resolveAgentConfig({ flags: { api: { resetKeys: ["short"] } } })).toThrow(/resetKeys/);
   });
+
+  it("chooses the encoder, the phase stream and ω from flags and the environment; refuses embeddings without an endpoint", () => {
+    const env = { BECOMINGONE_DATA_DIR: tmpdir() };
+    expect(agentConfigFromArgs([], env)).toMatchObject({ encoder: { kind: "hash" }, mesh: { omega: 1 } });
+    const a = agentConfigFromArgs(["--phase-stream", "--phase-step=-0.5", "--phase-scatter", "0", "--omega", "1.3"], env);
+    expect(a.sources.phaseStream).toEqual({ step: -0.5, coherentTokens: 200, scatterTokens: 0, seed: 1 });
+    expect(a.mesh.omega).toBe(1.3);
+    expect(agentConfigFromArgs([], { ...env, BECOMINGONE_MESH_OMEGA: "0.7" }).mesh.omega).toBe(0.7);
+    const b = agentConfigFromArgs(["--encoder", "embeddings", "--embeddings-url", "http://127.0.0.1:8080", "--embeddings-model", "nomic"], {
+      ...env,
+      BECOMINGONE_EMBEDDINGS_API_KEY: "secret",
+    });
+    expect(b.encoder).toEqual({
+      kind: "embeddings",
+      embeddings: { url: "http://127.0.0.1:8080", model: "nomic", apiKey: "secret", timeoutMs: 2000, cacheSize: 4096, maxDimensions: 8192, planes: 8 },
+    });
+    expect(() => agentConfigFromArgs(["--encoder", "embeddings"], env)).toThrow(/encoder/);
+    expect(() => agentConfigFromArgs(["--encoder", "magic"], env)).toThrow(/encoder/);
+    expect(() => agentConfigFromArgs(["--phase-stream", "--phase-step", "9"], env)).toThrow(/step/);
+    expect(() => agentConfigFromArgs(["--encoder", "embeddings", "--embeddings-url", "ftp://x", "--embeddings-model", "m"], env)).toThrow(/url/);
+  });
+
+  it("chooses the sync rule: fleet by default, reference by flag or environment, anything else refused", () => {
+    const env = { BECOMINGONE_DATA_DIR: tmpdir() };
+    expect(agentConfigFromArgs([], env).syncRule).toBe("fleet");
+    expect(agentConfigFromArgs(["--sync-rule", "reference"], env).syncRule).toBe("reference");
+    expect(agentConfigFromArgs([], { ...env, BECOMINGONE_SYNC_RULE: "reference" }).syncRule).toBe("reference");
+    expect(agentConfigFromArgs(["--sync-rule", "fleet"], { ...env, BECOMINGONE_SYNC_RULE: "reference" }).syncRule).toBe("fleet");
+    expect(() => agentConfigFromArgs(["--sync-rule", "kairos"], env)).toThrow(/syncRule/);
+  });
 });
