@@ -12,7 +12,7 @@ import { Backoff } from "./backoff.js";
 import type { DemoFeed } from "./demo-feeds.js";
 import { agentDir, agentLog, type Layout } from "./paths.js";
 import { freePort } from "./ports.js";
-import { killGroupNow, stopGroup } from "./process-group.js";
+import { groupMembers, killGroupNow, stopGroup, type GroupWatch } from "./process-group.js";
 import { rel, seconds, type Say } from "./say.js";
 
 export const FIRST_API_PORT = 8421;
@@ -24,6 +24,8 @@ export interface AgentOptions {
   readonly feed: DemoFeed;
   readonly verbose: boolean;
   readonly say: Say;
+  /** Told of each process group started and stopped (the reaper). */
+  readonly groups: GroupWatch;
   /** The enrollment token, until the agent stored its identity. */
   enrollToken: string | undefined;
 }
@@ -81,6 +83,7 @@ export class AgentProcess {
     this.log.write(`\n=== ${new Date().toISOString()} npm start: agent ${this.n} (${feed.describe})\n`);
     const child = spawn(process.execPath, args, { cwd: layout.root, stdio: ["pipe", "pipe", "pipe"], detached: true, env });
     this.child = child;
+    if (child.pid !== undefined) this.options.groups.watch(child.pid);
     child.stderr!.on("data", (chunk: Buffer) => {
       this.log.write(chunk);
       if (this.options.verbose) process.stderr.write(chunk.toString().replace(/^(?=.)/gm, `[agent ${this.n}] `));
@@ -110,7 +113,10 @@ export class AgentProcess {
     this.stopFeed();
     if (this.stopping || child !== this.child) return;
     // Whatever the agent started in its group goes with it.
-    if (child.pid !== undefined) killGroupNow(child.pid);
+    if (child.pid !== undefined) {
+      killGroupNow(child.pid);
+      if (groupMembers(child.pid).length === 0) this.options.groups.forget(child.pid);
+    }
     const up = Date.now() - this.startedAt;
     const delay = this.backoff.next(up);
     this.restartsValue++;
@@ -136,8 +142,9 @@ export class AgentProcess {
     this.stopFeed();
     const pid = this.child?.pid;
     if (pid !== undefined) {
-      const { killed } = await stopGroup(pid);
+      const { killed, survivors } = await stopGroup(pid);
       if (killed) this.options.say(`  agent ${this.n} ignored SIGTERM for 5 s and was killed`);
+      if (survivors.length === 0) this.options.groups.forget(pid);
     }
     await new Promise<void>((r) => this.log.end(r));
   }

@@ -9,7 +9,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { Backoff } from "./backoff.js";
 import { edgeLog, type Layout } from "./paths.js";
 import { freePort } from "./ports.js";
-import { groupMembers, killGroupNow, stopGroup } from "./process-group.js";
+import { groupMembers, killGroupNow, stopGroup, type GroupWatch } from "./process-group.js";
 import { rel, seconds, type Say } from "./say.js";
 
 export const HEALTH_EVERY_MS = 2000;
@@ -29,6 +29,8 @@ export interface EdgeOptions {
   readonly port: number;
   readonly verbose: boolean;
   readonly say: Say;
+  /** Told of each process group started and stopped (the reaper). */
+  readonly groups: GroupWatch;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -112,6 +114,7 @@ export class EdgeProcess {
       },
     );
     this.child = child;
+    if (child.pid !== undefined) this.options.groups.watch(child.pid);
     for (const stream of [child.stdout!, child.stderr!]) {
       stream.on("data", (chunk: Buffer) => {
         this.log.write(chunk);
@@ -180,6 +183,7 @@ export class EdgeProcess {
       const old = this.child;
       if (old?.pid !== undefined) {
         const { killed, survivors } = await stopGroup(old.pid);
+        if (survivors.length === 0) this.options.groups.forget(old.pid);
         if (killed) this.options.say(`edge: the old process group ignored SIGTERM for 5 s and was killed`);
         if (survivors.length > 0) this.options.say(`edge: pids ${survivors.join(", ")} survived SIGKILL (!)`);
       }
@@ -196,7 +200,8 @@ export class EdgeProcess {
         } catch (err) {
           const wait = this.backoff.next(Date.now() - this.startedAt);
           this.options.say(`edge: restart failed: ${(err as Error).message}; trying again in ${seconds(wait)}`);
-          if (this.child?.pid !== undefined) await stopGroup(this.child.pid);
+          const failed = this.child?.pid;
+          if (failed !== undefined && (await stopGroup(failed)).survivors.length === 0) this.options.groups.forget(failed);
           await sleep(wait);
         }
       }
@@ -216,6 +221,7 @@ export class EdgeProcess {
       const { killed } = await stopGroup(pid);
       if (killed) this.options.say("  the edge ignored SIGTERM for 5 s and was killed");
     }
+    if (pid !== undefined && groupMembers(pid).length === 0) this.options.groups.forget(pid);
     await new Promise<void>((r) => this.log.end(r));
   }
 

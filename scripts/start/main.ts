@@ -13,6 +13,7 @@ import { removeState } from "./fresh.js";
 import { takeStartLock } from "./lock.js";
 import { agentDir, layout as makeLayout, ROOT } from "./paths.js";
 import { chooseEdgePort } from "./ports.js";
+import { Reaper } from "./reaper.js";
 import { rel, say, seconds, warn } from "./say.js";
 import { loadOrCreateSecrets } from "./secrets.js";
 import { onShutdown, Shutdown } from "./shutdown.js";
@@ -43,7 +44,8 @@ class SetupError extends Error {
   override readonly name = "SetupError";
 }
 
-const shutdown = new Shutdown(say);
+const reaper = new Reaper();
+const shutdown = new Shutdown(say, reaper);
 onShutdown(shutdown, warn);
 
 async function main(opts: StartOptions): Promise<void> {
@@ -66,7 +68,7 @@ async function main(opts: StartOptions): Promise<void> {
   if (port.movedFrom) say(`port ${port.movedFrom.port} is in use${port.movedFrom.holder ? ` by ${port.movedFrom.holder}` : ""}; the edge takes port ${port.port} instead`);
 
   // 4. The edge, supervised.
-  const edge = new EdgeProcess({ layout, port: port.port, verbose: opts.verbose, say });
+  const edge = new EdgeProcess({ layout, port: port.port, verbose: opts.verbose, say, groups: reaper });
   shutdown.setEdge(edge);
   say(`starting the edge (wrangler dev, workerd) on ${edge.url}; its log: ${show(edge.logFile)}`);
   await edge.start();
@@ -79,7 +81,7 @@ async function main(opts: StartOptions): Promise<void> {
   const enrollment = toEnroll.length > 0 ? await createEnrollmentToken(admin, toEnroll.length) : undefined;
   if (enrollment) say(`enrollment token ${enrollment.id} for ${toEnroll.length} new agent(s) (passed in their environment, never on a command line)`);
   const agents = dirs.map(
-    (_, i) => new AgentProcess({ n: i + 1, layout, edgeUrl: edge.url, feed: demoFeed(i + 1), verbose: opts.verbose, say, enrollToken: enrollment?.token }),
+    (_, i) => new AgentProcess({ n: i + 1, layout, edgeUrl: edge.url, feed: demoFeed(i + 1), verbose: opts.verbose, say, groups: reaper, enrollToken: enrollment?.token }),
   );
   shutdown.setAgents(agents);
   for (const a of agents) await a.start();

@@ -5,6 +5,12 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 
+/** Who must know which groups run (the reaper, so they die with us even if we are SIGKILLed). */
+export interface GroupWatch {
+  watch(pgid: number): void;
+  forget(pgid: number): void;
+}
+
 interface ProcStat {
   readonly pid: number;
   readonly comm: string;

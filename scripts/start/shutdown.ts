@@ -5,6 +5,7 @@
  */
 import type { AgentProcess } from "./agent-process.js";
 import type { EdgeProcess } from "./edge-process.js";
+import type { Reaper } from "./reaper.js";
 import { seconds, type Say } from "./say.js";
 
 export class Shutdown {
@@ -13,7 +14,10 @@ export class Shutdown {
   private readonly cleanups: { name: string; run: () => void }[] = [];
   private startedValue = false;
 
-  constructor(private readonly say: Say) {}
+  constructor(
+    private readonly say: Say,
+    private readonly reaper: Reaper,
+  ) {}
 
   get started(): boolean {
     return this.startedValue;
@@ -42,6 +46,7 @@ export class Shutdown {
       if (!quiet) this.say("  edge stopped");
     }
     for (const c of this.cleanups.filter((c) => c.name === "lock")) c.run();
+    this.reaper.bye();
     if (!quiet) this.say(`all stopped in ${seconds(Date.now() - t0)}; state kept (npm start -- --fresh starts from empty state)`);
     process.exit(code);
   }
@@ -51,6 +56,7 @@ export class Shutdown {
     for (const a of this.agents) a.killNow();
     this.edge?.killNow();
     for (const c of this.cleanups.filter((c) => c.name === "lock")) c.run();
+    this.reaper.bye();
   }
 }
 

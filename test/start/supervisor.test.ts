@@ -151,4 +151,22 @@ describe("npm start supervises the fleet", () => {
     expect(out).toMatch(/all stopped in [\d.]+ s/);
     console.log(`npm start: fleet running after ${upMs} ms, stopped in ${stopMs} ms`);
   });
+
+  it("resumes on the same state without enrolling again; killed with SIGKILL, it still leaves nothing running", { timeout: 180_000 }, async () => {
+    let out = "";
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_config_")));
+    const child = spawn(process.execPath, [ENTRY, "--agents", "1", "--data", data], { env, stdio: ["ignore", "pipe", "pipe"] });
+    supervisor = child;
+    child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr!.on("data", (c: Buffer) => (out += c.toString()));
+    await until("the fleet to run", () => out.includes("BecomingONE fleet is running (1/1"), 180_000, () => out);
+    expect(out).not.toContain("enrollment token");
+    const groups = new Set(procs().filter((p) => p.cmdline.includes(data) && p.pid !== child.pid).map((p) => p.pgrp));
+    expect(groups.size).toBe(2);
+    // No handler runs on SIGKILL: the reaper (a tiny sh watching a pipe from npm start) stops the groups.
+    child.kill("SIGKILL");
+    await until("every group gone", () => (procs().some((p) => groups.has(p.pgrp) || p.cmdline.includes(data)) ? undefined : true), 15_000, () =>
+      JSON.stringify(procs().filter((p) => groups.has(p.pgrp) || p.cmdline.includes(data))),
+    );
+  });
 });
