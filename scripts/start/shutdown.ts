@@ -40,7 +40,7 @@ export class Shutdown {
     if (!quiet) this.say(`\nstopping (${why}) …`);
     for (const c of [...this.cleanups].reverse().filter((c) => c.name !== "lock")) c.run();
     await Promise.all(this.agents.map((a) => a.stop()));
-    if (!quiet && this.agents.length > 0) this.say(`  ${this.agents.length} agents stopped`);
+    if (!quiet && this.agents.length > 0) this.say(`  ${this.agents.length} agent${this.agents.length === 1 ? "" : "s"} stopped`);
     if (this.edge) {
       await this.edge.stop();
       if (!quiet) this.say("  edge stopped");
