@@ -4,6 +4,8 @@ import type { Fleet } from "./fleet/fleet.js";
 /** The Worker's bindings: the Fleet namespace, secrets and optional settings (docs/edge.md). */
 export type Env = {
   FLEET: DurableObjectNamespace<Fleet>;
+  /** The dashboard's static files (wrangler.toml `[assets]`, built into dist/dashboard). */
+  ASSETS: Fetcher;
   /** Operators' bearer token (secret). */
   ADMIN_TOKEN?: string;
   /** Note signer key "PRIVATE+KEY+<name>+<hash>+<base64>" for checkpoints (secret). */

@@ -30,6 +30,7 @@ export class AgentRows {
   readonly #sql: SqlDatabase;
   readonly #rows = new Map<string, AgentRow>();
   readonly #dirty = new Map<string, Set<string>>();
+  #onWrite: ((agentId: string) => void) | undefined;
 
   constructor(sql: SqlDatabase) {
     this.#sql = sql;
@@ -73,6 +74,11 @@ export class AgentRows {
     }
   }
 
+  /** Called with the agent's id after every `write` (the dashboard feed notes status changes: viewer-feed.ts). */
+  observeWrites(observer: (agentId: string) => void): void {
+    this.#onWrite = observer;
+  }
+
   /** Writes the patch to SQLite now (and memory). Staged columns it names are written with it. */
   write(agentId: string, patch: AgentPatch): void {
     const columns = Object.keys(patch);
@@ -86,6 +92,7 @@ export class AgentRows {
       for (const column of columns) dirty.delete(column);
       if (dirty.size === 0) this.#dirty.delete(agentId);
     }
+    this.#onWrite?.(agentId);
   }
 
   /** Changes the row in memory now; SQLite gets it at the next flush. */

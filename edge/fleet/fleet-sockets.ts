@@ -10,6 +10,7 @@ import {
   type PeerSocket,
   type SocketDirectory,
 } from "./connection.js";
+import { readViewer } from "./viewer-socket.js";
 
 /** The sockets workerd holds for the object (hibernated ones included), seen through connection state. */
 export class FleetSockets implements SocketDirectory {
@@ -44,8 +45,9 @@ export class FleetSockets implements SocketDirectory {
     return client;
   }
 
+  /** The agents' sockets: dashboard viewers' (viewer-socket.ts) are not agents and never counted or served here. */
   all(): WebSocket[] {
-    return this.#ctx.getWebSockets();
+    return this.#ctx.getWebSockets().filter((ws) => readViewer(ws) === undefined);
   }
 
   ofAgent(agentId: string): WebSocket[] {

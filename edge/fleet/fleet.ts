@@ -27,10 +27,16 @@ import type { Enrolled, IssuedToken, TokenSpec, TokenView } from "./registry.js"
 import { CONNECT_HEADERS, DEFAULT_FLEET_ID, readConnectRequest, type FleetScope } from "./scope.js";
 import type { FleetStorage } from "./sql-database.js";
 import { Standing } from "./standing.js";
+import * as sessions from "./session-store.js";
+import { agentRecords, type AgentRecordsPage } from "./agent-records.js";
 import type { AttemptView, EndpointCreate, EndpointPatch, EndpointView, EndpointWithSecret, MessageView, Page } from "../../shared/webhooks/index.js";
 import { webhookSettings } from "../webhooks/webhook-env.js";
 import type { WebhookRpc } from "../webhooks/webhook-rpc.js";
 import { WebhookService } from "../webhooks/webhook-service.js";
+import { ViewerFeed } from "./viewer-feed.js";
+import { ViewerHistory } from "./viewer-history.js";
+import { readViewerRequest, type ViewerRequest } from "./viewer-request.js";
+import { closeViewer, readViewer, VIEWER_TAG } from "./viewer-socket.js";
 
 export { CONNECT_HEADERS, type FleetScope, type FleetView };
 
@@ -63,6 +69,8 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
   readonly #session: AgentSession;
   readonly #scheduler: DeadlineScheduler;
   readonly #webhooks: WebhookService;
+  readonly #history: ViewerHistory;
+  readonly #viewers: ViewerFeed;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -94,6 +102,8 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
     const exclusive = <T>(work: () => Promise<T>): Promise<T> => ctx.blockConcurrencyWhile(work);
     this.#session = new AgentSession({ storage, rows, identity, presence, standing, field, log, signatures, exclusive });
     const open = () => sockets.open();
+    const history = (this.#history = new ViewerHistory(sql));
+    const viewers = (this.#viewers = new ViewerFeed({ rows, views: this.#views, history, viewers: () => ctx.getWebSockets(VIEWER_TAG), agentsLive: open }));
     this.#scheduler = new DeadlineScheduler({ getAlarm: () => ctx.storage.getAlarm(), setAlarm: (at) => ctx.storage.setAlarm(at) }, [
       cadenceTask("agent-rows", FLUSH_INTERVAL_MS, () => rows.hasStaged() || clock.staged, () => this.#flush()),
       { name: "field", nextDueAt: (now) => field.nextBroadcastAt(now, open()), run: (now) => this.#broadcastField(mesh, now) },
@@ -102,9 +112,11 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
       cadenceTask("reconcile", SWEEP_INTERVAL_MS, open, () => void presence.reconcile(sockets.liveAgentIds())),
       cadenceTask("replaced-sockets", SWEEP_INTERVAL_MS, open, (now) => closeReplacedAfterGrace(sockets.all(), now)),
       cadenceTask("jti-expiry", SWEEP_INTERVAL_MS, open, (now) => pruneJti(sql, now)),
-      cadenceTask("rate-limits", SWEEP_INTERVAL_MS, open, (now) => pruneRateLimits(sql, 60_000, now)),
+      cadenceTask("rate-limits", SWEEP_INTERVAL_MS, open, (now) => pruneRateLimits(sql, now)),
+      cadenceTask("sessions", SWEEP_INTERVAL_MS, open, (now) => sessions.pruneSessions(sql, now)),
       { name: "checkpoint", nextDueAt: (now) => this.#checkpoints.nextDueAt(now), run: (now) => this.#checkpoints.run(now) },
       { name: "checkpoint-events", nextDueAt: () => checkpointEvents.nextDueAt(), run: (now) => checkpointEvents.run(now) },
+      { name: "viewers", nextDueAt: (now) => viewers.nextDueAt(now), run: (now) => void viewers.flush(now) },
       // Last: when due, it also dispatches what the tasks before it wrote in this alarm (else the next alarm, 20 ms on, does).
       { name: "webhooks", nextDueAt: (now) => webhooks.nextDueAt(now), run: (now) => webhooks.run(now) },
     ]);
@@ -131,6 +143,7 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
   #broadcastField(mesh: MeshWatch, now: number): void {
     const field = this.#field.broadcast(now);
     mesh.observe(field?.r ?? null, field?.n ?? 0, now);
+    if (field !== null) this.#history.sample(now, field.r, field.psi);
   }
 
   /** After a change that may have written to the outbox: the alarm comes now to deliver it. */
@@ -281,6 +294,55 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
     return this.#kick(this.#webhooks.sendTest(id, Date.now()));
   }
 
+  // ---- operator sessions (RPC from the Worker: edge/http/session-auth.ts, routes/session.ts) ----
+
+  /**
+   * Judges a sign-in against the failed sign-in limit (called on the default fleet's object, which
+   * counts for the whole deployment: session-store.ts `judgeSignIn`).
+   */
+  async judgeSignIn(scope: FleetScope, attempt: { tokenOk: boolean; client: string }): Promise<Outcome<true>> {
+    this.#ready(scope);
+    return sessions.judgeSignIn(this.#storage.sql, attempt, Date.now());
+  }
+
+  /** Opens a session after a judged sign-in; only the new session's hash reaches the object. */
+  async openSession(scope: FleetScope, idHash: string): Promise<Outcome<{ expiresAt: number }>> {
+    this.#ready(scope);
+    if (!sessions.SESSION_HASH.test(idHash)) return failure(400, "bad_internal_request", "session hash malformed");
+    const opened = sessions.openSession(this.#storage, idHash, Date.now());
+    for (const ended of opened.ended) this.#viewers.closeSession(ended);
+    return success({ expiresAt: opened.session.expiresAt });
+  }
+
+  /** The live session of this hash, or null (never creates a fleet). */
+  async checkSession(scope: FleetScope, idHash: string): Promise<sessions.LiveSession | null> {
+    if (!this.#ready(scope, false) || !sessions.SESSION_HASH.test(idHash)) return null;
+    return sessions.checkSession(this.#storage.sql, idHash, Date.now());
+  }
+
+  /** Sign-out: revokes the session and closes its live sockets. True when it was live. */
+  async endSession(scope: FleetScope, idHash: string): Promise<boolean> {
+    if (!this.#ready(scope, false) || !sessions.SESSION_HASH.test(idHash)) return false;
+    const ended = sessions.revokeSession(this.#storage.sql, idHash, Date.now());
+    this.#viewers.closeSession(idHash);
+    return ended;
+  }
+
+  /** Revokes every session of the fleet and closes every viewer socket. */
+  async endAllSessions(scope: FleetScope): Promise<Outcome<{ revoked: number }>> {
+    this.#ready(scope);
+    const ended = sessions.revokeAllSessions(this.#storage.sql, Date.now());
+    this.#viewers.closeSession(null);
+    return success({ revoked: ended.length });
+  }
+
+  /** An agent's records, newest first (the dashboard's agent detail). */
+  async agentRecords(scope: FleetScope, agentId: string, before: number | null, limit: number): Promise<Outcome<AgentRecordsPage>> {
+    this.#ready(scope);
+    if (this.#rows.get(agentId) === undefined) return failure(404, "agent_not_found", `no agent ${agentId.slice(0, 64)} in this fleet`);
+    return success(agentRecords(this.#storage.sql, agentId, before, limit));
+  }
+
   // ---- the global log (RPC from the Worker's public routes) ------------------------------------
 
   async checkpoint(scope: FleetScope): Promise<Outcome<{ note: string; size: number }>> {
@@ -311,6 +373,8 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
 
   /** Accepts an upgrade the Worker has already authenticated (see CONNECT_HEADERS). */
   override async fetch(request: Request): Promise<Response> {
+    const viewer = readViewerRequest(request.headers);
+    if (viewer !== null) return this.#acceptViewer(viewer);
     const upgrade = readConnectRequest(request.headers);
     if (upgrade === null) return refusal(failure(400, "bad_internal_request", "the Fleet object only accepts authenticated upgrades from the Worker"));
     const { agentId, jti, jtiExpiresAt, scope } = upgrade;
@@ -325,6 +389,7 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
   }
 
   override async webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): Promise<void> {
+    if (readViewer(ws) !== undefined) return this.#viewers.receive(ws, frame, Date.now());
     const state = readConnection(ws);
     if (state === undefined) return closeQuietly(ws, 1011, "connection state lost");
     // A replaced socket is never served: closed from its own handler, the one place workerd ends the connection cleanly.
@@ -349,6 +414,7 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
 
   /** Replaced sockets closing change nothing; the current one closing disconnects the agent (presence.ts: offline comes later). */
   async #closed(ws: WebSocket, code: number, reason: string): Promise<void> {
+    if (readViewer(ws) !== undefined) return this.#viewerClosed(ws, code, reason);
     try {
       this.#ready();
       this.#sockets.closed();
@@ -370,6 +436,26 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
       this.#rows.flush();
       this.#clock.flush();
     });
+  }
+
+  // ---- viewers (dashboard live channel) -----------------------------------------------------------
+
+  /** A viewer upgrade the Worker authorised (session and Origin; viewer-request.ts): at most MAX_VIEWERS per fleet. */
+  async #acceptViewer(request: ViewerRequest): Promise<Response> {
+    this.#ready(request.scope);
+    if (!this.#viewers.hasRoom()) return refusal(failure(429, "viewers_full", "this fleet already has the most dashboard viewers open (16); close one"));
+    const now = Date.now();
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    this.ctx.acceptWebSocket(server, [VIEWER_TAG]);
+    this.#viewers.opened(server, { kind: "viewer", sessionHash: request.sessionHash, expiresAt: request.expiresAt, openedAt: now });
+    await this.#scheduler.reschedule(now, ["viewers"]);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  #viewerClosed(ws: WebSocket, code: number, reason: string): void {
+    this.#viewers.closed();
+    closeViewer(ws, code === 1005 || code === 1006 || code === 1015 ? 1000 : code, reason.slice(0, 120));
   }
 
   // ---- the alarm -------------------------------------------------------------------------------

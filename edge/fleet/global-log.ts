@@ -186,23 +186,26 @@ export class GlobalLog {
         stop,
       )
       .toArray();
-    return rows.map((row) => {
-      const data = new Uint8Array(row.data);
-      const record = decodeRecord(data);
-      return {
-        index: row.idx,
-        agentId: row.agent_id,
-        seq: row.seq,
-        leaf: bytesToBase64(data),
-        record: {
-          kind: record.kind,
-          timestamp: record.timestamp,
-          payloadJson: record.payloadJson,
-          signature: bytesToBase64(record.signature),
-        },
-      };
-    });
+    return rows.map(entryJson);
   }
+}
+
+/** A `log_entries` row as the entries route serves it. */
+export function entryJson(row: { idx: number; agent_id: string; seq: number; data: ArrayBuffer }): EntryJson {
+  const data = new Uint8Array(row.data);
+  const record = decodeRecord(data);
+  return {
+    index: row.idx,
+    agentId: row.agent_id,
+    seq: row.seq,
+    leaf: bytesToBase64(data),
+    record: {
+      kind: record.kind,
+      timestamp: record.timestamp,
+      payloadJson: record.payloadJson,
+      signature: bytesToBase64(record.signature),
+    },
+  };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

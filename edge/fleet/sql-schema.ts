@@ -59,7 +59,15 @@ export const SCHEMA_SQL = [
    )`,
   `CREATE TABLE IF NOT EXISTS used_jti (jti TEXT PRIMARY KEY, agent_id TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID`,
   `CREATE INDEX IF NOT EXISTS used_jti_expiry ON used_jti (expires_at)`,
-  `CREATE TABLE IF NOT EXISTS rate_limits (key TEXT PRIMARY KEY, window_start INTEGER NOT NULL, count INTEGER NOT NULL) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS rate_limits (key TEXT PRIMARY KEY, window_start INTEGER NOT NULL, count INTEGER NOT NULL, window_ms INTEGER NOT NULL DEFAULT 60000) WITHOUT ROWID`,
+  // Operators' dashboard sessions (session-store.ts): only the SHA-256 of the cookie's id is kept.
+  `CREATE TABLE IF NOT EXISTS sessions (
+     id_hash TEXT PRIMARY KEY,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     last_seen_at INTEGER NOT NULL,
+     revoked_at INTEGER
+   ) WITHOUT ROWID`,
   // The global log: perfect-subtree hashes (shared/log NodeStore) and the leaves with their (agent, seq).
   `CREATE TABLE IF NOT EXISTS log_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS log_entries (
@@ -82,6 +90,8 @@ export const SCHEMA_SQL = [
      delivered_at INTEGER,
      version INTEGER NOT NULL DEFAULT 1
    )`,
+  // The dashboard's r history (viewer-history.ts): one (r, psi) a second, the last 10 minutes.
+  `CREATE TABLE IF NOT EXISTS viewer_history (ms INTEGER PRIMARY KEY, r REAL NOT NULL, psi REAL NOT NULL)`,
 ];
 
 /**
@@ -100,6 +110,8 @@ export const ADDED_COLUMNS: readonly (readonly [string, string, string])[] = [
   ["agents", "summary_lead", "REAL"],
   // Versioned outbox payloads (outbox.ts).
   ["outbox", "version", "INTEGER NOT NULL DEFAULT 1"],
+  // Each rate window's own length, so one sweep prunes limits of any window (rate-limit.ts).
+  ["rate_limits", "window_ms", "INTEGER NOT NULL DEFAULT 60000"],
 ];
 
 export function migrateSchema(sql: SqlDatabase): void {

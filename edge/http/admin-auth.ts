@@ -1,9 +1,8 @@
 import { sha256 } from "@noble/hashes/sha2.js";
-import type { MiddlewareHandler } from "hono";
-import { bearer, fail, type AppEnv } from "./context.js";
+import { fail, type AppContext } from "./context.js";
 
 /** SHA-256 both sides, then compare every byte: the time taken does not depend on where they differ. */
-function constantTimeEqual(a: string, b: string): boolean {
+export function constantTimeEqual(a: string, b: string): boolean {
   const encoder = new TextEncoder();
   const x = sha256(encoder.encode(a));
   const y = sha256(encoder.encode(b));
@@ -13,22 +12,12 @@ function constantTimeEqual(a: string, b: string): boolean {
 }
 
 /**
- * Operator routes: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time.
- *
- * @example
- * ```ts
- * app.get("/v1/agents", requireAdmin, (c) => …);
- * ```
+ * The bearer half of operator auth (session-auth.ts `requireOperator` is the middleware): the token
+ * compared with ADMIN_TOKEN in constant time; 401 `admin_auth_invalid` when it differs.
  */
-export const requireAdmin: MiddlewareHandler<AppEnv> = async function requireAdmin(c, next) {
-  const token = bearer(c);
-  if (token === undefined) {
-    c.header("WWW-Authenticate", 'Bearer realm="becomingone-admin"');
-    fail(401, "admin_auth_required", "this route needs Authorization: Bearer <ADMIN_TOKEN>");
-  }
+export function checkAdminBearer(c: AppContext, token: string): void {
   if (!constantTimeEqual(token, c.env.ADMIN_TOKEN ?? "")) {
     c.header("WWW-Authenticate", 'Bearer realm="becomingone-admin", error="invalid_token"');
     fail(401, "admin_auth_invalid", "the admin token is wrong");
   }
-  await next();
-};
+}

@@ -12,9 +12,16 @@ import { ApiError, errorBody } from "./api-error.js";
 import { fail, fleetStub, type AppEnv } from "./context.js";
 import { adminRoutes } from "./routes/admin.js";
 import { connectRoutes } from "./routes/connect.js";
+import { dashboardLiveRoutes } from "./routes/dashboard-live.js";
 import { enrollmentRoutes } from "./routes/enrollment.js";
 import { logRoutes } from "./routes/log.js";
 import { webhookRoutes } from "./routes/webhooks.js";
+import { sessionRoutes } from "./routes/session.js";
+import { serveDashboard, withoutInternalHeaders } from "./assets.js";
+import { requireSameOrigin } from "./session-auth.js";
+
+/** Routes whose success is a WebSocket upgrade (101) relayed from the fleet object. */
+const UPGRADE_PATHS = new Set(["/v1/connect", "/v1/dashboard/live"]);
 
 /** Largest JSON request body, bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -58,7 +65,15 @@ function verifierKeyOf(signingKey: string): string | null {
  */
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const headers = secureHeaders();
+  // DENY rather than Hono's SAMEORIGIN: nothing the edge serves is meant to be framed (the
+  // dashboard's CSP says frame-ancestors 'none' too).
+  const headers = secureHeaders({ xFrameOptions: "DENY" });
+
+  // First: internal headers are the Worker's to set on what it forwards to the Fleet object, never a client's.
+  app.use("*", async (c, next) => {
+    c.req.raw = withoutInternalHeaders(c.req.raw);
+    await next();
+  });
 
   app.use(
     "*",
@@ -73,13 +88,16 @@ export function createApp(): Hono<AppEnv> {
   // The 101 response of a WebSocket upgrade comes from the object and must not be touched (its
   // headers are immutable); the route's refusals (401, 426…) get the same headers as every answer.
   app.use("*", async (c, next) => {
-    if (c.req.path !== "/v1/connect") return headers(c, next);
+    if (!UPGRADE_PATHS.has(c.req.path)) return headers(c, next);
     await next();
     if (c.res.status === 101) return;
     // A refusal relayed from the object has immutable headers: answer with a copy.
     c.res = new Response(c.res.body, c.res);
     await headers(c, async () => {});
   });
+  // The dashboard's files: every GET/HEAD outside /health and /v1 (assets.ts). Before the secrets
+  // check, so a misconfigured edge still shows its dashboard, whose API calls then say what is missing.
+  app.use("*", serveDashboard);
   app.use("*", async (c, next) => {
     const missing = missingSecrets(c.env);
     if (missing.length > 0) {
@@ -95,6 +113,7 @@ export function createApp(): Hono<AppEnv> {
     c.set("scope", { fleetId: parsed.data, host: new URL(c.req.url).host });
     await next();
   });
+  app.use("/v1/*", requireSameOrigin);
   app.use("/v1/*", async (c, next) => {
     if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     return bodyLimit({
@@ -104,9 +123,11 @@ export function createApp(): Hono<AppEnv> {
   });
 
   app.get("/health", (c) => c.json({ ok: true }));
+  app.route("/v1", sessionRoutes);
   app.route("/v1", adminRoutes);
   app.route("/v1", enrollmentRoutes);
   app.route("/v1", connectRoutes);
+  app.route("/v1", dashboardLiveRoutes);
   app.route("/v1", logRoutes(verifierKeyOf));
   app.route("/v1", webhookRoutes((c) => fleetStub(c)));
 

@@ -1,4 +1,12 @@
 import { z } from "zod";
+import { FLEET_CONFIG_BOUNDS as B, type NumberBound } from "./config-bounds.js";
+
+/** A zod number with a bound of config-bounds.ts. */
+function bounded(b: NumberBound) {
+  let n = b.integer === true ? z.number().int() : z.number();
+  n = b.exclusiveMin === true ? n.gt(b.min) : n.min(b.min);
+  return b.max === undefined ? n : n.max(b.max);
+}
 
 /**
  * Fleet configuration, pushed to agents in `welcome` and in `config` whenever an operator changes it.
@@ -7,25 +15,25 @@ import { z } from "zod";
 export const fleetConfigSchema = z.object({
   version: z.number().int().min(1),
   /** Kuramoto coupling K of dθ = ω dt + K r sin(ψ − θ) dt. */
-  coupling: z.number().min(0).max(100),
+  coupling: bounded(B.coupling),
   /** Most phase summaries per second an agent may send; faster ones are refused (`rate_limited`). */
-  summaryHz: z.number().gt(0).max(10),
+  summaryHz: bounded(B.summaryHz),
   /** Field broadcasts per second while agents are connected. */
-  fieldHz: z.number().gt(0).max(10),
+  fieldHz: bounded(B.fieldHz),
   /** Largest |dθ| an agent applies in one tick, radians (the reference's "tear protection"). */
-  maxStep: z.number().gt(0).max(Math.PI),
+  maxStep: bounded(B.maxStep),
   /** A summary older than this excludes the agent from the field (the reference's peer age). */
-  peerAgeMs: z.number().int().min(500).max(600_000),
+  peerAgeMs: bounded(B.peerAgeMs),
   /** No socket and no message for this long: the agent is shown offline (docs/edge.md#presence-connected-online-offline). */
-  offlineAfterMs: z.number().int().min(1000).max(3_600_000),
+  offlineAfterMs: bounded(B.offlineAfterMs),
   /** Drift thresholds (ENGINE.md §9; docs/edge.md#causality). */
   drift: z.object({
     /** Sustained-drift budget per summary interval, in expected ticks during one latency. */
-    maxCausalOvershoot: z.number().gt(0),
+    maxCausalOvershoot: bounded(B.drift.maxCausalOvershoot),
     /** Kept for compatibility; no effect since issue 11 (a phase gap is what coupling closes). */
-    maxPhaseGap: z.number().gt(0),
+    maxPhaseGap: bounded(B.drift.maxPhaseGap),
     /** Kept for compatibility; no effect since issue 11 (low coherence is not misbehaviour). */
-    minPeerCoherence: z.number().min(0).max(1),
+    minPeerCoherence: bounded(B.drift.minPeerCoherence),
   }),
 });
 

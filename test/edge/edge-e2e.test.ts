@@ -122,6 +122,11 @@ describe("edge end to end", () => {
     const entries = await call(edge, "GET", "/v1/log/entries?start=0&end=8", { token: null });
     expect(entries.status).toBe(200);
     expect(entries.body.entries).toHaveLength(8);
+    expect(entries.headers.get("cache-control")).toMatch(/immutable/);
+    // The empty page at the log's end is not final: caching it would pin an old size.
+    const atEnd = await call(edge, "GET", "/v1/log/entries?start=8&end=8", { token: null });
+    expect(atEnd.body.entries).toHaveLength(0);
+    expect(atEnd.headers.get("cache-control")).not.toMatch(/immutable/);
     for (const entry of entries.body.entries) {
       expect(Buffer.from(hashLeaf(b64(entry.leaf))).toString("base64")).toBe(
         Buffer.from(recordLeafHash(recordFromWire([...records, ...more].find((r) => r.seq === entry.seq)!))).toString("base64"),

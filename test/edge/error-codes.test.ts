@@ -5,9 +5,11 @@
  * edge's source emits that no doc names, fails this file. Adding a code = one entry in a table below.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { dirname, join as joinPath, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CompactSign, SignJWT, importJWK } from "jose";
+import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sealRecord } from "../../shared/log/index.js";
 import { bytesToBase64Url, PROTOCOL_ERROR_CODES, recordToWire, type WireRecord } from "../../shared/protocol/index.js";
@@ -92,8 +94,17 @@ function edgeSourceCodes(): Set<string> {
 
 let edge: RunningEdge;
 
+/** A dashboard session of the fleet c-viewers-full, opened before signin_rate_limited's trigger locks this address out. */
+let viewerCookie = "";
+
 beforeAll(async () => {
   edge = await startEdge();
+  const signIn = await fetch(`${edge.url}/v1/session?fleet=c-viewers-full`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Origin: edge.url },
+    body: JSON.stringify({ token: edge.adminToken }),
+  });
+  viewerCookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0]!;
 });
 
 afterAll(async () => {
@@ -135,6 +146,25 @@ async function httpCode(edgeUnderTest: RunningEdge, method: string, path: string
   return { status: res.status, code: (res.body as { error?: { code?: string } })?.error?.code };
 }
 
+/** A request with headers `call` does not set (Origin, Cookie, Host), over node:http so Host is kept. */
+async function rawCode(edgeUnderTest: RunningEdge, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Observed> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${edgeUnderTest.url}${path}`, { method, headers: body === undefined ? headers : { ...headers, "Content-Type": "application/json" } }, (res) => {
+      let text = "";
+      res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      res.on("end", () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, code: (JSON.parse(text) as { error?: { code?: string } }).error?.code });
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
 /** The next error message on the socket, from `from` on. */
 async function nextError(client: SocketClient, from = 0): Promise<string> {
   return (await client.next("error", () => true, { from })).code;
@@ -147,6 +177,23 @@ function unencodableRecord(enrolled: Enrollment, seq: number): WireRecord {
 
 function summary(lamport: number) {
   return { v: 1, type: "summary", lamport, t: Date.now(), theta: 0.5, omega: 1, coherence: 0.5, tokenHz: 20 };
+}
+
+/**
+ * Opens the dashboard's live channel with real `ws` upgrades: resolves the open socket, or the
+ * refusal's status and code.
+ */
+function liveUpgrade(headers: Record<string, string>): Promise<{ ws: WebSocket } | Observed> {
+  return new Promise((resolvePromise, reject) => {
+    const ws = new WebSocket(`${edge.url.replace(/^http/, "ws")}/v1/dashboard/live?fleet=c-viewers-full`, { headers });
+    ws.once("open", () => resolvePromise({ ws }));
+    ws.once("unexpected-response", (_req, res) => {
+      let body = "";
+      res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      res.on("end", () => resolvePromise({ status: res.statusCode ?? 0, code: (JSON.parse(body) as { error?: { code?: string } }).error?.code }));
+    });
+    ws.once("error", reject);
+  });
 }
 
 // ---- triggers: one entry per code ----------------------------------------------------------------
@@ -164,7 +211,7 @@ async function withEdge<T>(vars: Record<string, string>, run: (e: RunningEdge) =
 }
 
 const HTTP_TRIGGERS: Record<string, (code: string) => Promise<Observed>> = {
-  not_found: () => httpCode(edge, "GET", "/nope", { token: null }),
+  not_found: () => httpCode(edge, "GET", "/v1/nope", { token: null }),
   method_not_allowed: () => httpCode(edge, "PUT", "/v1/enroll", { token: null, body: {} }),
   bad_json: () => httpCode(edge, "POST", "/v1/enroll", { token: null, raw: "{nope" }),
   invalid_body: () => httpCode(edge, "POST", "/v1/enroll", { token: null, body: { token: "bet_x" } }),
@@ -177,6 +224,18 @@ const HTTP_TRIGGERS: Record<string, (code: string) => Promise<Observed>> = {
   secrets_missing: () => withEdge({ ADMIN_TOKEN: "" }, (e) => httpCode(e, "GET", "/health", { token: null })),
   log_signing_key_invalid: () => withEdge({ LOG_SIGNING_KEY: "not-a-key" }, (e) => httpCode(e, "GET", "/health", { token: null })),
   admin_auth_required: () => httpCode(edge, "GET", "/v1/agents", { token: null }),
+  // In table order: one failure here, then the limit's trigger fails until it is reached.
+  signin_failed: () => httpCode(edge, "POST", "/v1/session", { token: null, body: { token: `${edge.adminToken}x` } }),
+  signin_rate_limited: async () => {
+    let last: Observed = { status: 0, code: undefined };
+    for (let attempt = 0; attempt < 11 && last.status !== 429; attempt++) {
+      last = await httpCode(edge, "POST", "/v1/session", { token: null, body: { token: `${edge.adminToken}x` } });
+    }
+    return last;
+  },
+  session_required: () => rawCode(edge, "GET", "/v1/agents", { Cookie: `bo_session=${"A".repeat(43)}` }),
+  origin_refused: () => rawCode(edge, "POST", "/v1/enrollment-tokens", { Authorization: `Bearer ${edge.adminToken}`, Origin: "https://evil.example" }, "{}"),
+  https_required: () => rawCode(edge, "POST", "/v1/session", { Host: "edge.example.com" }, JSON.stringify({ token: edge.adminToken })),
   admin_auth_invalid: () => httpCode(edge, "GET", "/v1/agents", { token: `${edge.adminToken}x` }),
   enrollment_token_unknown: (code) => httpCode(edge, "POST", `/v1/enroll?fleet=${fleetFor(code)}`, { token: null, body: { token: "bet_unknown", publicKey: newAgentKey().jwk, name: "x" } }),
   enrollment_token_revoked: async (code) => {
@@ -224,6 +283,24 @@ const HTTP_TRIGGERS: Record<string, (code: string) => Promise<Observed>> = {
   fleet_not_found: () => httpCode(edge, "GET", "/v1/log/checkpoint?fleet=nobody-made-this", { token: null }),
   entry_not_found: () => httpCode(edge, "GET", "/v1/log/proof/inclusion?agent=ag_00000000000000000000000000000000&seq=0", { token: null }),
   upgrade_required: () => httpCode(edge, "GET", "/v1/connect", { token: null }),
+  // The dashboard's live channel (docs/api.md, "Dashboard live channel").
+  // (origin_refused and session_required are triggered above through the admin routes; the live
+  // channel's own refusals are in test/workers/dashboard-live.test.ts.)
+  viewers_full: async () => {
+    // The session opened in beforeAll, then 17 viewers in its fleet.
+    const cookie = viewerCookie;
+    const open: WebSocket[] = [];
+    try {
+      for (let k = 0; k < 17; k++) {
+        const outcome = await liveUpgrade({ Origin: edge.url, Cookie: cookie });
+        if ("ws" in outcome) open.push(outcome.ws);
+        else return outcome;
+      }
+      throw new Error("17 viewers were accepted");
+    } finally {
+      for (const ws of open) ws.close();
+    }
+  },
   webhook_endpoint_not_found: () => httpCode(edge, "GET", `/v1/webhooks/endpoints/ep_${"0".repeat(32)}`),
   webhook_message_not_found: async (code) => {
     const created = await call(edge, "POST", `/v1/webhooks/endpoints?fleet=${fleetFor(code)}`, { body: { url: "https://hooks.example.com/x", enabled: false } });

@@ -318,7 +318,7 @@ describe("admin refusals", () => {
 
 describe("HTTP errors are JSON with stable codes", () => {
   it("404, 405, 413, 415, bad query, bad fleet", async () => {
-    const notFound = await call(edge, "GET", "/nope", { token: null });
+    const notFound = await call(edge, "GET", "/v1/nope", { token: null });
     expect(notFound).toMatchObject({ status: 404, body: { error: { code: "not_found" } } });
     const wrongMethod = await call(edge, "PUT", "/v1/enroll", { token: null, body: {} });
     expect(wrongMethod).toMatchObject({ status: 405, body: { error: { code: "method_not_allowed" } } });

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 const shared = fileURLToPath(new URL("../../shared/", import.meta.url));
 
 describe("log modules are portable", () => {
-  for (const dir of ["log", "note", "checkpoint", "encoding"]) {
+  for (const dir of ["log", "note", "checkpoint", "encoding", "dashboard"]) {
     for (const file of readdirSync(join(shared, dir)).filter((f) => f.endsWith(".ts"))) {
       it(`${dir}/${file}`, () => {
         // Strip comments so prose may mention these names.

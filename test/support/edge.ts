@@ -13,6 +13,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -115,7 +116,15 @@ export async function startEdge(options: EdgeOptions = {}): Promise<RunningEdge>
   const configDir = await mkdtemp(join(tmpdir(), "becomingone-edge-config-"));
   const configPath = join(configDir, "wrangler.toml");
   const toml = await readFile(join(ROOT, "wrangler.toml"), "utf8");
-  await writeFile(configPath, toml.replace(/^main\s*=\s*"([^"]+)"/m, (_line, main: string) => `main = ${JSON.stringify(resolve(ROOT, main))}`));
+  // [assets] directory is relative to the config too: the dashboard build in the checkout's dist/.
+  const absolute = toml
+    .replace(/^main\s*=\s*"([^"]+)"/m, (_line, main: string) => `main = ${JSON.stringify(resolve(ROOT, main))}`)
+    .replace(/^directory\s*=\s*"([^"]+)"/m, (_line, dir: string) => {
+      // wrangler refuses a missing assets directory; tests that never look at the dashboard need no build.
+      mkdirSync(resolve(ROOT, dir), { recursive: true });
+      return `directory = ${JSON.stringify(resolve(ROOT, dir))}`;
+    });
+  await writeFile(configPath, absolute);
   let port = await freePort();
   let child: ChildProcess | undefined;
   let log = "";

@@ -32,9 +32,12 @@ it("refuses to run with a LOG_SIGNING_KEY that is not a note signer key", async 
 });
 
 it("answers unknown routes and methods with JSON errors", async () => {
-  const notFound = await exports.default.fetch("http://edge.test/v2/nothing");
-  expect(notFound.status).toBe(404);
-  expect(await notFound.json()).toMatchObject({ error: { code: "not_found" } });
+  // Under /v1 the Worker answers itself; elsewhere a GET is the dashboard's (assets), any other method a JSON 404.
+  for (const [method, path] of [["GET", "/v1/nothing"], ["GET", "/v1"], ["POST", "/v2/nothing"], ["DELETE", "/"]] as const) {
+    const notFound = await exports.default.fetch(`http://edge.test${path}`, { method });
+    expect(notFound.status, `${method} ${path}`).toBe(404);
+    expect(await notFound.json()).toMatchObject({ error: { code: "not_found" } });
+  }
   const wrongMethod = await exports.default.fetch("http://edge.test/v1/agents", { method: "DELETE" });
   expect(wrongMethod.status).toBe(405);
   expect(wrongMethod.headers.get("Allow")).toContain("GET");

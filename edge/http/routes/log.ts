@@ -59,7 +59,8 @@ export function logRoutes(verifierKey: (signingKey: string) => string | null): H
       const start = queryInt(c, "start") ?? 0;
       const end = queryInt(c, "end") ?? start + 256;
       const page = unwrap(await fleetStub(c).entries(c.get("scope"), start, end));
-      c.header("Cache-Control", page.end === end ? CACHE.immutable : CACHE.short);
+      // Only a full, non-empty page is final: an empty one (start = end = size) would pin an old size in caches.
+      c.header("Cache-Control", page.end === end && end > start ? CACHE.immutable : CACHE.short);
       return c.json(page);
     });
 }

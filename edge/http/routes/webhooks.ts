@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { endpointCreateSchema, endpointPatchSchema, replaySinceSchema } from "../../../shared/webhooks/index.js";
 import { ENDPOINT_ID, MESSAGE_ID } from "../../webhooks/ids.js";
 import type { WebhookRpc } from "../../webhooks/webhook-rpc.js";
-import { requireAdmin } from "../admin-auth.js";
+import { requireOperator } from "../session-auth.js";
 import { fail, queryInt, readJson, unwrap, type AppContext, type AppEnv } from "../context.js";
 
 export const PAGE_DEFAULT = 50;
@@ -29,39 +29,39 @@ function paging(c: AppContext): { before: number | null; limit: number } {
  */
 export function webhookRoutes(fleet: (c: AppContext) => WebhookRpc): Hono<AppEnv> {
   return new Hono<AppEnv>()
-    .post("/webhooks/endpoints", requireAdmin, async (c) => {
+    .post("/webhooks/endpoints", requireOperator, async (c) => {
       const input = await readJson(c, endpointCreateSchema);
       return c.json(unwrap(await fleet(c).createWebhookEndpoint(c.get("scope"), input)), 201);
     })
-    .get("/webhooks/endpoints", requireAdmin, async (c) => c.json({ endpoints: unwrap(await fleet(c).listWebhookEndpoints(c.get("scope"))) }))
-    .get("/webhooks/endpoints/:id", requireAdmin, async (c) => c.json(unwrap(await fleet(c).getWebhookEndpoint(c.get("scope"), endpointId(c)))))
-    .patch("/webhooks/endpoints/:id", requireAdmin, async (c) => {
+    .get("/webhooks/endpoints", requireOperator, async (c) => c.json({ endpoints: unwrap(await fleet(c).listWebhookEndpoints(c.get("scope"))) }))
+    .get("/webhooks/endpoints/:id", requireOperator, async (c) => c.json(unwrap(await fleet(c).getWebhookEndpoint(c.get("scope"), endpointId(c)))))
+    .patch("/webhooks/endpoints/:id", requireOperator, async (c) => {
       const id = endpointId(c);
       const patch = await readJson(c, endpointPatchSchema);
       return c.json(unwrap(await fleet(c).updateWebhookEndpoint(c.get("scope"), id, patch)));
     })
-    .delete("/webhooks/endpoints/:id", requireAdmin, async (c) => c.json(unwrap(await fleet(c).deleteWebhookEndpoint(c.get("scope"), endpointId(c)))))
-    .post("/webhooks/endpoints/:id/rotate-secret", requireAdmin, async (c) => c.json(unwrap(await fleet(c).rotateWebhookSecret(c.get("scope"), endpointId(c)))))
-    .get("/webhooks/endpoints/:id/deliveries", requireAdmin, async (c) => {
+    .delete("/webhooks/endpoints/:id", requireOperator, async (c) => c.json(unwrap(await fleet(c).deleteWebhookEndpoint(c.get("scope"), endpointId(c)))))
+    .post("/webhooks/endpoints/:id/rotate-secret", requireOperator, async (c) => c.json(unwrap(await fleet(c).rotateWebhookSecret(c.get("scope"), endpointId(c)))))
+    .get("/webhooks/endpoints/:id/deliveries", requireOperator, async (c) => {
       const id = endpointId(c);
       const { before, limit } = paging(c);
       return c.json(unwrap(await fleet(c).listWebhookAttempts(c.get("scope"), id, before, limit)));
     })
-    .get("/webhooks/endpoints/:id/messages", requireAdmin, async (c) => {
+    .get("/webhooks/endpoints/:id/messages", requireOperator, async (c) => {
       const id = endpointId(c);
       const { before, limit } = paging(c);
       return c.json(unwrap(await fleet(c).listWebhookMessages(c.get("scope"), id, before, limit)));
     })
-    .post("/webhooks/endpoints/:id/messages/:msgId/replay", requireAdmin, async (c) => {
+    .post("/webhooks/endpoints/:id/messages/:msgId/replay", requireOperator, async (c) => {
       const id = endpointId(c);
       const msgId = c.req.param("msgId");
       if (!MESSAGE_ID.test(msgId)) fail(404, "webhook_message_not_found", `endpoint ${id} has no message ${msgId.slice(0, 64)}`);
       return c.json(unwrap(await fleet(c).replayWebhookMessage(c.get("scope"), id, msgId)), 202);
     })
-    .post("/webhooks/endpoints/:id/replay", requireAdmin, async (c) => {
+    .post("/webhooks/endpoints/:id/replay", requireOperator, async (c) => {
       const id = endpointId(c);
       const { since } = await readJson(c, replaySinceSchema);
       return c.json(unwrap(await fleet(c).replayWebhookSince(c.get("scope"), id, Date.parse(since))), 202);
     })
-    .post("/webhooks/endpoints/:id/test", requireAdmin, async (c) => c.json(unwrap(await fleet(c).sendWebhookTest(c.get("scope"), endpointId(c))), 202));
+    .post("/webhooks/endpoints/:id/test", requireOperator, async (c) => c.json(unwrap(await fleet(c).sendWebhookTest(c.get("scope"), endpointId(c))), 202));
 }
