@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { adminClient, createEnrollmentToken, foldersToEnroll } from "./admin.js";
 import { AgentProcess } from "./agent-process.js";
+import { ensureDashboard } from "./dashboard.js";
 import { demoFeed } from "./demo-feeds.js";
 import { EdgeProcess } from "./edge-process.js";
 import { parseStartFlags, USAGE, UsageError, type StartOptions } from "./flags.js";
@@ -67,7 +68,9 @@ async function main(opts: StartOptions): Promise<void> {
   const port = await chooseEdgePort(opts.port, opts.portExplicit);
   if (port.movedFrom) say(`port ${port.movedFrom.port} is in use${port.movedFrom.holder ? ` by ${port.movedFrom.holder}` : ""}; the edge takes port ${port.port} instead`);
 
-  // 4. The edge, supervised.
+  // 4. The dashboard's files (the edge serves them), then the edge, supervised.
+  const built = await ensureDashboard(ROOT);
+  if (built !== undefined) say(`built the dashboard in ${seconds(built)} (dist/dashboard)`);
   const edge = new EdgeProcess({ layout, port: port.port, verbose: opts.verbose, say, groups: reaper });
   shutdown.setEdge(edge);
   say(`starting the edge (wrangler dev, workerd) on ${edge.url}; its log: ${show(edge.logFile)}`);
@@ -93,7 +96,7 @@ async function main(opts: StartOptions): Promise<void> {
   say("");
   say(`BecomingONE fleet is running (${agents.filter((a) => a.ready).length}/${agents.length} agents ready after ${seconds(Date.now() - t0)})`);
   say(`  dashboard   ${edge.url}/`);
-  say(`  sign in     with the admin token in ${show(layout.secretsFile)} (mode 0600); show it with: grep ^ADMIN_TOKEN= ${show(layout.secretsFile)}`);
+  say(`  sign in     paste the admin token; it is in ${show(layout.secretsFile)} (mode 0600): grep ^ADMIN_TOKEN= ${show(layout.secretsFile)}`);
   say(`  edge        ${edge.url}   state ${show(layout.edgeState)}, log ${show(edge.logFile)}`);
   say(`  global log  ${edge.url}/v1/log/checkpoint`);
   for (const a of agents) say(`  agent ${String(a.n).padEnd(3)}   ${a.api ?? "(not ready yet; see its log)"}  ${a.agentId ?? ""}  log ${show(a.logFile)}`);
@@ -106,7 +109,7 @@ async function main(opts: StartOptions): Promise<void> {
 
 main(options).catch((err: unknown) => {
   // Expected refusals (lock, port, secrets) are one line; anything else is a bug: one line too, and the stack in the log.
-  const known = ["SetupError", "StartLockedError", "PortTakenError", "SecretsError", "FreshRefusedError", "EdgeNotConfiguredError"];
+  const known = ["SetupError", "DashboardBuildError", "StartLockedError", "PortTakenError", "SecretsError", "FreshRefusedError", "EdgeNotConfiguredError"];
   const e = err instanceof Error ? err : new Error(String(err));
   warn(`npm start: ${e.message}`);
   if (!known.includes(e.name) && process.env.BECOMINGONE_START_DEBUG) warn(e.stack ?? "");

@@ -96,6 +96,9 @@ describe("npm start supervises the fleet", () => {
     const edgeUrl = /starting the edge \(wrangler dev, workerd\) on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
     expect(edgeUrl).not.toBe("http://127.0.0.1:8787");
     expect(out).toContain(`dashboard   ${edgeUrl}/`);
+    const page = await fetch(`${edgeUrl}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("<title>BecomingONE fleet</title>");
 
     // Secrets: a 0600 file, never on a command line; the enrollment token only in the agents' environment.
     const secretsFile = join(data, ".dev.vars");
