@@ -73,6 +73,8 @@ export class AgentProcess {
     const configFile = join(this.dataDir, "npm-start-config.json");
     writeFileSync(configFile, JSON.stringify({ mesh: { omega: feed.omega } }) + "\n", { mode: 0o600 });
     const port = await freePort(FIRST_API_PORT + this.n - 1);
+    // Stopped while we looked for a port (Ctrl-C during start-up): start nothing.
+    if (this.stopping) return;
     const args = ["--import", "tsx", layout.agentMain, "run", "--data-dir", this.dataDir, "--config", configFile, "--port", String(port), "--hz", String(feed.hz), "--stdin", "--edge", this.options.edgeUrl];
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
     delete env.BECOMINGONE_ENROLL_TOKEN;

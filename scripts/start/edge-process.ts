@@ -79,6 +79,7 @@ export class EdgeProcess {
   private async spawnOnce(): Promise<void> {
     const { layout } = this.options;
     const inspectorPort = await freePort();
+    if (this.stopping) return; // stopped while we looked for a port: start nothing
     this.stateValue = "starting";
     this.failedChecks = 0;
     this.startedAt = Date.now();

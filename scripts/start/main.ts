@@ -66,28 +66,33 @@ async function main(opts: StartOptions): Promise<void> {
   const secrets = loadOrCreateSecrets(layout.secretsFile);
   if (secrets.created) say(`wrote fresh local secrets to ${show(layout.secretsFile)} (mode 0600, git-ignored)`);
   const port = await chooseEdgePort(opts.port, opts.portExplicit);
+  if (shutdown.started) return;
   if (port.movedFrom) say(`port ${port.movedFrom.port} is in use${port.movedFrom.holder ? ` by ${port.movedFrom.holder}` : ""}; the edge takes port ${port.port} instead`);
 
   // 4. The dashboard's files (the edge serves them), then the edge, supervised.
   const built = await ensureDashboard(ROOT);
   if (built !== undefined) say(`built the dashboard in ${seconds(built)} (dist/dashboard)`);
+  if (shutdown.started) return;
   const edge = new EdgeProcess({ layout, port: port.port, verbose: opts.verbose, say, groups: reaper });
   shutdown.setEdge(edge);
   say(`starting the edge (wrangler dev, workerd) on ${edge.url}; its log: ${show(edge.logFile)}`);
   await edge.start();
+  if (shutdown.started) return;
   say(`edge ready after ${seconds(Date.now() - t0)}`);
   const admin = adminClient(edge.url, secrets.adminToken);
 
   // 5. Agents: the ones without an identity enroll themselves with a token passed in their environment.
   const dirs = Array.from({ length: opts.agents }, (_, i) => agentDir(layout, i + 1));
   const toEnroll = await foldersToEnroll(admin, dirs);
+  if (shutdown.started) return;
   const enrollment = toEnroll.length > 0 ? await createEnrollmentToken(admin, toEnroll.length) : undefined;
+  if (shutdown.started) return;
   if (enrollment) say(`enrollment token ${enrollment.id} for ${toEnroll.length} new agent(s) (passed in their environment, never on a command line)`);
   const agents = dirs.map(
     (_, i) => new AgentProcess({ n: i + 1, layout, edgeUrl: edge.url, feed: demoFeed(i + 1), verbose: opts.verbose, say, groups: reaper, enrollToken: enrollment?.token }),
   );
   shutdown.setAgents(agents);
-  for (const a of agents) await a.start();
+  for (const a of agents) if (!shutdown.started) await a.start();
   const readyBy = Date.now() + 90_000;
   while (agents.some((a) => !a.ready) && Date.now() < readyBy && !shutdown.started) await new Promise((r) => setTimeout(r, 200));
   if (shutdown.started) return;
@@ -108,7 +113,7 @@ async function main(opts: StartOptions): Promise<void> {
 }
 
 main(options).catch((err: unknown) => {
-  // Expected refusals (lock, port, secrets) are one line; anything else is a bug: one line too, and the stack in the log.
+  // Expected refusals (lock, port, secrets) are one line; anything else is a bug: one line too (BECOMINGONE_START_DEBUG=1 adds the stack).
   const known = ["SetupError", "DashboardBuildError", "StartLockedError", "PortTakenError", "SecretsError", "FreshRefusedError", "EdgeNotConfiguredError"];
   const e = err instanceof Error ? err : new Error(String(err));
   warn(`npm start: ${e.message}`);
