@@ -3,17 +3,10 @@
  * (a proxy or a compromised edge may send anything), and zod would add tens of KB to the bundle for
  * two small shapes. Each reader returns the typed value or a sentence saying what is wrong.
  */
+import type { EntryJson } from "../../shared/api/index.js";
 import { Base64Error, decodeBase64 } from "../../shared/encoding/base64.js";
 
-/** One entry of `GET /v1/log/entries` (edge/fleet/global-log.ts EntryJson). */
-export interface EntryJson {
-  readonly index: number;
-  readonly agentId: string;
-  readonly seq: number;
-  /** The canonical entry bytes (the Merkle leaf data), standard base64. */
-  readonly leaf: string;
-  readonly record: { readonly kind: string; readonly timestamp: number; readonly payloadJson: string; readonly signature: string };
-}
+export type { EntryJson };
 
 /** `GET /v1/log/proof/inclusion` (shared/log/proof-document.ts, plus agentId and seq). */
 export interface InclusionProofJson {

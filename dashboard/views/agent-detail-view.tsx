@@ -5,9 +5,9 @@
  */
 import { useCallback, useEffect, useState } from "preact/hooks";
 import type uPlot from "uplot";
+import type { AgentRecordView, AgentRecordsPage, AgentView } from "../../shared/api/index.js";
 import { base64UrlToBytes } from "../../shared/protocol/base64.js";
 import { apiJson, describeError } from "../api/client.js";
-import type { AgentRecord, AgentRecordsPage, AgentView } from "../api/types.js";
 import { TimeChart } from "../charts/time-chart.js";
 import { formatAgo, formatNumber, formatTime, shortHash } from "../format.js";
 import { displayStatus, HISTORY_WINDOW_MS, store, thetaAt } from "../live/store.js";
@@ -157,7 +157,7 @@ export function AgentDetailView({ id }: { id: string }) {
 }
 
 function Records({ id, publicKeyX }: { id: string; publicKeyX: string | null }) {
-  const [records, setRecords] = useState<AgentRecord[]>([]);
+  const [records, setRecords] = useState<AgentRecordView[]>([]);
   const [nextBefore, setNextBefore] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
@@ -185,7 +185,7 @@ function Records({ id, publicKeyX }: { id: string; publicKeyX: string | null }) 
 
   // The record's entry comes with it; the key, the checkpoint and the proof are fetched and checked
   // here, and the record's signature against the agent's enrolled key when we have it.
-  const verify = async (record: AgentRecord): Promise<void> => {
+  const verify = async (record: AgentRecordView): Promise<void> => {
     setResults((m) => new Map(m).set(record.index, "checking"));
     let agentPublicKey: Uint8Array | undefined;
     try {

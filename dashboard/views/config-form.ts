@@ -3,19 +3,8 @@
  * the same numbers the edge's schema uses), parsing a typed value and building the PATCH body of
  * what changed. The edge still validates; this only says what is wrong before a round trip.
  */
+import type { FleetConfig } from "../../shared/api/index.js";
 import { FLEET_CONFIG_BOUNDS, type NumberBound } from "../../shared/protocol/config-bounds.js";
-
-/** The config as GET /v1/fleet serves it (FleetView.config). */
-export interface FleetConfigValues {
-  readonly version: number;
-  readonly coupling: number;
-  readonly summaryHz: number;
-  readonly fieldHz: number;
-  readonly maxStep: number;
-  readonly peerAgeMs: number;
-  readonly offlineAfterMs: number;
-  readonly drift: { readonly maxCausalOvershoot: number; readonly maxPhaseGap: number; readonly minPeerCoherence: number };
-}
 
 export type ConfigFieldKey =
   | "coupling"
@@ -61,8 +50,8 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { key: "drift.minPeerCoherence", label: "Min peer coherence", unit: "", help: "Kept for compatibility; no effect since issue 11.", bound: B.drift.minPeerCoherence, step: "any", group: "quarantine" },
 ];
 
-export function fieldValue(config: FleetConfigValues, key: ConfigFieldKey): number {
-  if (key.startsWith("drift.")) return config.drift[key.slice(6) as keyof FleetConfigValues["drift"]];
+export function fieldValue(config: FleetConfig, key: ConfigFieldKey): number {
+  if (key.startsWith("drift.")) return config.drift[key.slice(6) as keyof FleetConfig["drift"]];
   return config[key as Exclude<ConfigFieldKey, `drift.${string}`>];
 }
 
@@ -108,7 +97,7 @@ export interface ConfigPatch {
  * `skipValidation` lets the operator send a value as typed (to see what the edge says).
  */
 export function buildPatch(
-  current: FleetConfigValues,
+  current: FleetConfig,
   texts: Readonly<Record<ConfigFieldKey, string>>,
   options: { skipValidation?: boolean } = {},
 ): { errors: Partial<Record<ConfigFieldKey, string>>; patch: ConfigPatch } {

@@ -4,9 +4,9 @@
  * refusal, if any, is shown as it says it.
  */
 import { useEffect, useState } from "preact/hooks";
-import type { FleetView } from "../api/types.js";
+import type { FleetConfig, FleetView } from "../../shared/api/index.js";
 import { apiJson } from "../api/client.js";
-import { CONFIG_FIELDS, buildPatch, describeBound, fieldValue, type ConfigField, type ConfigFieldKey, type FleetConfigValues } from "./config-form.js";
+import { CONFIG_FIELDS, buildPatch, describeBound, fieldValue, type ConfigField, type ConfigFieldKey } from "./config-form.js";
 import { ErrorNote, useLoad } from "./view-kit.js";
 
 const GROUPS: readonly { readonly id: ConfigField["group"]; readonly legend: string }[] = [
@@ -18,7 +18,7 @@ const GROUPS: readonly { readonly id: ConfigField["group"]; readonly legend: str
 
 type Texts = Record<ConfigFieldKey, string>;
 
-function textsOf(config: FleetConfigValues): Texts {
+function textsOf(config: FleetConfig): Texts {
   return Object.fromEntries(CONFIG_FIELDS.map((f) => [f.key, String(fieldValue(config, f.key))])) as Texts;
 }
 
@@ -26,7 +26,7 @@ const inputId = (key: ConfigFieldKey): string => `cfg-${key.replace(".", "-")}`;
 
 export function ConfigView() {
   const fleet = useLoad(() => apiJson<FleetView>("GET", "/v1/fleet"));
-  const [config, setConfig] = useState<FleetConfigValues | null>(null);
+  const [config, setConfig] = useState<FleetConfig | null>(null);
   const [texts, setTexts] = useState<Texts | null>(null);
   const [errors, setErrors] = useState<Partial<Record<ConfigFieldKey, string>>>({});
   const [edgeError, setEdgeError] = useState<unknown>(null);
@@ -59,7 +59,7 @@ export function ConfigView() {
     }
     setBusy(true);
     try {
-      const next = await apiJson<FleetConfigValues>("PATCH", "/v1/fleet/config", patch);
+      const next = await apiJson<FleetConfig>("PATCH", "/v1/fleet/config", patch);
       setConfig(next);
       setTexts(textsOf(next));
       setSaved(`Saved: config version ${next.version}, pushed to connected agents.`);

@@ -4,12 +4,12 @@
  * (/log/<index>) with its inclusion proof verified in the browser by dashboard/verify.
  */
 import { useEffect, useState } from "preact/hooks";
+import type { FleetView } from "../../shared/api/index.js";
 import { apiJson } from "../api/client.js";
-import type { FleetView } from "../api/types.js";
 import { navigate } from "../router.js";
 import { fetchAndVerifyCheckpoint, fetchAndVerifyEntry, type EntryJson, type EntryVerdict } from "../verify/index.js";
 import { VerifyResult } from "../verify/verify-result.js";
-import { ErrorNote, useLoad } from "./view-kit.js";
+import { ErrorNote, RegionTable, useLoad, type ColumnHead } from "./view-kit.js";
 
 export const PAGE_SIZE = 25;
 
@@ -30,6 +30,14 @@ export function pageRange(size: number, page: number): { start: number; end: num
 export function pageOf(size: number, index: number): number {
   return index >= size ? 0 : Math.floor((size - 1 - index) / PAGE_SIZE);
 }
+
+const ENTRY_COLUMNS: readonly ColumnHead[] = [
+  { label: "Index", class: "num" },
+  { label: "Kind" },
+  { label: "Agent", class: "wide-only" },
+  { label: "Seq", class: "num" },
+  { label: "Sealed at" },
+];
 
 function isoOf(ms: number): string {
   const d = new Date(ms);
@@ -123,42 +131,23 @@ export function LogView({ index }: { index: number | null }) {
         {size === 0 ? (
           <p class="empty">The log is empty: entries appear when agents seal records.</p>
         ) : (
-          <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="entries-title">
-            <table aria-labelledby="entries-title" aria-busy={entries.loading}>
-              <thead>
-                <tr>
-                  <th scope="col" class="num">
-                    Index
-                  </th>
-                  <th scope="col">Kind</th>
-                  <th scope="col" class="wide-only">
-                    Agent
-                  </th>
-                  <th scope="col" class="num">
-                    Seq
-                  </th>
-                  <th scope="col">Sealed at</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((e) => (
-                  <tr key={e.index} data-entry-index={e.index} class={e.index === index ? "selected" : undefined} aria-current={e.index === index ? "true" : undefined}>
-                    <td class="num">
-                      <a href={`/log/${e.index}`} aria-label={`Entry ${e.index}: open and verify`}>
-                        {e.index}
-                      </a>
-                    </td>
-                    <td>{e.record.kind}</td>
-                    <td class="wide-only">
-                      <code class="id">{e.agentId}</code>
-                    </td>
-                    <td class="num">{e.seq}</td>
-                    <td>{isoOf(e.record.timestamp)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <RegionTable labelledBy="entries-title" columns={ENTRY_COLUMNS} busy={entries.loading}>
+            {rows.map((e) => (
+              <tr key={e.index} data-entry-index={e.index} class={e.index === index ? "selected" : undefined} aria-current={e.index === index ? "true" : undefined}>
+                <td class="num">
+                  <a href={`/log/${e.index}`} aria-label={`Entry ${e.index}: open and verify`}>
+                    {e.index}
+                  </a>
+                </td>
+                <td>{e.record.kind}</td>
+                <td class="wide-only">
+                  <code class="id">{e.agentId}</code>
+                </td>
+                <td class="num">{e.seq}</td>
+                <td>{isoOf(e.record.timestamp)}</td>
+              </tr>
+            ))}
+          </RegionTable>
         )}
         <nav class="pager" aria-label="Entry pages">
           <button type="button" onClick={() => go(page - 1)} disabled={page === 0}>

@@ -3,30 +3,10 @@
  * ready-to-paste `becomingone-agent enroll` command; list them with uses and expiry; revoke.
  */
 import { useState } from "preact/hooks";
+import type { CreatedToken, TokenView } from "../../shared/api/index.js";
 import { apiJson } from "../api/client.js";
 import { enrollCommand } from "./enroll-command.js";
-import { CopyButton, ErrorNote, OnceSecret, isoShort, useLoad } from "./view-kit.js";
-
-interface TokenView {
-  readonly id: string;
-  readonly name: string | null;
-  readonly maxUses: number;
-  readonly uses: number;
-  readonly requireApproval: boolean;
-  readonly createdAt: string;
-  readonly expiresAt: string;
-  readonly revokedAt: string | null;
-}
-
-interface CreatedToken {
-  readonly id: string;
-  readonly token: string;
-  readonly name: string | null;
-  readonly expiresAt: string;
-  readonly maxUses: number;
-  readonly requireApproval: boolean;
-  readonly fleetId: string;
-}
+import { CopyButton, ErrorNote, OnceSecret, RegionTable, isoShort, useAction, useLoad, type ColumnHead } from "./view-kit.js";
 
 /** Lifetimes offered (the API allows 1 s – 30 days). */
 const LIFETIMES: readonly { readonly seconds: number; readonly label: string }[] = [
@@ -38,6 +18,16 @@ const LIFETIMES: readonly { readonly seconds: number; readonly label: string }[]
 
 const MAX_USES = 10_000;
 
+const TOKEN_COLUMNS: readonly ColumnHead[] = [
+  { label: "Name" },
+  { label: "Status" },
+  { label: "Uses", class: "num" },
+  { label: "Expires" },
+  { label: "Approval" },
+  { label: "Id" },
+  { label: "Actions", hidden: true },
+];
+
 export function tokenState(t: TokenView, now: number): "revoked" | "expired" | "used up" | "active" {
   if (t.revokedAt !== null) return "revoked";
   if (Date.parse(t.expiresAt) <= now) return "expired";
@@ -48,21 +38,13 @@ export function tokenState(t: TokenView, now: number): "revoked" | "expired" | "
 export function TokensView() {
   const list = useLoad(() => apiJson<{ tokens: TokenView[] }>("GET", "/v1/enrollment-tokens"));
   const [created, setCreated] = useState<CreatedToken | null>(null);
-  const [actionError, setActionError] = useState<unknown>(null);
-  const [busyId, setBusyId] = useState<string | null>(null);
+  const action = useAction<string>();
 
-  const revoke = async (t: TokenView): Promise<void> => {
-    setBusyId(t.id);
-    setActionError(null);
-    try {
+  const revoke = (t: TokenView): Promise<void> =>
+    action.run(t.id, async () => {
       await apiJson("DELETE", `/v1/enrollment-tokens/${encodeURIComponent(t.id)}`);
       list.reload();
-    } catch (e) {
-      setActionError(e);
-    } finally {
-      setBusyId(null);
-    }
-  };
+    });
 
   const now = Date.now();
   const tokens = [...(list.data?.tokens ?? [])].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
@@ -95,59 +77,40 @@ export function TokensView() {
 
       <div class="card">
         <h2 id="token-list-title">Tokens</h2>
-        <ErrorNote error={list.error ?? actionError} />
+        <ErrorNote error={list.error ?? action.error} />
         {list.data !== null && tokens.length === 0 ? (
           <p class="empty">No tokens yet. Create one above to enroll a device.</p>
         ) : (
-          <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="token-list-title">
-            <table aria-labelledby="token-list-title" aria-busy={list.loading} class="tokens-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" class="num">
-                    Uses
-                  </th>
-                  <th scope="col">Expires</th>
-                  <th scope="col">Approval</th>
-                  <th scope="col">Id</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
+          <RegionTable labelledBy="token-list-title" columns={TOKEN_COLUMNS} busy={list.loading} class="tokens-table">
+            {tokens.map((t) => {
+              const state = tokenState(t, now);
+              return (
+                <tr key={t.id} data-token-id={t.id} data-state={state}>
+                  <td>{t.name ?? <span class="muted">(no name)</span>}</td>
+                  <td>
+                    <span class={`badge token-${state.replace(" ", "-")}`}>{state}</span>
+                  </td>
+                  <td class="num">
+                    {t.uses} / {t.maxUses}
+                  </td>
+                  <td>{isoShort(t.expiresAt)}</td>
+                  <td>{t.requireApproval ? "required" : "automatic"}</td>
+                  <td>
+                    <code class="id">{t.id}</code>
+                  </td>
+                  <td>
+                    {t.revokedAt === null ? (
+                      <button type="button" class="danger" onClick={() => void revoke(t)} disabled={action.busy === t.id} aria-label={`Revoke token ${t.name ?? t.id}`}>
+                        {action.busy === t.id ? "Revoking…" : "Revoke"}
+                      </button>
+                    ) : (
+                      <span class="muted">revoked {isoShort(t.revokedAt)}</span>
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {tokens.map((t) => {
-                  const state = tokenState(t, now);
-                  return (
-                    <tr key={t.id} data-token-id={t.id} data-state={state}>
-                      <td>{t.name ?? <span class="muted">(no name)</span>}</td>
-                      <td>
-                        <span class={`badge token-${state.replace(" ", "-")}`}>{state}</span>
-                      </td>
-                      <td class="num">
-                        {t.uses} / {t.maxUses}
-                      </td>
-                      <td>{isoShort(t.expiresAt)}</td>
-                      <td>{t.requireApproval ? "required" : "automatic"}</td>
-                      <td>
-                        <code class="id">{t.id}</code>
-                      </td>
-                      <td>
-                        {t.revokedAt === null ? (
-                          <button type="button" class="danger" onClick={() => void revoke(t)} disabled={busyId === t.id} aria-label={`Revoke token ${t.name ?? t.id}`}>
-                            {busyId === t.id ? "Revoking…" : "Revoke"}
-                          </button>
-                        ) : (
-                          <span class="muted">revoked {isoShort(t.revokedAt)}</span>
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+              );
+            })}
+          </RegionTable>
         )}
       </div>
     </section>
@@ -159,9 +122,9 @@ function CreateTokenForm({ onCreated }: { onCreated: (t: CreatedToken) => void }
   const [maxUses, setMaxUses] = useState("1");
   const [lifetime, setLifetime] = useState(String(86_400));
   const [approval, setApproval] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [fieldError, setFieldError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const action = useAction<"create">();
+  const busy = action.busy !== null;
 
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
@@ -171,18 +134,12 @@ function CreateTokenForm({ onCreated }: { onCreated: (t: CreatedToken) => void }
       return;
     }
     setFieldError(null);
-    setError(null);
-    setBusy(true);
-    try {
+    await action.run("create", async () => {
       const body = { ...(name.trim() === "" ? {} : { name: name.trim() }), maxUses: uses, expiresInSeconds: Number(lifetime), requireApproval: approval };
       const t = await apiJson<CreatedToken>("POST", "/v1/enrollment-tokens", body);
       setName("");
       onCreated(t);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -233,7 +190,7 @@ function CreateTokenForm({ onCreated }: { onCreated: (t: CreatedToken) => void }
           {fieldError}
         </p>
       ) : null}
-      <ErrorNote error={error} />
+      <ErrorNote error={action.error} />
     </form>
   );
 }

@@ -1,6 +1,7 @@
 /**
  * Small pieces the log, tokens, webhooks and config views share: the edge's error shown as an
- * alert, a copy button, a "shown once" secret box and a loader hook. Styles: styles/views.css.
+ * alert, a copy button, a "shown once" secret box, a scrolling table, a loader hook and an action
+ * hook. Styles: styles/views.css.
  */
 import "../styles/views.css";
 import type { ComponentChildren } from "preact";
@@ -67,6 +68,62 @@ export function OnceSecret(props: { title: string; secret: string; secretTestId:
       </button>
     </section>
   );
+}
+
+/** A column head; `num` right-aligns, `wide-only` hides it on narrow screens; `hidden`: for screen readers only. */
+export interface ColumnHead {
+  readonly label: string;
+  readonly class?: string;
+  readonly hidden?: boolean;
+}
+
+/**
+ * A table that scrolls sideways in a focusable region (so a keyboard can scroll it), both named by
+ * the heading `labelledBy`. The children are the body's rows.
+ */
+export function RegionTable(props: { labelledBy: string; columns: readonly ColumnHead[]; busy?: boolean; testId?: string; class?: string; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap" tabIndex={0} role="region" aria-labelledby={props.labelledBy}>
+      <table aria-labelledby={props.labelledBy} aria-busy={props.busy} data-testid={props.testId} class={props.class}>
+        <thead>
+          <tr>
+            {props.columns.map((c) => (
+              <th key={c.label} scope="col" class={c.class}>
+                {c.hidden === true ? <span class="visually-hidden">{c.label}</span> : c.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+export interface Action<K extends string> {
+  /** The running action's key, or null. */
+  readonly busy: K | null;
+  /** The last action's failure (cleared when one starts), or null. */
+  readonly error: unknown;
+  readonly run: (key: K, work: () => Promise<void>) => Promise<void>;
+}
+
+/** A button's request: marks `key` busy while `work` runs and keeps its failure for an ErrorNote. */
+export function useAction<K extends string>(): Action<K> {
+  const [busy, setBusy] = useState<K | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const run = useCallback(async (key: K, work: () => Promise<void>): Promise<void> => {
+    setBusy(key);
+    setError(null);
+    try {
+      await work();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(null);
+    }
+  }, []);
+  return { busy, error, run };
 }
 
 export interface Loaded<T> {

@@ -7,10 +7,29 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { AttemptView, EndpointView, EndpointWithSecret, MessageView, Page } from "../../shared/webhooks/api.js";
 import { apiJson } from "../api/client.js";
 import { SUBSCRIBABLE_EVENT_TYPES } from "./webhook-events.js";
-import { ErrorNote, OnceSecret, isoShort, useLoad } from "./view-kit.js";
+import { ErrorNote, OnceSecret, RegionTable, isoShort, useAction, useLoad, type ColumnHead } from "./view-kit.js";
 
 const URL_MAX = 2048;
 const DESCRIPTION_MAX = 256;
+
+const ATTEMPT_COLUMNS: readonly ColumnHead[] = [
+  { label: "At" },
+  { label: "Outcome" },
+  { label: "Status", class: "num" },
+  { label: "Latency", class: "num" },
+  { label: "Message", class: "wide-only" },
+  { label: "Attempt", class: "num wide-only" },
+  { label: "Error", class: "wide-only" },
+];
+
+const MESSAGE_COLUMNS: readonly ColumnHead[] = [
+  { label: "Created" },
+  { label: "Event" },
+  { label: "Status" },
+  { label: "Attempts", class: "num wide-only" },
+  { label: "Id", class: "wide-only" },
+  { label: "Actions", hidden: true },
+];
 
 const base = (id: string): string => `/v1/webhooks/endpoints/${encodeURIComponent(id)}`;
 
@@ -67,24 +86,18 @@ function CreateEndpointForm({ onCreated }: { onCreated: (r: EndpointWithSecret) 
   const [url, setUrl] = useState("");
   const [description, setDescription] = useState("");
   const [events, setEvents] = useState<readonly string[]>([]);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const action = useAction<"add">();
+  const busy = action.busy !== null;
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await action.run("add", async () => {
       const body = { url: url.trim(), ...(description.trim() === "" ? {} : { description: description.trim() }), eventTypes: events };
       const r = await apiJson<EndpointWithSecret>("POST", "/v1/webhooks/endpoints", body);
       setUrl("");
       setDescription("");
       setEvents([]);
       onCreated(r);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const toggle = (type: string, on: boolean): void => setEvents(on ? [...events, type] : events.filter((t) => t !== type));
   return (
@@ -114,7 +127,7 @@ function CreateEndpointForm({ onCreated }: { onCreated: (r: EndpointWithSecret) 
           {busy ? "Adding…" : "Add endpoint"}
         </button>
       </div>
-      <ErrorNote error={error} />
+      <ErrorNote error={action.error} />
     </form>
   );
 }
@@ -125,10 +138,12 @@ function endpointState(ep: EndpointView): { label: string; cls: string } {
   return { label: "enabled", cls: "enabled" };
 }
 
+type EndpointAction = "test" | "rotate" | "enable" | "delete";
+
 function EndpointItem(props: { endpoint: EndpointView; open: boolean; onToggle: () => void; onChanged: () => void; onSecret: (secret: string) => void }) {
   const ep = props.endpoint;
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState<string | null>(null);
+  const action = useAction<EndpointAction>();
+  const busy = action.busy;
   const [note, setNote] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
   const [logRound, setLogRound] = useState(0);
@@ -137,17 +152,9 @@ function EndpointItem(props: { endpoint: EndpointView; open: boolean; onToggle: 
     if (confirming) confirmButton.current?.focus();
   }, [confirming]);
 
-  const act = async (what: string, run: () => Promise<void>): Promise<void> => {
-    setBusy(what);
-    setError(null);
+  const act = (what: EndpointAction, run: () => Promise<void>): Promise<void> => {
     setNote(null);
-    try {
-      await run();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(null);
-    }
+    return action.run(what, run);
   };
   const test = () =>
     act("test", async () => {
@@ -224,7 +231,7 @@ function EndpointItem(props: { endpoint: EndpointView; open: boolean; onToggle: 
           {note}
         </p>
       ) : null}
-      <ErrorNote error={error} />
+      <ErrorNote error={action.error} />
       {props.open ? <DeliveryLog id={`ep-${ep.id}-log`} endpoint={ep} round={logRound} /> : null}
     </li>
   );
@@ -234,8 +241,8 @@ function DeliveryLog({ id, endpoint, round }: { id: string; endpoint: EndpointVi
   const [tick, setTick] = useState(0);
   const attempts = useLoad(() => apiJson<Page<AttemptView>>("GET", `${base(endpoint.id)}/deliveries?limit=20`), [round, tick]);
   const messages = useLoad(() => apiJson<Page<MessageView>>("GET", `${base(endpoint.id)}/messages?limit=20`), [round, tick]);
-  const [error, setError] = useState<unknown>(null);
-  const [replaying, setReplaying] = useState<string | null>(null);
+  const action = useAction<string>();
+  const replaying = action.busy;
   // Deliveries happen within a second or so: poll while something is pending.
   const pending = (messages.data?.items ?? []).some((m) => m.status === "pending" || m.status === "delivering");
   useEffect(() => {
@@ -243,117 +250,65 @@ function DeliveryLog({ id, endpoint, round }: { id: string; endpoint: EndpointVi
     const t = setTimeout(() => setTick((x) => x + 1), 1000);
     return () => clearTimeout(t);
   }, [pending, messages.data]);
-  const replay = async (m: MessageView): Promise<void> => {
-    setReplaying(m.id);
-    setError(null);
-    try {
+  const replay = (m: MessageView): Promise<void> =>
+    action.run(m.id, async () => {
       await apiJson<MessageView>("POST", `${base(endpoint.id)}/messages/${encodeURIComponent(m.id)}/replay`);
       setTick((x) => x + 1);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setReplaying(null);
-    }
-  };
+    });
   return (
     <div id={id} class="delivery-log">
-      <ErrorNote error={attempts.error ?? messages.error ?? error} />
+      <ErrorNote error={attempts.error ?? messages.error ?? action.error} />
       <h4 id={`${id}-attempts`}>Delivery log</h4>
       {attempts.data !== null && attempts.data.items.length === 0 ? <p class="empty">No attempts yet.</p> : null}
       {attempts.data !== null && attempts.data.items.length > 0 ? (
-        <div class="table-wrap" tabIndex={0} role="region" aria-labelledby={`${id}-attempts`}>
-          <table aria-labelledby={`${id}-attempts`} data-testid="delivery-log">
-            <thead>
-              <tr>
-                <th scope="col">At</th>
-                <th scope="col">Outcome</th>
-                <th scope="col" class="num">
-                  Status
-                </th>
-                <th scope="col" class="num">
-                  Latency
-                </th>
-                <th scope="col" class="wide-only">
-                  Message
-                </th>
-                <th scope="col" class="num wide-only">
-                  Attempt
-                </th>
-                <th scope="col" class="wide-only">
-                  Error
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {attempts.data.items.map((a) => (
-                <tr key={a.seq} data-outcome={a.outcome} data-message-id={a.messageId}>
-                  <td>{isoShort(a.at)}</td>
-                  <td>
-                    <span class={`badge outcome-${a.outcome}`}>{a.outcome}</span>
-                  </td>
-                  <td class="num">{a.statusCode ?? "–"}</td>
-                  <td class="num">{a.latencyMs} ms</td>
-                  <td class="wide-only">
-                    <code class="id">{a.messageId}</code>
-                  </td>
-                  <td class="num wide-only">{a.attempt}</td>
-                  <td class="wrap wide-only">{a.error ?? ""}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <RegionTable labelledBy={`${id}-attempts`} columns={ATTEMPT_COLUMNS} testId="delivery-log">
+          {attempts.data.items.map((a) => (
+            <tr key={a.seq} data-outcome={a.outcome} data-message-id={a.messageId}>
+              <td>{isoShort(a.at)}</td>
+              <td>
+                <span class={`badge outcome-${a.outcome}`}>{a.outcome}</span>
+              </td>
+              <td class="num">{a.statusCode ?? "–"}</td>
+              <td class="num">{a.latencyMs} ms</td>
+              <td class="wide-only">
+                <code class="id">{a.messageId}</code>
+              </td>
+              <td class="num wide-only">{a.attempt}</td>
+              <td class="wrap wide-only">{a.error ?? ""}</td>
+            </tr>
+          ))}
+        </RegionTable>
       ) : null}
       <h4 id={`${id}-messages`}>Messages</h4>
       {messages.data !== null && messages.data.items.length === 0 ? <p class="empty">No messages yet.</p> : null}
       {messages.data !== null && messages.data.items.length > 0 ? (
-        <div class="table-wrap" tabIndex={0} role="region" aria-labelledby={`${id}-messages`}>
-          <table aria-labelledby={`${id}-messages`} data-testid="messages">
-            <thead>
-              <tr>
-                <th scope="col">Created</th>
-                <th scope="col">Event</th>
-                <th scope="col">Status</th>
-                <th scope="col" class="num wide-only">
-                  Attempts
-                </th>
-                <th scope="col" class="wide-only">
-                  Id
-                </th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {messages.data.items.map((m) => (
-                <tr key={m.id} data-message-id={m.id} data-status={m.status} data-event-type={m.eventType}>
-                  <td>{isoShort(m.createdAt)}</td>
-                  <td>
-                    <code>{m.eventType}</code>
-                  </td>
-                  <td>
-                    <span class={`badge message-${m.status}`}>{m.status}</span>
-                  </td>
-                  <td class="num wide-only">{m.attempts}</td>
-                  <td class="wide-only">
-                    <code class="id">{m.id}</code>
-                  </td>
-                  <td>
-                    <button
-                      type="button"
-                      onClick={() => void replay(m)}
-                      disabled={replaying !== null || m.status === "pending" || m.status === "delivering" || !endpoint.enabled}
-                      aria-label={`Replay message ${m.id}`}
-                    >
-                      {replaying === m.id ? "Replaying…" : "Replay"}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <RegionTable labelledBy={`${id}-messages`} columns={MESSAGE_COLUMNS} testId="messages">
+          {messages.data.items.map((m) => (
+            <tr key={m.id} data-message-id={m.id} data-status={m.status} data-event-type={m.eventType}>
+              <td>{isoShort(m.createdAt)}</td>
+              <td>
+                <code>{m.eventType}</code>
+              </td>
+              <td>
+                <span class={`badge message-${m.status}`}>{m.status}</span>
+              </td>
+              <td class="num wide-only">{m.attempts}</td>
+              <td class="wide-only">
+                <code class="id">{m.id}</code>
+              </td>
+              <td>
+                <button
+                  type="button"
+                  onClick={() => void replay(m)}
+                  disabled={replaying !== null || m.status === "pending" || m.status === "delivering" || !endpoint.enabled}
+                  aria-label={`Replay message ${m.id}`}
+                >
+                  {replaying === m.id ? "Replaying…" : "Replay"}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </RegionTable>
       ) : null}
     </div>
   );

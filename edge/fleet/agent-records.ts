@@ -1,26 +1,13 @@
-import { entryJson, type EntryJson } from "./global-log.js";
+import type { AgentRecordView, AgentRecordsPage } from "../../shared/api/index.js";
+import { entryJson } from "./global-log.js";
 import type { SqlDatabase } from "./sql-database.js";
 
 /** Largest page of an agent's records. */
 export const AGENT_RECORDS_MAX = 100;
 export const AGENT_RECORDS_DEFAULT = 20;
 
-export interface AgentRecordView {
-  readonly index: number;
-  readonly seq: number;
-  readonly kind: string;
-  /** The payload's own `lamport` when it carries one (records have no clock field), else null. */
-  readonly lamport: number | null;
-  /** The record's timestamp, ISO 8601 UTC. */
-  readonly t: string;
-  readonly entry: EntryJson;
-}
-
-export interface AgentRecordsPage {
-  readonly records: AgentRecordView[];
-  /** Pass as `before` for the next (older) page; null when there is none. */
-  readonly nextBefore: number | null;
-}
+// The page's shapes, declared once in shared/api (the dashboard reads them too).
+export type { AgentRecordView, AgentRecordsPage };
 
 function payloadLamport(payloadJson: string): number | null {
   try {

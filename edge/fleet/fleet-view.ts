@@ -1,54 +1,15 @@
-import type { MeanField } from "../../shared/kuramoto/index.js";
-import { bytesToBase64, type FleetConfig } from "../../shared/protocol/index.js";
+import type { AgentView, FleetView } from "../../shared/api/index.js";
+import { bytesToBase64 } from "../../shared/protocol/index.js";
 import { failure, success, type Outcome } from "../http/api-error.js";
 import type { Field } from "./field.js";
 import type { FleetClock } from "./fleet-clock.js";
 import type { FleetIdentity } from "./fleet-identity.js";
 import type { GlobalLog } from "./global-log.js";
 import type { AgentRows } from "./agent-rows.js";
-import { standingReason, type AgentRow, type AgentStatus } from "./registry.js";
+import { standingReason, type AgentRow } from "./registry.js";
 
-/** The operator's view of an agent. */
-export interface AgentView {
-  readonly id: string;
-  readonly name: string;
-  readonly hardware: string | null;
-  readonly status: AgentStatus;
-  readonly publicKey: { readonly kty: "OKP"; readonly crv: "Ed25519"; readonly x: string };
-  readonly enrolledAt: string;
-  readonly approvedAt: string | null;
-  readonly revokedAt: string | null;
-  readonly enrollmentTokenId: string;
-  readonly connected: boolean;
-  readonly online: boolean;
-  readonly lastSeenAt: string | null;
-  readonly software: string | null;
-  readonly nextSeq: number;
-  readonly lamport: number | null;
-  readonly quarantine: { readonly reason: string; readonly since: string | null } | null;
-  readonly weight: number;
-  readonly inField: boolean;
-  readonly summary: {
-    readonly receivedAt: string;
-    readonly t: string | null;
-    readonly theta: number;
-    readonly omega: number;
-    readonly coherence: number;
-    readonly tokenHz: number;
-  } | null;
-  readonly agentLog: { readonly size: number; readonly root: string } | null;
-}
-
-export interface FleetView {
-  readonly fleetId: string;
-  readonly origin: string;
-  readonly audience: string;
-  readonly config: FleetConfig;
-  readonly lamport: number;
-  readonly agents: { readonly total: number; readonly active: number; readonly pending: number; readonly revoked: number; readonly online: number; readonly quarantined: number };
-  readonly field: MeanField;
-  readonly log: { readonly size: number; readonly checkpoint: { readonly size: number; readonly root: string; readonly createdAt: string } | null };
-}
+// The answers' shapes live in shared/api (the dashboard reads them too); re-exported for edge callers.
+export type { AgentView, FleetView };
 
 export interface ViewParts {
   readonly rows: AgentRows;

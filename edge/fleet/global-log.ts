@@ -10,6 +10,7 @@ import {
   type InclusionProofDocument,
   type SealedRecord,
 } from "../../shared/log/index.js";
+import type { EntryJson } from "../../shared/api/index.js";
 import type { NoteSigner } from "../../shared/note/index.js";
 import { bytesToBase64 } from "../../shared/protocol/index.js";
 import { SqlNodeStore } from "./sql-node-store.js";
@@ -38,14 +39,8 @@ export type InclusionProofJson = InclusionProofDocument;
 export type InclusionProofBatchJson = InclusionProofBatchDocument;
 export type ConsistencyProofJson = ConsistencyProofDocument;
 
-export interface EntryJson {
-  readonly index: number;
-  readonly agentId: string;
-  readonly seq: number;
-  /** The canonical entry bytes (the Merkle leaf data), base64. */
-  readonly leaf: string;
-  readonly record: { kind: string; timestamp: number; payloadJson: string; signature: string };
-}
+// GET /v1/log/entries's entry, declared once in shared/api (the dashboard reads it too).
+export type { EntryJson };
 
 /**
  * The fleet's global log over SQLite: each accepted record once, keyed by (agentId, seq), and the

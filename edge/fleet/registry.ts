@@ -1,4 +1,5 @@
 import { sha256 } from "@noble/hashes/sha2.js";
+import type { AgentStatus, IssuedToken, TokenView } from "../../shared/api/index.js";
 import { bytesToBase64Url } from "../../shared/protocol/index.js";
 import { failure, success, type Outcome } from "../http/api-error.js";
 import { appendOutbox } from "./outbox.js";
@@ -8,6 +9,8 @@ import type { FleetStorage, SqlDatabase, SqlValue } from "./sql-database.js";
 import { consumeJti } from "./jti-store.js";
 
 export { consumeJti };
+// Answer shapes, declared once in shared/api (the dashboard reads them too).
+export type { AgentStatus, IssuedToken, TokenView };
 
 /**
  * Enrollment tokens and the agent registry, over the Fleet object's SQLite. Plain functions of the
@@ -16,34 +19,11 @@ export { consumeJti };
  * transaction.
  */
 
-export type AgentStatus = "pending" | "active" | "revoked";
-
 export interface TokenSpec {
   readonly name?: string | undefined;
   readonly maxUses: number;
   readonly expiresInSeconds: number;
   readonly requireApproval: boolean;
-}
-
-export interface IssuedToken {
-  readonly id: string;
-  /** The secret, shown once; only its SHA-256 is stored. */
-  readonly token: string;
-  readonly name: string | null;
-  readonly expiresAt: string;
-  readonly maxUses: number;
-  readonly requireApproval: boolean;
-}
-
-export interface TokenView {
-  readonly id: string;
-  readonly name: string | null;
-  readonly maxUses: number;
-  readonly uses: number;
-  readonly requireApproval: boolean;
-  readonly createdAt: string;
-  readonly expiresAt: string;
-  readonly revokedAt: string | null;
 }
 
 interface TokenRow extends Record<string, SqlValue> {

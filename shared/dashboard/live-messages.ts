@@ -2,10 +2,9 @@
  * The dashboard live channel's text messages, object → browser (docs/api.md, "Dashboard live
  * channel"). Types plus a light structural check for the browser; no zod, to keep the bundle small.
  */
-import type { MeanField } from "../kuramoto/index.js";
-import type { FleetConfig } from "../protocol/index.js";
+import type { AgentStatus, FleetView } from "../api/index.js";
 
-export type LiveStatus = "pending" | "active" | "revoked";
+export type LiveStatus = AgentStatus;
 
 /** One agent as the live set holds it. `i` is a compact index, stable for the socket's life. */
 export interface LiveAgent {
@@ -31,17 +30,8 @@ export interface LiveAgent {
   readonly t: number | null;
 }
 
-/** The fleet as GET /v1/fleet answers it (edge/fleet/fleet-view.ts FleetView has this shape). */
-export interface LiveFleet {
-  readonly fleetId: string;
-  readonly origin: string;
-  readonly audience: string;
-  readonly config: FleetConfig;
-  readonly lamport: number;
-  readonly agents: { readonly total: number; readonly active: number; readonly pending: number; readonly revoked: number; readonly online: number; readonly quarantined: number };
-  readonly field: MeanField;
-  readonly log: { readonly size: number; readonly checkpoint: { readonly size: number; readonly root: string; readonly createdAt: string } | null };
-}
+/** The fleet as GET /v1/fleet answers it. */
+export type LiveFleet = FleetView;
 
 /** [epoch ms, r, ψ]. */
 export type HistorySample = readonly [number, number, number];

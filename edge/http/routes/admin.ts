@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import type { CreatedToken } from "../../../shared/api/index.js";
 import { enrollmentTokenRequestSchema, fleetConfigPatchSchema } from "../../../shared/protocol/index.js";
 import { requireOperator } from "../session-auth.js";
 import { AGENT_RECORDS_DEFAULT, AGENT_RECORDS_MAX } from "../../fleet/agent-records.js";
@@ -12,7 +13,7 @@ export const adminRoutes = new Hono<AppEnv>()
   .post("/enrollment-tokens", requireOperator, async (c) => {
     const spec = await readJson(c, enrollmentTokenRequestSchema);
     const issued = unwrap(await fleetStub(c).createEnrollmentToken(c.get("scope"), spec));
-    return c.json({ ...issued, fleetId: c.get("scope").fleetId }, 201);
+    return c.json({ ...issued, fleetId: c.get("scope").fleetId } satisfies CreatedToken, 201);
   })
   .get("/enrollment-tokens", requireOperator, async (c) => c.json({ tokens: unwrap(await fleetStub(c).listEnrollmentTokens(c.get("scope"))) }))
   .delete("/enrollment-tokens/:id", requireOperator, async (c) => c.json(unwrap(await fleetStub(c).revokeEnrollmentToken(c.get("scope"), c.req.param("id")))))
