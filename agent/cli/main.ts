@@ -2,6 +2,7 @@
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { UsageError, type Command } from "./command.js";
+import { packageVersion } from "./version.js";
 
 // Subcommands are discovered from ./commands so each lives in one small module, named after the
 // command. Works from the TypeScript sources (tsx, vitest) and from the compiled JavaScript in dist/.
@@ -42,7 +43,7 @@ function helpText(commands: readonly Command[]): string {
     "commands:",
     ...lines,
     "",
-    "Run `becomingone-agent <command> --help` for a command's options.",
+    "Run `becomingone-agent <command> --help` for a command's options; `becomingone-agent --version` prints the version.",
   ].join("\n");
 }
 
@@ -52,6 +53,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(helpText(await loadCommands(files)) + "\n");
     return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-v" || name === "version") {
+    process.stdout.write(`becomingone-agent ${packageVersion()}\n`);
+    return 0;
   }
   const file = files.get(name);
   const command = file === undefined ? undefined : await importCommand(file);

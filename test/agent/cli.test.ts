@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,6 +34,13 @@ describe("becomingone-agent CLI", () => {
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('unknown command "verify"');
     expect(cli(["verify-proof", "--help"]).stdout).toContain("usage: becomingone-agent verify-proof");
+  });
+
+  it("--version prints the package's version", () => {
+    const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    const r = cli(["--version"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`becomingone-agent ${version}\n`);
   });
 
   it("run --help lists the options", () => {
