@@ -66,6 +66,8 @@ export const agentConfigSchema = z.strictObject({
     .strictObject({
       /** The oscillator's natural frequency ω, rad/s. */
       omega: z.number().min(-1000).max(1000).default(1),
+      /** The oscillator's phase at start, rad (wrapped); a fleet started all at 0 would look locked before it is. */
+      theta0: z.number().min(-1000).max(1000).default(0),
       /** Used until the edge sends its fleet config. */
       coupling: z.number().min(0).max(100).default(2.5),
       maxStep: z.number().gt(0).max(Math.PI).default(0.05),

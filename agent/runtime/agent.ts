@@ -113,7 +113,7 @@ async function startLocked(
     coupling: config.mesh.coupling,
     maxStep: config.mesh.maxStep,
     fieldMaxAgeMs: 15_000,
-  });
+  }, config.mesh.theta0);
   const { encoder, embeddings } = buildEncoder(config, log);
   const core = options.core ?? new EngineCore({ hz: config.hz, encoder, syncRule: config.syncRule });
   const pipeline = new TickPipeline(core, mesh, queue, ledger, lamport, {

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, writeFileSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { Backoff } from "./backoff.js";
-import type { DemoFeed } from "./demo-feeds.js";
+import type { DemoFeed, DemoSource } from "./demo-feeds.js";
 import { agentDir, agentLog, type Layout } from "./paths.js";
 import { freePort } from "./ports.js";
 import { groupMembers, killGroupNow, stopGroup, type GroupWatch } from "./process-group.js";
@@ -71,11 +71,12 @@ export class AgentProcess {
   async start(): Promise<void> {
     const { layout, feed } = this.options;
     const configFile = join(this.dataDir, "npm-start-config.json");
-    writeFileSync(configFile, JSON.stringify({ mesh: { omega: feed.omega } }) + "\n", { mode: 0o600 });
+    const sources = feed.source.kind === "phase" ? { phaseStream: { coherentTokens: feed.source.coherentTokens, scatterTokens: feed.source.scatterTokens, seed: feed.source.seed } } : { stdin: true };
+    writeFileSync(configFile, JSON.stringify({ mesh: { omega: feed.omega, theta0: feed.theta0 }, sources }) + "\n", { mode: 0o600 });
     const port = await freePort(FIRST_API_PORT + this.n - 1);
     // Stopped while we looked for a port (Ctrl-C during start-up): start nothing.
     if (this.stopping) return;
-    const args = ["--import", "tsx", layout.agentMain, "run", "--data-dir", this.dataDir, "--config", configFile, "--port", String(port), "--hz", String(feed.hz), "--stdin", "--edge", this.options.edgeUrl];
+    const args = ["--import", "tsx", layout.agentMain, "run", "--data-dir", this.dataDir, "--config", configFile, "--port", String(port), "--hz", String(feed.hz), "--edge", this.options.edgeUrl];
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
     delete env.BECOMINGONE_ENROLL_TOKEN;
     const enrolled = existsSync(join(this.dataDir, "edge-identity.json"));
@@ -108,7 +109,9 @@ export class AgentProcess {
       }
     });
     child.once("exit", (code, signal) => this.exited(child, code, signal));
-    this.stopFeed = feedLines(child, this.options.feed);
+    const source = this.options.feed.source;
+    if (source.kind === "text") this.stopFeed = feedLines(child, source);
+    else child.stdin!.end(); // the phase stream is generated inside the agent
   }
 
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
@@ -158,7 +161,7 @@ export class AgentProcess {
 }
 
 /** Writes the feed's lines round and round, as fast as the agent takes them (its queue pauses the pipe). */
-function feedLines(child: ChildProcess, feed: DemoFeed): () => void {
+function feedLines(child: ChildProcess, feed: Extract<DemoSource, { kind: "text" }>): () => void {
   let stopped = false;
   let line = feed.firstLine;
   const stdin = child.stdin!;

@@ -6,6 +6,12 @@ import { agentConfigFromArgs } from "../../agent/cli/agentFlags.js";
 import { ConfigError, envLayer, resolveAgentConfig } from "../../agent/config/agentConfig.js";
 
 describe("agent configuration", () => {
+  it("takes the mesh oscillator's starting phase from the file (default 0), and refuses one out of bounds", () => {
+    expect(resolveAgentConfig({}).mesh.theta0).toBe(0);
+    expect(resolveAgentConfig({ file: { mesh: { theta0: 2.2 } } }).mesh.theta0).toBe(2.2);
+    expect(() => resolveAgentConfig({ file: { mesh: { theta0: 1e9 } } })).toThrow(ConfigError);
+  });
+
   it("layers defaults < file < env < flags", () => {
     const dir = mkdtempSync(join(tmpdir(), "bo-cfg-"));
     try {

@@ -3,7 +3,8 @@
  * temporary data folder: the default port taken → the next one said; a second start on the same
  * folder refused; no token on any command line; a killed agent restarted and said; a killed
  * workerd → the edge restarted and the agents back online; SIGTERM → every process of every group
- * it started gone within seconds.
+ * it started gone within seconds. The demo fleet locks (r ≥ 0.9) within a minute, and the phase-stream
+ * agent's sync collapse reaches a webhook receiver.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -12,16 +13,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { startReceiver, type Receiver } from "../support/webhook-receiver.js";
 
 const ENTRY = fileURLToPath(new URL("../../scripts/start-check.mjs", import.meta.url));
 const data = mkdtempSync(join(tmpdir(), "bo-start-sup-"));
 let supervisor: ChildProcess | undefined;
 let holder: Server | undefined;
+let receiver: Receiver | undefined;
 
 afterAll(() => {
   if (supervisor?.pid !== undefined && supervisor.exitCode === null) supervisor.kill("SIGKILL");
   for (const p of procs()) if (p.cmdline.includes(data)) killQuietly(p.pgrp);
   holder?.close();
+  void receiver?.close();
   rmSync(data, { recursive: true, force: true });
 });
 
@@ -124,12 +128,38 @@ describe("npm start supervises the fleet", () => {
     };
     await until("both agents online", async () => ((await fleet())?.agents.online === 2 ? true : undefined), 60_000, said);
 
+    // The demo fleet locks: r ≥ 0.9 over both agents within a minute of the start, from spread starting phases.
+    const field = async () => {
+      const res = await fetch(`${edgeUrl}/v1/fleet`, { headers: { Authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(3000) }).catch(() => undefined);
+      return res?.ok ? ((await res.json()) as { field: { r: number; n: number } }).field : undefined;
+    };
+    const locked = await until("r ≥ 0.9 over 2 agents", async () => {
+      const f = await field();
+      return f !== undefined && f.n === 2 && f.r >= 0.9 ? f : undefined;
+    }, Math.max(1000, 60_000 - (Date.now() - t0)), said);
+    console.log(`npm start: mesh r = ${locked.r.toFixed(3)} over ${locked.n} agents ${((Date.now() - t0) / 1000).toFixed(1)} s after the start`);
+
+    // Agent 1 runs the phase stream: a sync.collapse reaches a webhook receiver. Subscribed now, it
+    // sees the collapse agent 1's restart below brings (the end of its first steady run's warm-up).
+    receiver = await startReceiver();
+    const created = await fetch(`${edgeUrl}/v1/webhooks/endpoints`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ url: `${receiver.url}/hook`, eventTypes: ["sync.collapse"] }),
+    });
+    expect(created.status).toBe(201);
+    receiver.secrets = [((await created.json()) as { secret: string }).secret];
+
     // A killed agent is restarted, and that is said with the cause and its log.
     process.kill(agent1.pid, "SIGKILL");
     await until("agent 1's restart", () => /agent 1: restarted \(pid \d+\)/.test(out), 60_000, said);
     expect(out).toMatch(/agent 1: exited \(SIGKILL\) after [\d.]+ s; restarting it in 1\.0 s; its log: .*agents?-1\.log/);
     const agent1Again = await until("a new agent 1 process", () => agentProc(1), 30_000, said);
     expect(agent1Again.pid).not.toBe(agent1.pid);
+    const [collapse] = await receiver.waitFor(1, 90_000);
+    expect(collapse!.verifyError).toBeNull();
+    const event = JSON.parse(collapse!.body) as { type: string; data: { agentId: string } };
+    expect(event.type).toBe("sync.collapse");
 
     // workerd killed under wrangler: the health check notices, the whole group is replaced, the agents come back.
     const wrangler = wranglerProc()!;
