@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { processAlive } from "./processAlive.js";
 
 export class DataDirLockedError extends Error {
   override readonly name = "DataDirLockedError";
@@ -9,15 +10,6 @@ export class DataDirLockedError extends Error {
 const LOCK_FILE = "agent.lock";
 /** Lock files held by this process (a stale file with our own pid, e.g. pid 1 in a container, is not ours). */
 const held = new Set<string>();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * One agent per data dir: two processes appending to the same ledger would interleave seqs. The
@@ -52,7 +44,7 @@ export function lockDataDir(dataDir: string): () => void {
       } catch {
         // Unreadable or vanished: treat as stale.
       }
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
         throw new DataDirLockedError(`${dataDir} is in use by another agent (pid ${owner}); stop it or choose another --data-dir`);
       }
       try {

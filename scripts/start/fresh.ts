@@ -2,18 +2,10 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Layout } from "./paths.js";
+import { processAlive } from "../../agent/runtime/processAlive.js";
 
 export class FreshRefusedError extends Error {
   override readonly name = "FreshRefusedError";
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Deletes the edge's state and every agent folder; the secrets and the logs stay. Call with the start lock held. */
@@ -26,7 +18,7 @@ export function removeState(l: Layout): void {
       } catch {
         continue; // no lock: nothing runs there
       }
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) throw new FreshRefusedError(`--fresh: an agent (pid ${pid}) still runs on ${join(l.agentsDir, name)}; stop it first`);
+      if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) throw new FreshRefusedError(`--fresh: an agent (pid ${pid}) still runs on ${join(l.agentsDir, name)}; stop it first`);
     }
   }
   rmSync(l.edgeState, { recursive: true, force: true });

@@ -5,6 +5,7 @@
  * reused by an unrelated process — is taken over.
  */
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { processAlive } from "../../agent/runtime/processAlive.js";
 
 export class StartLockedError extends Error {
   override readonly name = "StartLockedError";
@@ -28,15 +29,6 @@ export function procStart(pid: number): string | null {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 function holder(path: string): LockBody | undefined {
   let body: Partial<LockBody>;
   try {
@@ -45,7 +37,7 @@ function holder(path: string): LockBody | undefined {
     return undefined; // unreadable, half-written or gone: stale
   }
   if (typeof body.pid !== "number" || !Number.isInteger(body.pid) || body.pid <= 0 || body.pid === process.pid) return undefined;
-  if (!alive(body.pid)) return undefined;
+  if (!processAlive(body.pid)) return undefined;
   if (body.procStart && procStart(body.pid) !== null && procStart(body.pid) !== body.procStart) return undefined;
   return body as LockBody;
 }
