@@ -125,6 +125,8 @@ export const agentConfigSchema = z.strictObject({
     .strictObject({
       url: z.url({ protocol: /^(https?|wss?)$/ }).optional(),
       enrollToken: z.string().min(1).optional(),
+      /** The name this device enrolls under (default: the host name); shown to operators. */
+      name: z.string().min(1).max(64).optional(),
       /** Plain http/ws to an edge that is not on loopback (agent/link/edgeTransport.ts). */
       allowPlaintext: z.boolean().default(false),
     })

@@ -265,7 +265,7 @@ export class EdgeLinkClient implements EdgeLink {
     while (!this.#stopped) {
       this.#state = "enrolling";
       try {
-        const identity = await enrollWithEdge({ edgeUrl, token, key: ctx.key, agentId: ctx.agentId, signal: this.#abort.signal, allowPlaintext: ctx.allowPlaintextEdge });
+        const identity = await enrollWithEdge({ edgeUrl, token, key: ctx.key, agentId: ctx.agentId, signal: this.#abort.signal, allowPlaintext: ctx.allowPlaintextEdge, ...(ctx.deviceName === undefined ? {} : { name: ctx.deviceName }) });
         saveEdgeIdentity(ctx.dataDir, identity);
         this.#attempt = 0;
         ctx.log("info", "enrolled with the edge", { agentId: identity.agentId, fleetId: identity.fleetId, status: identity.status, verifierKey: identity.verifierKey });

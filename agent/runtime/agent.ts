@@ -202,6 +202,7 @@ async function startLocked(
     dataDir: config.dataDir,
     edgeUrl: config.edge.url,
     enrollToken: config.edge.enrollToken,
+    deviceName: config.edge.name,
     allowPlaintextEdge: config.edge.allowPlaintext,
     ledger,
     lamport,

@@ -27,6 +27,8 @@ export interface LinkContext {
   readonly dataDir: string;
   readonly edgeUrl: string | undefined;
   readonly enrollToken: string | undefined;
+  /** The name to enroll under (config edge.name; default the host name). */
+  readonly deviceName?: string | undefined;
   /** Plain http/ws to an edge that is not on loopback is allowed (config edge.allowPlaintext). */
   readonly allowPlaintextEdge: boolean;
   /**

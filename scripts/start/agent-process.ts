@@ -72,7 +72,7 @@ export class AgentProcess {
     const { layout, feed } = this.options;
     const configFile = join(this.dataDir, "npm-start-config.json");
     const sources = feed.source.kind === "phase" ? { phaseStream: { coherentTokens: feed.source.coherentTokens, scatterTokens: feed.source.scatterTokens, seed: feed.source.seed } } : { stdin: true };
-    writeFileSync(configFile, JSON.stringify({ mesh: { omega: feed.omega, theta0: feed.theta0 }, sources }) + "\n", { mode: 0o600 });
+    writeFileSync(configFile, JSON.stringify({ mesh: { omega: feed.omega, theta0: feed.theta0 }, sources, edge: { name: `demo-${this.n}` } }) + "\n", { mode: 0o600 });
     const port = await freePort(FIRST_API_PORT + this.n - 1);
     // Stopped while we looked for a port (Ctrl-C during start-up): start nothing.
     if (this.stopping) return;
