@@ -114,8 +114,9 @@ export const agentConfigSchema = z.strictObject({
           model: z.string().min(1).max(256).optional(),
           apiKey: z.string().min(1).optional(),
           timeoutMs: z.number().int().min(50).max(60_000).default(2000),
-          cacheSize: z.number().int().min(1).max(1_000_000).default(4096),
-          maxDimensions: z.number().int().min(1).max(65_536).default(8192),
+          /** Each entry holds 384 angles (3 KB): 16,384 is about 50 MB, the most a 512 MB Pi should give it. */
+          cacheSize: z.number().int().min(1).max(16_384).default(4096),
+          maxDimensions: z.number().int().min(1).max(8192).default(8192),
           planes: z.number().int().min(1).max(16).default(8),
         })
         .optional(),

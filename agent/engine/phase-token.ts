@@ -75,7 +75,7 @@ function planes(dims: number, count: number): Float64Array {
     const inv = 1 / Math.sqrt(norm);
     for (let k = 0; k < dims; k++) out[v * dims + k]! *= inv;
   }
-  // Few distinct (dims, count) pairs exist per process; keep at most 4 (≤ 4·2·16·4096 doubles).
+  // Few distinct (dims, count) pairs exist per process (the encoder pins one length); keep at most 4 (≤ 4·2·16·8192 doubles).
   if (planeCache.size >= 4) planeCache.delete(planeCache.keys().next().value!);
   planeCache.set(key, out);
   return out;

@@ -14,7 +14,7 @@
  *    Both run on the token clock (ENGINE.md token_clock at f), which is what the agent's engine
  *    time is: the same terms as the wall clock on the token grid, and the Master's re-pairing with
  *    its oldest sample comes from the pair table instead of 120 × 384 phasors rebuilt per input;
- * 2. the Emissary keeps ten seconds of tokens (the reference's 1,000 samples are ten seconds at its
+ * 2. the Emissary keeps about ten seconds of tokens (100·round(hz/10) samples: 7–12.5 s at 12–26 Hz) (the reference's 1,000 samples are ten seconds at its
  *    own 100 Hz, 50 s at 20 Hz: slower than the Master's 6 s);
  * 3. the sync layer's verdict does not starve the Master: both transducers integrate every input,
  *    and a dissipated input is only refused by the sync layer (the agent does not witness it);

@@ -74,6 +74,11 @@ export class EmbeddingEncoder implements PhaseEncoder {
   private readonly timeoutMs: number;
   private readonly cacheSize: number;
   private readonly maxDimensions: number;
+  /**
+   * The embedding length of the first good answer: a model's is fixed, and an endpoint whose lengths
+   * vary would make the encoder draw new random planes (tens of ms per length) on the event loop.
+   */
+  private dimensions: number | undefined;
   private readonly maxResponseBytes: number;
   private readonly batchSize: number;
   private readonly concurrency: number;
@@ -186,6 +191,11 @@ export class EmbeddingEncoder implements PhaseEncoder {
     this.counts.requests++;
     try {
       const vectors = await this.fetchEmbeddings(batch);
+      const length = vectors[0]!.length;
+      if (vectors.some((v) => v.length !== (this.dimensions ?? length))) {
+        throw new EmbeddingError("embeddings_bad_answer", `embeddings of ${this.dimensions ?? length} numbers expected, as the endpoint first answered`);
+      }
+      this.dimensions = length;
       for (let i = 0; i < batch.length; i++) this.remember(batch[i]!, embeddingAngles(vectors[i]!, this.planes));
       this.backoffMs = 0;
     } catch (err) {

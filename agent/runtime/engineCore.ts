@@ -42,9 +42,13 @@ class PhaseInputEncoder implements PhaseEncoder {
     this.uses = uses;
   }
 
+  /** After each token. */
   clear(): void {
     this.next = undefined;
     this.uses = 0;
+    // The text memo assumes the encoder always answers alike; one that prefetches (embeddings) answers
+    // from its hash fallback until the real angles arrive, so it keeps the memo for one token only.
+    if (this.text.prefetch !== undefined) this.lastText = undefined;
   }
 
   encode(text: string): Float64Array {

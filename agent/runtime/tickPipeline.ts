@@ -115,13 +115,16 @@ export class TickPipeline {
       this.tokens++;
       if (result.dissipated) this.dissipations++;
       else this.fold.accepted();
+      let collapsed = false;
       for (const seal of result.seals) {
         if (seal.kind === "sync.collapse") {
           this.collapses++;
-          this.fold.collapsed();
+          collapsed = true;
         }
         this.sealCandidate(seal, wallMs);
       }
+      // After this input's own seals: a dissipation judged on the state before the collapse is not "after" it.
+      if (collapsed) this.fold.collapsed();
       this.trackBatch(token.batch, tick.index, result);
     }
     if (this.ticks % this.witnessEveryTicks === 0) this.sealWitnessReport();

@@ -32,7 +32,9 @@ export async function foldersToEnroll(admin: Admin, dirs: readonly string[]): Pr
       } catch {
         agentId = undefined;
       }
-      if (typeof agentId === "string" && /^ag_[0-9a-f]{32}$/.test(agentId) && (await admin("GET", `/v1/agents/${agentId}`)).status === 200) continue;
+      // Only an edge that says it does not know the agent (404) makes it enroll again; any other
+      // answer (a 5xx, a rate limit) keeps the identity rather than turn the device into a new agent.
+      if (typeof agentId === "string" && /^ag_[0-9a-f]{32}$/.test(agentId) && (await admin("GET", `/v1/agents/${agentId}`)).status !== 404) continue;
       rmSync(idFile);
       rmSync(join(dir, "edge-checkpoint.note"), { force: true });
     }

@@ -35,7 +35,7 @@ the fleet couples its phases through a mean field so many small devices keep tim
 /** Rates around the default 20 Hz, so no two neighbours tick alike. */
 const HZ = [20, 16, 24, 18, 22, 14, 26, 12];
 
-/** Starting phases 0.55 rad apart: eight agents span about 220°, so r starts near 0.5, well short of locked. */
+/** Starting phases 0.55 rad apart: eight agents span about 220°, so r starts near 0.37 (8 agents), well short of locked. */
 const THETA0_STEP = 0.55;
 
 export function demoFeed(n: number): DemoFeed {

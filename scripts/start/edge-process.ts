@@ -73,7 +73,7 @@ export class EdgeProcess {
   async start(): Promise<void> {
     await this.spawnOnce();
     await this.waitHealthy();
-    this.healthTimer = setInterval(() => void this.check(), HEALTH_EVERY_MS);
+    if (!this.stopping) this.healthTimer = setInterval(() => void this.check(), HEALTH_EVERY_MS);
   }
 
   private async spawnOnce(): Promise<void> {

@@ -22,7 +22,7 @@ function embed(text: string): number[] {
   return Array.from({ length: 32 }, (_, k) => Math.sin((k + 1) * (text.length + 1)) + (text.charCodeAt(k % text.length) || 0) / 100);
 }
 
-type Mode = "ok" | "slow" | "hung" | "not-json" | "wrong-count" | "non-finite" | "too-many-dims" | "huge" | "huge-declared" | "status-500";
+type Mode = "ok" | "other-length" | "slow" | "hung" | "not-json" | "wrong-count" | "non-finite" | "too-many-dims" | "huge" | "huge-declared" | "status-500";
 let mode: Mode = "ok";
 const requests: { path: string; body: { model?: unknown; input?: unknown } }[] = [];
 
@@ -37,6 +37,9 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
     switch (mode) {
       case "ok":
         res.setHeader("content-type", "application/json").end(answer());
+        return;
+      case "other-length":
+        res.end(JSON.stringify({ data: input.map((t, index) => ({ index, embedding: [...embed(t), 0.25] })) }));
         return;
       case "slow":
         setTimeout(() => res.writable && res.setHeader("content-type", "application/json").end(answer()), 800);
@@ -132,6 +135,19 @@ describe("embeddings encoder against a real loopback HTTP stand-in", () => {
     expect(enc.stats().hits).toBe(hitsBefore + 2);
     enc.encode("a2"); // evicted
     expect(enc.stats().fallbacks).toBe(1);
+    enc.close();
+  });
+
+  it("keeps the length of the endpoint's first good answer: embeddings of another length fail with embeddings_bad_answer", async () => {
+    mode = "ok";
+    const enc = encoder();
+    enc.prefetch("first");
+    await until(() => enc.stats().cached === 1);
+    mode = "other-length";
+    enc.prefetch("second");
+    await until(() => enc.stats().failures === 1);
+    expect(enc.stats()).toMatchObject({ cached: 1, lastError: "embeddings_bad_answer" });
+    expect(Array.from(enc.encode("second"))).toEqual(Array.from(hashAngles("second")));
     enc.close();
   });
 

@@ -23,7 +23,10 @@ let receiver: Receiver | undefined;
 
 afterAll(() => {
   if (supervisor?.pid !== undefined && supervisor.exitCode === null) supervisor.kill("SIGKILL");
-  for (const p of procs()) if (p.cmdline.includes(data)) killQuietly(p.pgrp);
+  // Never our own group: the supervisor was spawned in vitest's, and its groups are its children's.
+  const self = readFileSync("/proc/self/stat", "utf8");
+  const ownGroup = Number(self.slice(self.lastIndexOf(")") + 2).split(" ")[2]);
+  for (const p of procs()) if (p.cmdline.includes(data) && p.pgrp !== ownGroup) killQuietly(p.pgrp);
   holder?.close();
   void receiver?.close();
   rmSync(data, { recursive: true, force: true });
@@ -138,6 +141,13 @@ describe("npm start supervises the fleet", () => {
       return f !== undefined && f.n === 2 && f.r >= 0.9 ? f : undefined;
     }, Math.max(1000, 60_000 - (Date.now() - t0)), said);
     console.log(`npm start: mesh r = ${locked.r.toFixed(3)} over ${locked.n} agents ${((Date.now() - t0) / 1000).toFixed(1)} s after the start`);
+    // Held, not passed through: the two natural frequencies differ by 0.33 rad/s, so uncoupled phases
+    // would drift more than 0.9 rad apart (r < 0.9) within these 15 s.
+    for (let k = 0; k < 15; k++) {
+      await sleep(1000);
+      const f = await field();
+      expect(f === undefined || f.n < 2 || f.r >= 0.9, `r held at ≥ 0.9 (sample ${k}: ${JSON.stringify(f)})`).toBe(true);
+    }
 
     // Agent 1 runs the phase stream: a sync.collapse reaches a webhook receiver. Subscribed now, it
     // sees the collapse agent 1's restart below brings (the end of its first steady run's warm-up).
