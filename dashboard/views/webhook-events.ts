@@ -17,6 +17,7 @@ export const SUBSCRIBABLE_EVENT_TYPES = [
   "mesh.unlocked",
   "checkpoint.published",
   "log.inconsistency",
+  "agent.log_inconsistent",
 ] as const;
 
 export type SubscribableEventType = (typeof SUBSCRIBABLE_EVENT_TYPES)[number];

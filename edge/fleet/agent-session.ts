@@ -1,5 +1,18 @@
-import { isLogError, validateRecordFields, type SealedRecord } from "../../shared/log/index.js";
-import { base64UrlToBytes, decodeAgentMessage, LIMITS, recordFromWire, type Hello, type LogReport, type RecordsBatch, type Summary } from "../../shared/protocol/index.js";
+import { encodeRecord, isLogError, validateRecordFields, type SealedRecord } from "../../shared/log/index.js";
+import {
+  base64UrlToBytes,
+  bytesToBase64,
+  decodeAgentMessage,
+  LIMITS,
+  recordFromWire,
+  type AgentMessage,
+  type Hello,
+  type LogReport,
+  type RecordsBatch,
+  type Summary,
+} from "../../shared/protocol/index.js";
+import { AGENT_CHECKPOINT_INTERVAL_MS, readAgentCheckpoint, type AgentCheckpoints } from "./agent-checkpoints.js";
+import type { AgentLogs } from "./agent-logs.js";
 import { sendError, sendMessage, strike, writeConnection, type AttachedSocket, type ConnectionState } from "./connection.js";
 import type { Field } from "./field.js";
 import { SUMMARY_BURST } from "./field.js";
@@ -20,6 +33,11 @@ import { standingMessage, type ClockReading, type Standing } from "./standing.js
  */
 export type Replan = "all" | readonly ("field" | "checkpoint" | "webhooks")[] | null;
 
+/** What this edge understands beyond protocol v1's core (welcome.features): agents send those messages only to an edge that lists them. */
+export const EDGE_FEATURES = ["agent-checkpoint", "cosignature"] as const;
+
+type AgentCheckpointMessage = Extract<AgentMessage, { type: "agent_checkpoint" }>;
+
 /** Messages per second a connection may send on average, and back to back. */
 const { connectionMessagesPerSecond: MESSAGE_RATE_PER_S, connectionMessageBurst: MESSAGE_BURST } = LIMITS;
 
@@ -36,6 +54,9 @@ export interface SessionParts {
   readonly standing: Standing;
   readonly field: Field;
   readonly log: GlobalLog;
+  /** Every agent's own log: each appended record goes to its agent's tree too, in the same transaction. */
+  readonly agentLogs: AgentLogs;
+  readonly agentCheckpoints: AgentCheckpoints;
   readonly signatures: SignatureCheck;
   /**
    * Runs `work` with no other event delivered meanwhile (workerd: `blockConcurrencyWhile`). Without
@@ -99,6 +120,7 @@ export class AgentSession {
     }
     if (message.type === "summary") return this.#summary(ws, row, message, now);
     if (message.type === "log_report") return this.#logReport(ws, row, message, now);
+    if (message.type === "agent_checkpoint") return this.#agentCheckpoint(ws, state, row, message, now);
     // Signatures first (async, needs only the immutable key); then every state read and write in
     // one synchronous step, so an interleaved message can never see half of this one.
     return this.#parts.exclusive(async () => {
@@ -113,6 +135,7 @@ export class AgentSession {
   failed(ws: AttachedSocket, state: ConnectionState, err: unknown): void {
     console.error("fleet: message handling failed", err);
     this.#parts.log.reload();
+    this.#parts.agentLogs.reload();
     this.#parts.rows.reload();
     sendError(ws, "internal_error", "the edge could not process this message; it was not applied");
     strike(ws, state, Date.now());
@@ -178,7 +201,8 @@ export class AgentSession {
     }
     // A hello opens a session: its clock sets the agent's baseline (a restarted agent may be behind).
     const { lamport } = this.#clock(ws, row, { kind: "hello", lamport: hello.lamport, sentAt: null, tokenHz: null }, now);
-    recordHello(rows, row.id, hello);
+    // The agent's signed head, once it has one, is what operators see; hello's is unsigned.
+    recordHello(rows, row.id, hello, { head: readAgentCheckpoint(this.#parts.storage, row.id) === undefined });
     state.helloed = true;
     writeConnection(ws, state);
     const config = identity.config();
@@ -191,6 +215,7 @@ export class AgentSession {
       serverTime: now,
       config,
       log: { origin: identity.origin, verifierKey: identity.signer()?.verifierKey ?? null, checkpoint: log.latestCheckpoint()?.note ?? null },
+      features: [...EDGE_FEATURES],
     });
     sendMessage(ws, { type: "field", ...field.message(now) });
     sendMessage(ws, standingMessage(rows.get(row.id) ?? row));
@@ -230,6 +255,48 @@ export class AgentSession {
     return ["webhooks"];
   }
 
+  /**
+   * The agent's signed checkpoint of its own log (agent-checkpoints.ts judges it). Its clock is judged
+   * like any message's; the checkpoint itself is judged by its signature and the records, not by the
+   * clock. Only a malformed or falsely signed one (or a shrinking size) is a strike.
+   */
+  #agentCheckpoint(ws: AttachedSocket, state: ConnectionState, row: AgentRow, message: AgentCheckpointMessage, now: number): Replan {
+    const { rows, agentCheckpoints } = this.#parts;
+    this.#clock(ws, row, { kind: "records", lamport: message.lamport, sentAt: null, tokenHz: null }, now);
+    const before = { ...(rows.get(row.id) ?? row) };
+    const verdict = agentCheckpoints.receive(before, message.note, now);
+    const ref = "agent_checkpoint";
+    switch (verdict.kind) {
+      case "accept":
+        return ["checkpoint"];
+      case "ignored":
+        return null;
+      case "bad_checkpoint":
+        sendError(ws, "bad_checkpoint", verdict.message, { ref });
+        strike(ws, state, now);
+        return null;
+      case "checkpoint_ahead":
+        sendError(ws, "checkpoint_ahead", `the edge holds ${verdict.held} records of this agent, the checkpoint signs ${verdict.size}; send it again once they are acknowledged`, {
+          ref,
+          details: { size: verdict.size, held: verdict.held },
+        });
+        return null;
+      case "rate_limited":
+        sendError(ws, "rate_limited", `at most one agent checkpoint per ${AGENT_CHECKPOINT_INTERVAL_MS / 1000} s is accepted; this one was refused`, {
+          ref,
+          details: { intervalMs: AGENT_CHECKPOINT_INTERVAL_MS, retryAfterMs: verdict.retryAfterMs },
+        });
+        return null;
+      case "agent_log_inconsistent": {
+        sendError(ws, "agent_log_inconsistent", `the signed root at size ${verdict.size} is not the root of the records this agent sent; the agent is quarantined`, {
+          ref,
+          details: { size: verdict.size, claimedRoot: bytesToBase64(verdict.claimedRoot), expectedRoot: bytesToBase64(verdict.expectedRoot) },
+        });
+        return this.#announceStanding(ws, before, now) ? ["field", "webhooks"] : ["webhooks"];
+      }
+    }
+  }
+
   async #verify(row: AgentRow, batch: RecordsBatch): Promise<boolean[]> {
     const publicKey = base64UrlToBytes(row.public_key_x);
     return Promise.all(
@@ -239,7 +306,7 @@ export class AgentSession {
 
   /** Appends what it can and acks; a grown log may bring the next checkpoint due, an event its delivery. */
   #records(ws: AttachedSocket, state: ConnectionState, row: AgentRow, batch: RecordsBatch, signed: boolean[], now: number): Replan {
-    const { storage, log } = this.#parts;
+    const { storage, log, agentLogs } = this.#parts;
     const acks: { seq: number; index: number }[] = [];
     let nextSeq = row.next_seq;
     let refused = false;
@@ -287,6 +354,7 @@ export class AgentSession {
           return refuse("bad_record", `record seq ${record.seq}: ${err.message}`, { seq: record.seq });
         }
         acks.push({ seq: record.seq, index: outcome.index });
+        if (outcome.kind === "appended") agentLogs.appended(record.agentId, record.seq, encodeRecord(record));
         if (outcome.kind === "appended" && record.kind === "sync.collapse" && hitRateLimit(storage.sql, `collapse:${row.id}`, COLLAPSE_EVENTS_PER_MINUTE, 60_000, now).allowed) {
           appendOutbox(storage.sql, "sync.collapse", collapseData(record, outcome.index), now);
           announced = true;

@@ -1,10 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
 import { base64UrlToBytes, type FleetConfig, type FleetConfigPatch } from "../../shared/protocol/index.js";
+import type { ConsistencyProofDocument, InclusionProofDocument } from "../../shared/log/index.js";
 import { errorBody, failure, success, type Outcome } from "../http/api-error.js";
 import type { AgentCredential } from "../auth/agent-jwt.js";
 import type { Env } from "../env.js";
 import { AgentRows, FLUSH_INTERVAL_MS } from "./agent-rows.js";
 import { AgentSession } from "./agent-session.js";
+import { AgentCheckpoints } from "./agent-checkpoints.js";
+import { AgentLogQueries, type AgentCheckpointJson } from "./agent-log-queries.js";
+import { AgentLogs } from "./agent-logs.js";
 import { CheckpointCadence } from "./checkpoint-cadence.js";
 import { CheckpointEvents } from "./checkpoint-events.js";
 import { closeQuietly, closeReplaced, closeReplacedAfterGrace, readConnection, sendMessage } from "./connection.js";
@@ -66,6 +70,7 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
   readonly #checkpoints: CheckpointCadence;
   readonly #views: FleetViews;
   readonly #logQueries: LogQueries;
+  readonly #agentLogQueries: AgentLogQueries;
   readonly #session: AgentSession;
   readonly #scheduler: DeadlineScheduler;
   readonly #webhooks: WebhookService;
@@ -100,7 +105,10 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
     this.#logQueries = new LogQueries(log);
     const signatures = new RecordVerifier();
     const exclusive = <T>(work: () => Promise<T>): Promise<T> => ctx.blockConcurrencyWhile(work);
-    this.#session = new AgentSession({ storage, rows, identity, presence, standing, field, log, signatures, exclusive });
+    const agentLogs = new AgentLogs(storage);
+    const agentCheckpoints = new AgentCheckpoints({ storage, rows, logs: agentLogs, log, standing, origin: () => identity.origin });
+    this.#agentLogQueries = new AgentLogQueries(storage, agentLogs, () => identity.origin);
+    this.#session = new AgentSession({ storage, rows, identity, presence, standing, field, log, agentLogs, agentCheckpoints, signatures, exclusive });
     const open = () => sockets.open();
     const history = (this.#history = new ViewerHistory(sql));
     const viewers = (this.#viewers = new ViewerFeed({ rows, views: this.#views, history, viewers: () => ctx.getWebSockets(VIEWER_TAG), agentsLive: open }));
@@ -363,6 +371,20 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
 
   async entries(scope: FleetScope, start: number, end: number): Promise<Outcome<{ start: number; end: number; size: number; entries: EntryJson[] }>> {
     return this.#readyPublic(scope) ? this.#logQueries.entries(start, end) : this.#noFleet(scope);
+  }
+
+  // ---- agents' own logs (RPC from the Worker's public routes under /v1/log/agents/:agentId) ------
+
+  async agentCheckpoint(scope: FleetScope, agentId: string, size?: number): Promise<Outcome<AgentCheckpointJson>> {
+    return this.#readyPublic(scope) ? this.#agentLogQueries.checkpoint(agentId, size) : this.#noFleet(scope);
+  }
+
+  async agentInclusionProof(scope: FleetScope, query: { agentId: string; seq: number; size?: number }): Promise<Outcome<InclusionProofDocument>> {
+    return this.#readyPublic(scope) ? this.#agentLogQueries.inclusionProof(query) : this.#noFleet(scope);
+  }
+
+  async agentConsistencyProof(scope: FleetScope, query: { agentId: string; from: number; to?: number }): Promise<Outcome<ConsistencyProofDocument>> {
+    return this.#readyPublic(scope) ? this.#agentLogQueries.consistencyProof(query) : this.#noFleet(scope);
   }
 
   #noFleet(scope: FleetScope): Outcome<never> {

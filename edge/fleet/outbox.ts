@@ -23,7 +23,8 @@ export type OutboxKind =
   | "sync.collapse"
   | "mesh.locked"
   | "mesh.unlocked"
-  | "log.inconsistency";
+  | "log.inconsistency"
+  | "agent.log_inconsistent";
 
 /** A JSON value as an event's data holds it (records' payloads and agents' evidence nest). */
 export type OutboxValue = string | number | boolean | null | readonly OutboxValue[] | { readonly [key: string]: OutboxValue };

@@ -247,12 +247,17 @@ export function revokeAgent(storage: FleetStorage, rows: AgentRows, agentId: str
   });
 }
 
-/** What an agent's hello says about itself (software, its own log's head). */
+/**
+ * What an agent's hello says about itself (software, its own log's head). `head` false keeps the
+ * stored head: once the agent has an accepted signed checkpoint, that is its head, not hello's word.
+ */
 export function recordHello(
   rows: AgentRows,
   agentId: string,
   hello: { readonly software?: string | undefined; readonly agentLog?: { readonly size: number; readonly root: string } | undefined },
+  options: { readonly head: boolean } = { head: true },
 ): void {
+  if (!options.head) return rows.write(agentId, { software: hello.software ?? null });
   rows.write(agentId, { software: hello.software ?? null, agent_log_size: hello.agentLog?.size ?? null, agent_log_root: hello.agentLog?.root ?? null });
 }
 

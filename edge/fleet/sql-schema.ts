@@ -79,6 +79,27 @@ export const SCHEMA_SQL = [
      UNIQUE (agent_id, seq)
    )`,
   `CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, root BLOB NOT NULL, note TEXT NOT NULL, created_at INTEGER NOT NULL)`,
+  // Each agent's own log (agent-log-store.ts): its perfect-subtree hashes and its size. Its leaves are
+  // the agent's records' entry bytes, kept once, in log_entries (agent log index = record seq).
+  `CREATE TABLE IF NOT EXISTS agent_log_nodes (
+     agent_id TEXT NOT NULL,
+     level INTEGER NOT NULL,
+     idx INTEGER NOT NULL,
+     hash BLOB NOT NULL,
+     PRIMARY KEY (agent_id, level, idx)
+   ) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS agent_log_sizes (agent_id TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID`,
+  // Agent checkpoints the edge accepted (agent-checkpoints.ts): the signed note as received and the
+  // global log index of the 0x02 entry that holds it.
+  `CREATE TABLE IF NOT EXISTS agent_checkpoints (
+     agent_id TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     root BLOB NOT NULL,
+     note TEXT NOT NULL,
+     log_index INTEGER NOT NULL,
+     received_at INTEGER NOT NULL,
+     PRIMARY KEY (agent_id, size)
+   ) WITHOUT ROWID`,
   // Events for operators' integrations (webhooks): append-only, written in the same transaction as
   // the change (outbox.ts); `payload` is the event's `data` JSON, `version` its payload version.
   // `delivered_at` is unused (delivery keeps its own cursor), kept so older databases match.

@@ -1,4 +1,4 @@
-import { absorbClock, assessPeerClock, CAUSAL_RULES, DEFAULT_STANDING_RULES, type ClockMessageKind } from "../../shared/causality/index.js";
+import { absorbClock, assessPeerClock, CAUSAL_RULES, DEFAULT_STANDING_RULES, type ClockMessageKind, type StandingUpdate } from "../../shared/causality/index.js";
 import { LIMITS, type FleetConfig } from "../../shared/protocol/index.js";
 import type { FleetClock } from "./fleet-clock.js";
 import { appendOutbox, type OutboxData, type OutboxKind } from "./outbox.js";
@@ -27,6 +27,22 @@ export interface ClockOutcome {
   readonly lamport: number;
   readonly accepted: boolean;
   readonly violation: ClockViolation | null;
+}
+
+/**
+ * The quarantine of an agent whose signed checkpoint contradicts the records the edge holds for it
+ * (agent-checkpoints.ts). Sticky: unlike a clock violation, no streak of good messages lifts it —
+ * the agent has signed two histories, and only an operator (revoking it) ends that.
+ */
+export const AGENT_LOG_INCONSISTENT = "agent log inconsistent";
+
+const STICKY_QUARANTINES: ReadonlySet<string> = new Set([AGENT_LOG_INCONSISTENT]);
+
+/** A clock's update with a sticky quarantine kept: never lifted, never replaced by a clock reason, no clock absorbed. */
+function keepSticky(update: StandingUpdate, reason: string): StandingUpdate {
+  const standing = { ...update.standing, quarantine: reason };
+  const verdict = update.verdict.kind === "accept" ? { kind: "accept" as const, lifted: false, absorbStep: null } : update.verdict;
+  return { ...update, standing, verdict };
 }
 
 /** The `standing` message an agent gets about itself. */
@@ -63,7 +79,7 @@ export class Standing {
     const before = peerStandingOf(row);
     // Clamped: a fleet clock written before the protocol maximum existed must not be echoed as is.
     const local = Math.min(this.#clock.value(), LIMITS.lamportMax);
-    const update = assessPeerClock(
+    const assessed = assessPeerClock(
       before,
       {
         kind: message.kind,
@@ -77,6 +93,7 @@ export class Standing {
       },
       { ...DEFAULT_STANDING_RULES, maxCausalOvershoot: config.drift.maxCausalOvershoot },
     );
+    const update = before.quarantine !== null && STICKY_QUARANTINES.has(before.quarantine) ? keepSticky(assessed, before.quarantine) : assessed;
     const verdict = update.verdict;
     const events: [kind: OutboxKind, data: OutboxData][] = [];
     let lamport = local;
@@ -104,5 +121,19 @@ export class Standing {
     if (events.length === 0) store();
     else this.#storage.transaction(store);
     return { lamport, accepted: verdict.kind === "accept", violation };
+  }
+
+  /**
+   * Quarantines the agent with a sticky `reason` (AGENT_LOG_INCONSISTENT) and announces it with
+   * `agent.quarantined`, unless it already stands quarantined for it. Call inside the transaction
+   * that records why. Returns whether the standing changed.
+   */
+  quarantineSticky(agentId: string, reason: string, now: number): boolean {
+    if (!STICKY_QUARANTINES.has(reason)) throw new Error(`not a sticky quarantine: ${reason}`);
+    const row = this.#rows.get(agentId);
+    if (row === undefined || row.quarantine_reason === reason) return false;
+    this.#rows.write(agentId, { quarantine_reason: reason, healthy_streak: 0, quarantined_at: row.quarantined_at ?? now });
+    appendOutbox(this.#storage.sql, "agent.quarantined", { agentId, reason }, now);
+    return true;
   }
 }

@@ -38,6 +38,18 @@ export const EVENT_CATALOG = {
     version: 1,
     data: z.looseObject({ agentId, kind: z.enum(["fork", "consistency", "inclusion"]), reason: shortText, evidence: z.record(z.string(), z.unknown()) }),
   },
+  "agent.log_inconsistent": {
+    version: 1,
+    data: z.looseObject({
+      agentId,
+      /** The size the agent signed, the root it signed, and the edge's root of the agent's records at that size (base64). */
+      size: z.number().int().min(0),
+      claimedRoot: z.string(),
+      expectedRoot: z.string(),
+      /** The agent's signed checkpoint note, as received. */
+      note: z.string(),
+    }),
+  },
   "webhook.test": { version: 1, data: z.looseObject({ endpointId: z.string(), message: shortText }) },
 } as const;
 

@@ -12,7 +12,8 @@ import { CompactSign, SignJWT, importJWK } from "jose";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sealRecord } from "../../shared/log/index.js";
-import { bytesToBase64Url, PROTOCOL_ERROR_CODES, recordToWire, type WireRecord } from "../../shared/protocol/index.js";
+import { bytesToBase64Url, PROTOCOL_ERROR_CODES, recordFromWire, recordToWire, type WireRecord } from "../../shared/protocol/index.js";
+import { agentTree, signAgentCheckpoint } from "../support/agent-checkpoint.js";
 import { startEdge, type RunningEdge } from "../support/edge.js";
 import { connectJwt, newAgentKey, sealedRecord, type TestAgent } from "./agent-identity.js";
 import { call, connect, enroll, enrollNew, issueToken, join, sleep, type Enrollment } from "./fleet-client.js";
@@ -175,6 +176,13 @@ function unencodableRecord(enrolled: Enrollment, seq: number): WireRecord {
   return { agentId: enrolled.agentId, seq, kind: "memory", timestamp: Date.now(), payloadJson: "not json", signature: `${"A".repeat(86)}==` };
 }
 
+/** The agent's signed checkpoint of its log at `size` (origin from the session's welcome). */
+function agentCheckpointNote(client: SocketClient, enrolled: Enrollment, size: number, root: Uint8Array): string {
+  const welcome = client.messages.find((m) => m.type === "welcome");
+  if (welcome?.type !== "welcome") throw new Error("no welcome yet");
+  return signAgentCheckpoint(welcome.log.origin, enrolled.agentId, enrolled.agent.secretKey, size, root);
+}
+
 function summary(lamport: number) {
   return { v: 1, type: "summary", lamport, t: Date.now(), theta: 0.5, omega: 1, coherence: 0.5, tokenHz: 20 };
 }
@@ -283,6 +291,24 @@ const HTTP_TRIGGERS: Record<string, (code: string) => Promise<Observed>> = {
   fleet_not_found: () => httpCode(edge, "GET", "/v1/log/checkpoint?fleet=nobody-made-this", { token: null }),
   entry_not_found: () => httpCode(edge, "GET", "/v1/log/proof/inclusion?agent=ag_00000000000000000000000000000000&seq=0", { token: null }),
   upgrade_required: () => httpCode(edge, "GET", "/v1/connect", { token: null }),
+  // Agents' own logs (docs/api.md, "Agent logs").
+  agent_checkpoint_not_found: () => httpCode(edge, "GET", `/v1/log/agents/ag_${"0".repeat(32)}/checkpoint`, { token: null }),
+  unsigned_size: async (code) => {
+    // An agent with one accepted checkpoint (size 2); a proof at size 1, which it never signed.
+    const enrolled = await enrollNew(edge, "signer", fleetFor(code));
+    const client = await join(enrolled);
+    const records = [0, 1].map((seq) => sealedRecord(enrolled.agent, enrolled.agentId, seq));
+    client.send({ v: 1, type: "records", lamport: 2, records });
+    await client.next("ack", (a) => a.nextSeq === 2);
+    client.send({ v: 1, type: "agent_checkpoint", lamport: 3, note: agentCheckpointNote(client, enrolled, 2, agentTree(records.map(recordFromWire)).root()) });
+    const path = `/v1/log/agents/${enrolled.agentId}`;
+    for (let waited = 0; (await httpCode(edge, "GET", `${path}/checkpoint?fleet=${fleetFor(code)}`, { token: null })).status !== 200; waited += 50) {
+      if (waited > 5000) throw new Error("the agent checkpoint was not accepted");
+      await sleep(50);
+    }
+    client.close();
+    return httpCode(edge, "GET", `${path}/proof/inclusion?fleet=${fleetFor(code)}&seq=0&size=1`, { token: null });
+  },
   // The dashboard's live channel (docs/api.md, "Dashboard live channel").
   // (origin_refused and session_required are triggered above through the admin routes; the live
   // channel's own refusals are in test/workers/dashboard-live.test.ts.)
@@ -476,6 +502,25 @@ const SOCKET_TRIGGERS: Record<string, (enrolled: Enrollment) => Promise<string>>
     const client = await join(enrolled);
     client.send(summary(10));
     client.send(summary(5));
+    return nextError(client);
+  },
+  bad_checkpoint: async (enrolled) => {
+    const client = await join(enrolled);
+    client.send({ v: 1, type: "agent_checkpoint", lamport: 2, note: "not a signed note" });
+    return nextError(client);
+  },
+  checkpoint_ahead: async (enrolled) => {
+    // Signs a log of one record the edge never got.
+    const client = await join(enrolled);
+    client.send({ v: 1, type: "agent_checkpoint", lamport: 2, note: agentCheckpointNote(client, enrolled, 1, new Uint8Array(32)) });
+    return nextError(client);
+  },
+  agent_log_inconsistent: async (enrolled) => {
+    // One record sent, a root signed that is not that record's.
+    const client = await join(enrolled);
+    client.send({ v: 1, type: "records", lamport: 2, records: [sealedRecord(enrolled.agent, enrolled.agentId, 0)] });
+    await client.next("ack", (a) => a.nextSeq === 1);
+    client.send({ v: 1, type: "agent_checkpoint", lamport: 3, note: agentCheckpointNote(client, enrolled, 1, new Uint8Array(32)) });
     return nextError(client);
   },
   lamport_jump: async (enrolled) => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { sealRecord, verifyRecordSignature } from "../../shared/log/index.js";
 import { LIMITS, recordToWire } from "../../shared/protocol/index.js";
+import { AgentCheckpoints } from "../../edge/fleet/agent-checkpoints.js";
+import { AgentLogs } from "../../edge/fleet/agent-logs.js";
 import { AgentSession } from "../../edge/fleet/agent-session.js";
 import type { ConnectionState } from "../../edge/fleet/connection.js";
 import { Field } from "../../edge/fleet/field.js";
@@ -20,14 +22,18 @@ function setup() {
   const presence = new Presence(db, rowsOf(db));
   const field = new Field(db.sql, rowsOf(db), clock, { helloed: () => sockets.filter((s) => (s.attachment as ConnectionState | null)?.helloed) }, () => identity.config());
   const log = new GlobalLog(db.sql);
+  const standing = new Standing(db, rowsOf(db), clock);
+  const agentLogs = new AgentLogs(db);
   const session = new AgentSession({
     storage: db,
     rows: rowsOf(db),
     identity,
     presence,
-    standing: new Standing(db, rowsOf(db), clock),
+    standing,
     field,
     log,
+    agentLogs,
+    agentCheckpoints: new AgentCheckpoints({ storage: db, rows: rowsOf(db), logs: agentLogs, log, standing, origin: () => identity.origin }),
     signatures: { verify: async (record, key) => verifyRecordSignature(record, key) },
     exclusive: (work) => work(),
   });

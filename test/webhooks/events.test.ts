@@ -16,7 +16,7 @@ describe("event catalog", () => {
     expect(EVENT_TYPES.sort()).toEqual(
       [
         "agent.approved", "agent.enrolled", "agent.offline", "agent.online", "agent.quarantined", "agent.released", "agent.revoked",
-        "checkpoint.published", "log.inconsistency", "mesh.locked", "mesh.unlocked", "sync.collapse", "webhook.test",
+        "checkpoint.published", "log.inconsistency", "agent.log_inconsistent", "mesh.locked", "mesh.unlocked", "sync.collapse", "webhook.test",
       ].sort(),
     );
     for (const type of EVENT_TYPES) expect(EVENT_CATALOG[type].version).toBeGreaterThanOrEqual(1);

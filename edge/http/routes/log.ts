@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { INCLUSION_BATCH_MAX } from "../../../shared/log/index.js";
-import { fail, fleetStub, queryInt, queryIntList, unwrap, type AppEnv } from "../context.js";
+import { fail, fleetStub, queryInt, queryIntList, unwrap, type AppContext, type AppEnv } from "../context.js";
 
 const CACHE = {
   checkpoint: "public, max-age=1",
@@ -62,5 +62,40 @@ export function logRoutes(verifierKey: (signingKey: string) => string | null): H
       // Only a full, non-empty page is final: an empty one (start = end = size) would pin an old size in caches.
       c.header("Cache-Control", page.end === end && end > start ? CACHE.immutable : CACHE.short);
       return c.json(page);
+    })
+    .route("/log/agents", agentLogRoutes());
+}
+
+/** Longest agent id a route passes on (ids are `ag_` + 32 hex; anything else is simply not found). */
+const AGENT_ID_MAX = 64;
+
+/**
+ * An agent's own log (mounted at /v1/log/agents, under the CORS rule above): its latest (or a named)
+ * accepted checkpoint, and proofs at the sizes it signed. Unauthenticated, cacheable.
+ */
+function agentLogRoutes(): Hono<AppEnv> {
+  const agentId = (c: AppContext): string => c.req.param("agentId")!.slice(0, AGENT_ID_MAX);
+  return new Hono<AppEnv>()
+    .get("/:agentId/checkpoint", async (c) => {
+      const size = queryInt(c, "size");
+      const checkpoint = unwrap(await fleetStub(c).agentCheckpoint(c.get("scope"), agentId(c), size));
+      c.header("Cache-Control", size === undefined ? CACHE.short : CACHE.immutable);
+      return c.json(checkpoint);
+    })
+    .get("/:agentId/proof/inclusion", async (c) => {
+      const seq = queryInt(c, "seq");
+      const size = queryInt(c, "size");
+      if (seq === undefined) fail(400, "bad_query", "give seq (and optionally size)");
+      const proof = unwrap(await fleetStub(c).agentInclusionProof(c.get("scope"), { agentId: agentId(c), seq, ...(size === undefined ? {} : { size }) }));
+      c.header("Cache-Control", size === undefined ? CACHE.short : CACHE.immutable);
+      return c.json(proof);
+    })
+    .get("/:agentId/proof/consistency", async (c) => {
+      const from = queryInt(c, "from");
+      const to = queryInt(c, "to");
+      if (from === undefined) fail(400, "bad_query", "give from (and optionally to)");
+      const proof = unwrap(await fleetStub(c).agentConsistencyProof(c.get("scope"), { agentId: agentId(c), from, ...(to === undefined ? {} : { to }) }));
+      c.header("Cache-Control", to === undefined ? CACHE.short : CACHE.immutable);
+      return c.json(proof);
     });
 }

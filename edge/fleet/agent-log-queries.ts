@@ -1,0 +1,104 @@
+import { agentLogOrigin } from "../../shared/checkpoint/agent-log-names.js";
+import { consistencyProofDocument, inclusionProofDocument, isLogError, type ConsistencyProofDocument, type InclusionProofDocument } from "../../shared/log/index.js";
+import { bytesToBase64 } from "../../shared/protocol/index.js";
+import { failure, success, type Outcome } from "../http/api-error.js";
+import { readAgentCheckpoint, type StoredAgentCheckpoint } from "./agent-checkpoints.js";
+import type { AgentLogs } from "./agent-logs.js";
+import type { FleetStorage } from "./sql-database.js";
+
+/** GET /v1/log/agents/:agentId/checkpoint's answer. */
+export interface AgentCheckpointJson {
+  readonly agentId: string;
+  readonly origin: string;
+  readonly size: number;
+  /** base64 */
+  readonly root: string;
+  /** The signed note exactly as the agent sent it (and as the global log's 0x02 entry holds it). */
+  readonly note: string;
+  /** Global log index of that 0x02 entry. */
+  readonly index: number;
+  /** When the edge accepted it, epoch ms. */
+  readonly receivedAt: number;
+}
+
+/**
+ * The public agent-log routes' answers: an agent's accepted checkpoints and proofs in its own log,
+ * only at sizes the agent signed (an auditor checks a proof against a signed root, never against
+ * the one the response carries). Reads only (a tree behind its records is caught up first).
+ */
+export class AgentLogQueries {
+  readonly #storage: FleetStorage;
+  readonly #logs: AgentLogs;
+  readonly #origin: () => string;
+
+  constructor(storage: FleetStorage, logs: AgentLogs, origin: () => string) {
+    this.#storage = storage;
+    this.#logs = logs;
+    this.#origin = origin;
+  }
+
+  checkpoint(agentId: string, size?: number): Outcome<AgentCheckpointJson> {
+    const found = readAgentCheckpoint(this.#storage, agentId, size);
+    if (found === undefined) return notFound(agentId, size);
+    return success({
+      agentId,
+      origin: agentLogOrigin(this.#origin(), agentId),
+      size: found.size,
+      root: bytesToBase64(found.root),
+      note: found.note,
+      index: found.index,
+      receivedAt: found.receivedAt,
+    });
+  }
+
+  /** Record `seq`'s inclusion in the agent's log at a signed size (default the latest). */
+  inclusionProof(query: { agentId: string; seq: number; size?: number }): Outcome<InclusionProofDocument> {
+    const signed = this.#signed(query.agentId, query.size);
+    if (!signed.ok) return signed;
+    const { size, root } = signed.value;
+    if (query.seq >= size) {
+      return failure(400, "bad_proof_request", `seq ${query.seq} is not in the agent's log of size ${size}`, { seq: query.seq, size });
+    }
+    return proof(() => {
+      const tree = this.#logs.synced(query.agentId);
+      return inclusionProofDocument(tree.leafHash(query.seq), query.seq, size, tree.inclusionProof(query.seq, size), root);
+    });
+  }
+
+  /** Consistency of the agent's log between two signed sizes (`to` defaults to the latest). */
+  consistencyProof(query: { agentId: string; from: number; to?: number }): Outcome<ConsistencyProofDocument> {
+    const to = this.#signed(query.agentId, query.to);
+    if (!to.ok) return to;
+    const from = this.#signed(query.agentId, query.from);
+    if (!from.ok) return from;
+    return proof(() => {
+      const tree = this.#logs.synced(query.agentId);
+      return consistencyProofDocument(from.value.size, to.value.size, tree.consistencyProof(from.value.size, to.value.size), from.value.root, to.value.root);
+    });
+  }
+
+  /** The accepted checkpoint of `size` (default the latest): 404 without any, 400 unsigned_size for a size never signed. */
+  #signed(agentId: string, size: number | undefined): Outcome<StoredAgentCheckpoint> {
+    const latest = readAgentCheckpoint(this.#storage, agentId);
+    if (latest === undefined) return notFound(agentId, undefined);
+    if (size === undefined || size === latest.size) return success(latest);
+    const exact = readAgentCheckpoint(this.#storage, agentId, size);
+    if (exact !== undefined) return success(exact);
+    return failure(400, "unsigned_size", `no signed checkpoint of agent ${agentId} has size ${size}; the latest is ${latest.size}`, { size, latest: latest.size });
+  }
+}
+
+function notFound(agentId: string, size: number | undefined): Outcome<never> {
+  const which = size === undefined ? "no accepted checkpoint" : `no accepted checkpoint of size ${size}`;
+  return failure(404, "agent_checkpoint_not_found", `${which} for agent ${agentId.slice(0, 64)} in this fleet`);
+}
+
+/** A proof, or a malformed request (sizes out of range) as 400 bad_proof_request. */
+function proof<T>(build: () => T): Outcome<T> {
+  try {
+    return success(build());
+  } catch (err) {
+    if (isLogError(err)) return failure(400, "bad_proof_request", err.message, err.details);
+    throw err;
+  }
+}
