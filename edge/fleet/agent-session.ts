@@ -4,8 +4,9 @@ import {
   bytesToBase64,
   decodeAgentMessage,
   LIMITS,
+  EDGE_FEATURES,
   recordFromWire,
-  type AgentMessage,
+  type AgentCheckpointMessage,
   type Hello,
   type LogReport,
   type RecordsBatch,
@@ -32,11 +33,6 @@ import { standingMessage, type ClockReading, type Standing } from "./standing.js
  * none. Most messages move none, so the object does not recompute every deadline per message.
  */
 export type Replan = "all" | readonly ("field" | "checkpoint" | "webhooks")[] | null;
-
-/** What this edge understands beyond protocol v1's core (welcome.features): agents send those messages only to an edge that lists them. */
-export const EDGE_FEATURES = ["agent-checkpoint", "cosignature"] as const;
-
-type AgentCheckpointMessage = Extract<AgentMessage, { type: "agent_checkpoint" }>;
 
 /** Messages per second a connection may send on average, and back to back. */
 const { connectionMessagesPerSecond: MESSAGE_RATE_PER_S, connectionMessageBurst: MESSAGE_BURST } = LIMITS;
@@ -120,7 +116,9 @@ export class AgentSession {
     }
     if (message.type === "summary") return this.#summary(ws, row, message, now);
     if (message.type === "log_report") return this.#logReport(ws, row, message, now);
+    // Issue 15: helper C replaces the next line with cosignatures.
     if (message.type === "agent_checkpoint") return this.#agentCheckpoint(ws, state, row, message, now);
+    if (message.type === "cosignature") return this.#notYet(ws, message.type);
     // Signatures first (async, needs only the immutable key); then every state read and write in
     // one synchronous step, so an interleaved message can never see half of this one.
     return this.#parts.exclusive(async () => {
@@ -129,6 +127,11 @@ export class AgentSession {
       if (current === undefined || current.status !== "active") return null;
       return this.#records(ws, state, current, message, verdicts, Date.now());
     });
+  }
+
+  #notYet(ws: AttachedSocket, type: string): Replan {
+    sendError(ws, "bad_message", `${type} is not handled by this edge yet`, { ref: type });
+    return null;
   }
 
   /** Nothing a peer sends may throw out of the object: report, count, carry on. */

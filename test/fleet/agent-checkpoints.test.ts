@@ -1,7 +1,7 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { describe, expect, it } from "vitest";
 import { sealRecord, verifyRecordSignature, type SealedRecord } from "../../shared/log/index.js";
-import { base64ToBytes, bytesToBase64, recordToWire } from "../../shared/protocol/index.js";
+import { base64ToBytes, bytesToBase64, EDGE_FEATURES, recordToWire } from "../../shared/protocol/index.js";
 import {
   AGENT_CHECKPOINT_INTERVAL_MS,
   AgentCheckpoints,
@@ -10,7 +10,7 @@ import {
   readAgentCheckpoint,
 } from "../../edge/fleet/agent-checkpoints.js";
 import { AgentLogs } from "../../edge/fleet/agent-logs.js";
-import { AgentSession, EDGE_FEATURES } from "../../edge/fleet/agent-session.js";
+import { AgentSession } from "../../edge/fleet/agent-session.js";
 import type { ConnectionState } from "../../edge/fleet/connection.js";
 import { Field } from "../../edge/fleet/field.js";
 import { FleetClock } from "../../edge/fleet/fleet-clock.js";

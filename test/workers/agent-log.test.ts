@@ -9,7 +9,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { agentLogVerifierKey } from "../../shared/checkpoint/agent-log-names.js";
 import { openCheckpoint } from "../../shared/checkpoint/index.js";
-import { recordLeafHash, sealRecord, verifyConsistency, verifyInclusion, type SealedRecord } from "../../shared/log/index.js";
+import { decodeLogEntry, recordLeafHash, sealRecord, verifyConsistency, verifyInclusion, type SealedRecord } from "../../shared/log/index.js";
 import { parseVerifierKey } from "../../shared/note/index.js";
 import { base64ToBytes, recordToWire } from "../../shared/protocol/index.js";
 import { agentTree, signAgentCheckpoint, tamperSignature } from "../support/agent-checkpoint.js";
@@ -82,8 +82,9 @@ describe("agent checkpoints in the Fleet object", () => {
     // The global log's entry at that index is the note, exactly as signed.
     const entries = await get(`/v1/log/entries?fleet=${fleet}&start=0&end=10`);
     expect(entries.body.entries.map((e: { index: number }) => e.index)).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(entries.body.entries[5]).toMatchObject({ index: 5, type: "agent-checkpoint", agentId: agent.agentId });
-    expect(JSON.stringify(entries.body.entries[5])).toContain(JSON.stringify(note5).slice(1, -1));
+    expect(entries.body.entries[5]).toMatchObject({ index: 5, type: "agent-checkpoint", agentId: agent.agentId, checkpoint: { size: 5, note: note5 } });
+    const leaf = decodeLogEntry(base64ToBytes(entries.body.entries[5].leaf));
+    expect(leaf).toEqual({ type: "agent-checkpoint", agentId: agent.agentId, note: note5 });
 
     // Proofs from the routes verify against the root the agent's key signed (not the one they carry).
     const verifier = parseVerifierKey(agentLogVerifierKey(origin, agent.agentId, agent.publicKey));
