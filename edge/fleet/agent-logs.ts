@@ -27,13 +27,16 @@ export class AgentLogs {
   }
 
   /**
-   * The record (agentId, seq) with entry bytes `data` was just appended to the global log: append it
-   * to the agent's tree. Call inside that transaction (its `log_entries` row is already written).
+   * The agent's records `firstSeq`, `firstSeq + 1`, … with entry bytes `leaves` were just appended to
+   * the global log: append them to the agent's tree, in one commit. Call inside that transaction
+   * (their `log_entries` rows are already written).
    */
-  appended(agentId: string, seq: number, data: Uint8Array): void {
+  appended(agentId: string, firstSeq: number, leaves: readonly Uint8Array[]): void {
+    if (leaves.length === 0) return;
     const tree = this.#tree(agentId);
-    if (tree.size === seq) tree.append(data);
-    else if (tree.size < seq) this.#backfill(agentId, tree);
+    // Any other size (a tree behind, from an older database): catch up from log_entries, which holds these too.
+    if (tree.size === firstSeq) tree.appendMany(leaves);
+    else this.#backfill(agentId, tree);
   }
 
   /** The agent's tree holding every record of the agent the global log has (backfilled if behind). */

@@ -320,7 +320,11 @@ export class AgentSession {
       refused = true;
       gapOnly = code === "seq_gap";
     };
-    storage.transaction(() => {
+    // The entry bytes of the records appended, in seq order: the agent's own log takes them in one
+    // commit, in the same transaction (agent-logs.ts).
+    const appended: Uint8Array[] = [];
+    let firstAppended = nextSeq;
+    const apply = (): void => {
       for (const [position, wire] of batch.records.entries()) {
         if (wire.agentId !== state.agentId) {
           return refuse("agent_mismatch", `records must be this agent's own (${state.agentId}); got one for ${wire.agentId}`, { seq: wire.seq });
@@ -357,13 +361,17 @@ export class AgentSession {
           return refuse("bad_record", `record seq ${record.seq}: ${err.message}`, { seq: record.seq });
         }
         acks.push({ seq: record.seq, index: outcome.index });
-        if (outcome.kind === "appended") agentLogs.appended(record.agentId, record.seq, encodeRecord(record));
+        if (outcome.kind === "appended" && appended.push(encodeRecord(record)) === 1) firstAppended = record.seq;
         if (outcome.kind === "appended" && record.kind === "sync.collapse" && hitRateLimit(storage.sql, `collapse:${row.id}`, COLLAPSE_EVENTS_PER_MINUTE, 60_000, now).allowed) {
           appendOutbox(storage.sql, "sync.collapse", collapseData(record, outcome.index), now);
           announced = true;
         }
         nextSeq += 1;
       }
+    };
+    storage.transaction(() => {
+      apply();
+      agentLogs.appended(row.id, firstAppended, appended);
     });
     const grew = nextSeq !== row.next_seq;
     if (grew) setNextSeq(this.#parts.rows, row.id, nextSeq);

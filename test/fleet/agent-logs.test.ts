@@ -19,10 +19,7 @@ function records(agentId: string, secretKey: Uint8Array, from: number, to: numbe
 /** Appends to the global log, and (unless `agentLogs` is omitted) to the agent's tree, as the session does. */
 function append(db: MemoryFleetStorage, log: GlobalLog, batch: readonly SealedRecord[], agentLogs?: AgentLogs): void {
   db.transaction(() => {
-    for (const record of batch) {
-      const outcome = log.append(record, 1);
-      if (outcome.kind === "appended") agentLogs?.appended(record.agentId, record.seq, encodeRecord(record));
-    }
+    for (const record of batch) if (log.append(record, 1).kind === "appended") agentLogs?.appended(record.agentId, record.seq, [encodeRecord(record)]);
   });
 }
 
@@ -100,7 +97,7 @@ describe("agent logs (one tree per agent over SQLite)", () => {
     expect(() =>
       db.transaction(() => {
         log.append(batch[2]!, 1);
-        logs.appended(row.id, 2, encodeRecord(batch[2]!));
+        logs.appended(row.id, 2, [encodeRecord(batch[2]!)]);
         throw new Error("the rest of the message failed");
       }),
     ).toThrow("the rest");
