@@ -1,5 +1,6 @@
 import { isLogError, validateRecordFields, type SealedRecord } from "../../shared/log/index.js";
-import { base64UrlToBytes, decodeAgentMessage, LIMITS, recordFromWire, type Hello, type LogReport, type RecordsBatch, type Summary } from "../../shared/protocol/index.js";
+import { base64UrlToBytes, decodeAgentMessage, LIMITS, recordFromWire, type AgentMessage, type Hello, type LogReport, type RecordsBatch, type Summary } from "../../shared/protocol/index.js";
+import { receiveCosignature } from "./cosignatures-session.js";
 import { sendError, sendMessage, strike, writeConnection, type AttachedSocket, type ConnectionState } from "./connection.js";
 import type { Field } from "./field.js";
 import { SUMMARY_BURST } from "./field.js";
@@ -99,6 +100,7 @@ export class AgentSession {
     }
     if (message.type === "summary") return this.#summary(ws, row, message, now);
     if (message.type === "log_report") return this.#logReport(ws, row, message, now);
+    if (message.type === "cosignature") return this.#cosignature(ws, state, row, message, now);
     // Signatures first (async, needs only the immutable key); then every state read and write in
     // one synchronous step, so an interleaved message can never see half of this one.
     return this.#parts.exclusive(async () => {
@@ -228,6 +230,14 @@ export class AgentSession {
     if (!clock.accepted) return null;
     recordLogReport(storage, row.id, report, now);
     return ["webhooks"];
+  }
+
+  /** A cosignature of a global checkpoint (cosignatures.ts); its clock is judged like any message's. */
+  #cosignature(ws: AttachedSocket, state: ConnectionState, row: AgentRow, message: Extract<AgentMessage, { type: "cosignature" }>, now: number): Replan {
+    const clock = this.#clock(ws, row, { kind: "records", lamport: message.lamport, sentAt: null, tokenHz: null }, now);
+    if (!clock.accepted) return null;
+    receiveCosignature(ws, state, this.#parts.storage, this.#parts.identity.origin, row, message, now);
+    return null;
   }
 
   async #verify(row: AgentRow, batch: RecordsBatch): Promise<boolean[]> {

@@ -6,10 +6,9 @@ import type { ConnectionState } from "../../edge/fleet/connection.js";
 import { Field } from "../../edge/fleet/field.js";
 import { FleetClock } from "../../edge/fleet/fleet-clock.js";
 import { FleetIdentity } from "../../edge/fleet/fleet-identity.js";
-import { GlobalLog } from "../../edge/fleet/global-log.js";
 import { Presence } from "../../edge/fleet/presence.js";
 import { Standing } from "../../edge/fleet/standing.js";
-import { addAgentWithKey, openFleetDb, RecordingSocket, row, rowsOf } from "./fleet-fixture.js";
+import { addAgentWithKey, logOf, openFleetDb, RecordingSocket, row, rowsOf } from "./fleet-fixture.js";
 
 function setup() {
   const db = openFleetDb();
@@ -19,7 +18,7 @@ function setup() {
   const sockets: RecordingSocket[] = [];
   const presence = new Presence(db, rowsOf(db));
   const field = new Field(db.sql, rowsOf(db), clock, { helloed: () => sockets.filter((s) => (s.attachment as ConnectionState | null)?.helloed) }, () => identity.config());
-  const log = new GlobalLog(db.sql);
+  const log = logOf(db);
   const session = new AgentSession({
     storage: db,
     rows: rowsOf(db),
