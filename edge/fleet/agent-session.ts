@@ -1,5 +1,5 @@
 import { isLogError, validateRecordFields, type SealedRecord } from "../../shared/log/index.js";
-import { base64UrlToBytes, decodeAgentMessage, LIMITS, recordFromWire, type AgentMessage, type Hello, type LogReport, type RecordsBatch, type Summary } from "../../shared/protocol/index.js";
+import { base64UrlToBytes, decodeAgentMessage, LIMITS, recordFromWire, type CosignatureMessage, type Hello, type LogReport, type RecordsBatch, type Summary } from "../../shared/protocol/index.js";
 import { receiveCosignature } from "./cosignatures-session.js";
 import { sendError, sendMessage, strike, writeConnection, type AttachedSocket, type ConnectionState } from "./connection.js";
 import type { Field } from "./field.js";
@@ -100,6 +100,7 @@ export class AgentSession {
     }
     if (message.type === "summary") return this.#summary(ws, row, message, now);
     if (message.type === "log_report") return this.#logReport(ws, row, message, now);
+    if (message.type === "agent_checkpoint") return this.#notYet(ws, message.type);
     if (message.type === "cosignature") return this.#cosignature(ws, state, row, message, now);
     // Signatures first (async, needs only the immutable key); then every state read and write in
     // one synchronous step, so an interleaved message can never see half of this one.
@@ -109,6 +110,11 @@ export class AgentSession {
       if (current === undefined || current.status !== "active") return null;
       return this.#records(ws, state, current, message, verdicts, Date.now());
     });
+  }
+
+  #notYet(ws: AttachedSocket, type: string): Replan {
+    sendError(ws, "bad_message", `${type} is not handled by this edge yet`, { ref: type });
+    return null;
   }
 
   /** Nothing a peer sends may throw out of the object: report, count, carry on. */
@@ -233,7 +239,7 @@ export class AgentSession {
   }
 
   /** A cosignature of a global checkpoint (cosignatures.ts); its clock is judged like any message's. */
-  #cosignature(ws: AttachedSocket, state: ConnectionState, row: AgentRow, message: Extract<AgentMessage, { type: "cosignature" }>, now: number): Replan {
+  #cosignature(ws: AttachedSocket, state: ConnectionState, row: AgentRow, message: CosignatureMessage, now: number): Replan {
     const clock = this.#clock(ws, row, { kind: "records", lamport: message.lamport, sentAt: null, tokenHz: null }, now);
     if (!clock.accepted) return null;
     receiveCosignature(ws, state, this.#parts.storage, this.#parts.identity.origin, row, message, now);

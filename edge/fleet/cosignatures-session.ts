@@ -1,4 +1,4 @@
-import { base64ToBytes, base64UrlToBytes, type AgentMessage } from "../../shared/protocol/index.js";
+import { base64ToBytes, base64UrlToBytes, type CosignatureMessage } from "../../shared/protocol/index.js";
 import { sendError, strike, type AttachedSocket, type ConnectionState } from "./connection.js";
 import { acceptCosignature } from "./cosignatures.js";
 import { hitRateLimit } from "./rate-limit.js";
@@ -10,8 +10,6 @@ import type { FleetStorage } from "./sql-database.js";
  * keeps (at most one per audit round, 2 s); beyond this, each would still cost a signature check.
  */
 export const COSIGNATURES_PER_MINUTE = 60;
-
-type CosignatureMessage = Extract<AgentMessage, { type: "cosignature" }>;
 
 /**
  * The `cosignature` message of an active agent: rate-limited (`rate_limited`, no strike), then judged

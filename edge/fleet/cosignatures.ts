@@ -17,7 +17,7 @@ import type { SqlDatabase } from "./sql-database.js";
 /** Cosignatures are kept for this many cosigned checkpoint sizes (the newest); older ones are pruned. */
 export const COSIGNED_SIZES_KEPT = 64;
 /** keyId (4) ‖ timestamp (8) ‖ Ed25519 signature (64). */
-export const COSIGNATURE_BYTES = 76;
+export const COSIGNATURE_WIRE_BYTES = 76;
 
 /** What an agent claims it cosigned. */
 export interface CosignatureClaim {
@@ -56,8 +56,8 @@ export function acceptCosignature(
   if (checkpoint === undefined || !bytesEqual(new Uint8Array(checkpoint.root), claim.root)) {
     return { kind: "unknown_checkpoint", message: `this edge signed no checkpoint of size ${claim.size} with that root` };
   }
-  if (claim.signature.length !== COSIGNATURE_BYTES) {
-    return { kind: "bad_cosignature", message: `a cosignature is ${COSIGNATURE_BYTES} bytes (key id, timestamp, signature); got ${claim.signature.length}` };
+  if (claim.signature.length !== COSIGNATURE_WIRE_BYTES) {
+    return { kind: "bad_cosignature", message: `a cosignature is ${COSIGNATURE_WIRE_BYTES} bytes (key id, timestamp, signature); got ${claim.signature.length}` };
   }
   const verifier = cosignatureVerifier(witnessName(fleetOrigin, agent.id), agent.publicKey);
   const keyId = new DataView(claim.signature.buffer, claim.signature.byteOffset, 4).getUint32(0);
