@@ -112,6 +112,8 @@ afterAll(async () => {
 });
 
 const fleetFor = (code: string) => `c-${code.replaceAll("_", "-")}`;
+/** The root of the empty tree, SHA-256 of nothing (RFC 6962), standard base64. */
+const EMPTY_ROOT_BASE64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
 const nowS = () => Math.floor(Date.now() / 1000);
 
 async function signingKey(agent: TestAgent) {
@@ -219,7 +221,10 @@ const HTTP_TRIGGERS: Record<string, (code: string) => Promise<Observed>> = {
   body_too_large: () => httpCode(edge, "POST", "/v1/enroll", { token: null, raw: JSON.stringify({ token: "x".repeat(20_000) }) }),
   bad_query: () => httpCode(edge, "GET", "/v1/log/proof/inclusion?index=-1", { token: null }),
   bad_range: () => httpCode(edge, "GET", "/v1/log/entries?start=5&end=2", { token: null }),
-  bad_proof_request: () => httpCode(edge, "GET", "/v1/log/proof/inclusion?index=0&size=999999", { token: null }),
+  bad_proof_request: () => httpCode(edge, "GET", "/v1/log/proof/inclusion?index=999999", { token: null }),
+  // The default fleet's checkpoints: the empty tree's (0) and whatever was signed since; never 999999.
+  unsigned_size: () => httpCode(edge, "GET", "/v1/log/proof/inclusion?index=0&size=999999", { token: null }),
+  checkpoint_not_found: () => httpCode(edge, "GET", "/v1/log/checkpoint?size=999999", { token: null }),
   bad_fleet: () => httpCode(edge, "GET", "/v1/log/key?fleet=Bad_Fleet", { token: null }),
   secrets_missing: () => withEdge({ ADMIN_TOKEN: "" }, (e) => httpCode(e, "GET", "/health", { token: null })),
   log_signing_key_invalid: () => withEdge({ LOG_SIGNING_KEY: "not-a-key" }, (e) => httpCode(e, "GET", "/health", { token: null })),
@@ -478,6 +483,20 @@ const SOCKET_TRIGGERS: Record<string, (enrolled: Enrollment) => Promise<string>>
     client.send(summary(5));
     return nextError(client);
   },
+  unknown_checkpoint: async (enrolled) => {
+    const client = await join(enrolled);
+    client.send({ v: 1, type: "cosignature", lamport: 2, size: 999_999, root: EMPTY_ROOT_BASE64, signature: `${"A".repeat(102)}==` });
+    return nextError(client);
+  },
+  bad_cosignature: async (enrolled) => {
+    // A checkpoint this edge signed (the latest of the agent's fleet), with a signature that is not the agent's.
+    const fleet = new URL(enrolled.connectUrl).searchParams.get("fleet") ?? "default";
+    const note = await (await fetch(`${edge.url}/v1/log/checkpoint?fleet=${fleet}`)).text();
+    const [, size, root] = note.split("\n");
+    const client = await join(enrolled);
+    client.send({ v: 1, type: "cosignature", lamport: 2, size: Number(size), root, signature: `${"A".repeat(102)}==` });
+    return nextError(client);
+  },
   lamport_jump: async (enrolled) => {
     const client = await join(enrolled);
     client.send(summary(10));
@@ -553,7 +572,8 @@ describe("records: refusals named right, an ack for every records message", () =
       expect(error).toMatchObject({ code: "bad_record", ref: "records", details: { seq } });
     }
     const entries = await call(edge, "GET", "/v1/log/entries?fleet=c-enc&start=0&end=10", { token: null });
-    expect(entries.body.entries).toHaveLength(1);
+    // The agent's key entries (enrolled, approved), then its one record.
+    expect(entries.body.entries.map((e: { type: string }) => e.type)).toEqual(["key", "key", "record"]);
     client.close();
   });
 
