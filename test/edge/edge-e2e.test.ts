@@ -362,7 +362,8 @@ describe("edge end to end", () => {
     const records = [0, 1, 2].map((seq) => sealedRecord(enrolled.agent, enrolled.agentId, seq));
     client.send({ v: 1, type: "records", lamport: 2, records });
     await client.next("ack", (a) => a.nextSeq === 3);
-    await client.next("checkpoint", (c) => c.size === 3);
+    // Its key entries (enrolled, approved) are the log's first two entries.
+    await client.next("checkpoint", (c) => c.size === 5);
     const before = (await call(edge, "GET", "/v1/log/checkpoint?fleet=restart", { token: null })).body as string;
     const url = edge.url;
 
@@ -384,8 +385,8 @@ describe("edge end to end", () => {
     again.send({ v: 1, type: "records", lamport: 11, records: [records[2]!, sealedRecord(enrolled.agent, enrolled.agentId, 3)] });
     const ack = await again.next("ack", (a) => a.nextSeq === 4);
     expect(ack.acks.map((a) => [a.seq, a.index])).toEqual([
-      [2, 2],
-      [3, 3],
+      [2, 4],
+      [3, 5],
     ]);
     again.close();
   });
