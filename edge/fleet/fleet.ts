@@ -133,8 +133,9 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
     if (opened) {
       this.#rows.loadConnected();
       this.#presence.reconcile(this.#sockets.liveAgentIds());
-      // Agents enrolled before keys were logged get their key entries once (key-history.ts).
-      backfillKeyHistory(this.#storage, this.#log, Date.now());
+      // Agents enrolled before keys were logged get their key entries once (key-history.ts); the
+      // alarm then signs a checkpoint over them.
+      if (backfillKeyHistory(this.#storage, this.#log, Date.now()) > 0) void this.#scheduler.reschedule(Date.now(), ["checkpoint"]);
     }
     this.#checkpoints.ensureInitial(Date.now());
     return true;

@@ -6,13 +6,16 @@
  * with the log key alone (docs/api.md, "The global log"; docs/protocol.md, `cosignature`).
  */
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { exports } from "cloudflare:workers";
+import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { agentLogOrigin, openCheckpoint, witnessName, type Checkpoint } from "../../shared/checkpoint/index.js";
 import { decodeBase64, encodeBase64 } from "../../shared/encoding/base64.js";
 import { decodeLogEntry, hashLeaf, verifyInclusion } from "../../shared/log/index.js";
 import { cosign, cosignatureVerifier, parseCosignerKey } from "../../shared/note/cosignature.js";
 import { NoteError, openNote, parseNote, parseVerifierKey, type NoteVerifier } from "../../shared/note/index.js";
+import { bytesToBase64Url } from "../../shared/protocol/index.js";
+import { agentIdForKey } from "../../edge/fleet/registry.js";
 import { ADMIN, enrollAgent, open, type Session, type TestAgent } from "./fleet-agent.js";
 
 const EDGE = "http://edge.test";
@@ -126,6 +129,40 @@ describe("keys in the log", () => {
     const unknown = await json(`/v1/log/agents/ag_${"0".repeat(32)}/keys?fleet=${fleet}`);
     expect([unknown.status, unknown.body.error.code]).toEqual([404, "agent_not_found"]);
   });
+});
+
+describe("keys of agents enrolled before keys were logged", () => {
+  it("are appended once, on the first wake-up, at the registry's times, and signed", async () => {
+    const fleet = "w-backfill";
+    await enrollAgent(fleet, "new");
+    // Signed, so no checkpoint is pending when the older agent's entries appear.
+    await checkpointCovering(fleet, 2);
+    // What an older edge left: an agent row and no key entry.
+    const publicKey = ed25519.getPublicKey(ed25519.utils.randomSecretKey());
+    const agentId = agentIdForKey(publicKey);
+    const stub = env.FLEET.get(env.FLEET.idFromName(fleet));
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec(
+        `INSERT INTO agents (id, public_key_x, name, status, token_id, enrolled_at, approved_at, revoked_at) VALUES (?, ?, 'old', 'revoked', 'tok_old', 1000, 2000, 3000)`,
+        agentId,
+        bytesToBase64Url(publicKey),
+      );
+    });
+    await abortAllDurableObjects();
+    const keys = await json(`/v1/log/agents/${agentId}/keys?fleet=${fleet}`);
+    expect(keys.body.keys).toEqual([
+      { event: "enrolled", publicKey: encodeBase64(publicKey), index: 2, at: 1000 },
+      { event: "approved", publicKey: encodeBase64(publicKey), index: 3, at: 2000 },
+      { event: "revoked", publicKey: encodeBase64(publicKey), index: 4, at: 3000 },
+    ]);
+    // The alarm signs them without any other traffic.
+    const { checkpoint } = await checkpointCovering(fleet, 5);
+    expect(checkpoint.size).toBe(5);
+    // Once: another wake-up appends nothing.
+    await abortAllDurableObjects();
+    expect((await json(`/v1/log/agents/${agentId}/keys?fleet=${fleet}`)).body.keys).toHaveLength(3);
+    expect((await json(`/v1/log/entries?fleet=${fleet}&start=0&end=0`)).body.size).toBe(5);
+  }, 20_000);
 });
 
 describe("agents as witnesses", () => {
