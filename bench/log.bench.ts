@@ -13,6 +13,7 @@ import {
   MemoryNodeStore,
   MerkleTree,
   consistencyPlan,
+  decodeLogEntry,
   decodeRecord,
   encodeRecord,
   hashLeaf,
@@ -118,8 +119,9 @@ export default async function logBench(): Promise<BenchSection> {
   let conWorst = 0;
   for (let size1 = 1; size1 < N; size1 += 7) conWorst = Math.max(conWorst, planReads(consistencyPlan(size1, N)));
 
-  // 3. An auditor's full check: a signed checkpoint for the log, then every entry decoded (canonical
-  // form enforced), leaf-hashed and folded into a compact range, and the root compared.
+  // 3. An auditor's full check: a signed checkpoint for the log, then every entry decoded by its type
+  // (records here; key entries and agent checkpoints decode the same way, canonical form enforced),
+  // leaf-hashed and folded into a compact range, and the root compared.
   const logKey = generateSignerKey("becomingone.example/bench");
   const note = signCheckpoint({ origin: "becomingone.example/bench", size: N, root }, [parseSignerKey(logKey.signerKey)]);
   const audit = measure(() => {
@@ -127,7 +129,7 @@ export default async function logBench(): Promise<BenchSection> {
     const range = CompactRange.empty();
     for (let i = 0; i < checkpoint.size; i++) {
       const bytes = entryAt(i);
-      decodeRecord(bytes);
+      decodeLogEntry(bytes);
       range.append(hashLeaf(bytes));
     }
     return bytesEqual(range.root(), checkpoint.root);

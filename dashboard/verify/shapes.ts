@@ -38,21 +38,46 @@ function isCount(v: unknown): v is number {
   return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 }
 
-/** Reads an entry object; the byte fields stay base64 text (decoded by the verifier). */
-export function readEntry(v: unknown): Read<RecordEntryJson> {
+const KEY_EVENTS: readonly string[] = ["enrolled", "approved", "revoked"];
+
+/**
+ * Reads an entry object of any type (a record, a key entry, an agent checkpoint); the byte fields
+ * stay base64 text (decoded by the verifier). An entry without `type` is a record (older edges).
+ */
+export function readEntry(v: unknown): Read<EntryJson> {
   if (!isRecord(v)) return { ok: false, reason: "the entry is not a JSON object" };
-  const { type, index, agentId, seq, leaf, record } = v;
-  if (type !== undefined && type !== "record") return { ok: false, reason: `the entry is ${typeof type === "string" ? `a ${type.slice(0, 32)}` : "an unknown"} entry, not a record` };
+  const { type = "record", index, agentId, leaf } = v;
   if (!isCount(index)) return { ok: false, reason: "the entry's index is not a non-negative integer" };
   if (typeof agentId !== "string") return { ok: false, reason: "the entry's agentId is not a string" };
-  if (!isCount(seq)) return { ok: false, reason: "the entry's seq is not a non-negative integer" };
   if (typeof leaf !== "string") return { ok: false, reason: "the entry's leaf is not a base64 string" };
-  if (!isRecord(record)) return { ok: false, reason: "the entry's record is not a JSON object" };
-  const { kind, timestamp, payloadJson, signature } = record;
-  if (typeof kind !== "string" || !isCount(timestamp) || typeof payloadJson !== "string" || typeof signature !== "string") {
-    return { ok: false, reason: "the entry's record lacks kind, timestamp, payloadJson or signature" };
+  const base = { index, agentId, leaf };
+  if (type === "record") {
+    const { seq, record } = v;
+    if (!isCount(seq)) return { ok: false, reason: "the entry's seq is not a non-negative integer" };
+    if (!isRecord(record)) return { ok: false, reason: "the entry's record is not a JSON object" };
+    const { kind, timestamp, payloadJson, signature } = record;
+    if (typeof kind !== "string" || !isCount(timestamp) || typeof payloadJson !== "string" || typeof signature !== "string") {
+      return { ok: false, reason: "the entry's record lacks kind, timestamp, payloadJson or signature" };
+    }
+    return { ok: true, value: { type: "record", ...base, seq, record: { kind, timestamp, payloadJson, signature } } };
   }
-  return { ok: true, value: { type: "record", index, agentId, seq, leaf, record: { kind, timestamp, payloadJson, signature } } };
+  if (type === "key") {
+    const key = v.key;
+    if (!isRecord(key)) return { ok: false, reason: "the key entry's key is not a JSON object" };
+    const { event, publicKey, timestamp } = key;
+    if (typeof event !== "string" || !KEY_EVENTS.includes(event) || typeof publicKey !== "string" || !isCount(timestamp)) {
+      return { ok: false, reason: "the key entry lacks event (enrolled, approved or revoked), publicKey or timestamp" };
+    }
+    return { ok: true, value: { type: "key", ...base, key: { event: event as "enrolled" | "approved" | "revoked", publicKey, timestamp } } };
+  }
+  if (type === "agent-checkpoint") {
+    const checkpoint = v.checkpoint;
+    if (!isRecord(checkpoint) || typeof checkpoint.note !== "string" || typeof checkpoint.size !== "number" || !Number.isSafeInteger(checkpoint.size)) {
+      return { ok: false, reason: "the agent checkpoint entry lacks its checkpoint's size or note" };
+    }
+    return { ok: true, value: { type: "agent-checkpoint", ...base, checkpoint: { size: checkpoint.size, note: checkpoint.note } } };
+  }
+  return { ok: false, reason: `the entry's type ${typeof type === "string" ? JSON.stringify(type.slice(0, 32)) : "(not a string)"} is not one this page knows` };
 }
 
 function bytes(text: unknown, what: string): Read<Uint8Array> {

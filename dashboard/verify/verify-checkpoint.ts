@@ -28,6 +28,11 @@ export interface VerifiedCheckpoint {
   readonly rootBase64: string;
   /** `name+hash` of the key that signed it. */
   readonly signedBy: string;
+  /**
+   * Signature lines by other keys, not checked here: the agents' cosignatures the edge publishes
+   * with the checkpoint (GET /v1/log/checkpoint); an auditor checks them with the agents' keys.
+   */
+  readonly otherSignatures: number;
 }
 
 export type CheckpointVerdict =
@@ -63,7 +68,14 @@ export function verifyCheckpoint(keyText: string, note: string, origin?: string)
     return {
       ok: true,
       steps,
-      checkpoint: { origin: checkpoint.origin, size: checkpoint.size, root: checkpoint.root, rootBase64, signedBy: `${signer.name}+${formatKeyId(signer.keyId)}` },
+      checkpoint: {
+        origin: checkpoint.origin,
+        size: checkpoint.size,
+        root: checkpoint.root,
+        rootBase64,
+        signedBy: `${signer.name}+${formatKeyId(signer.keyId)}`,
+        otherSignatures: opened.unverified.length,
+      },
     };
   } catch (err) {
     if (err instanceof NoteError) {

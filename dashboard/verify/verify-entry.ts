@@ -11,7 +11,10 @@
 import { decodeBase64, encodeBase64 } from "../../shared/encoding/base64.js";
 import { bytesEqual } from "../../shared/encoding/bytes.js";
 import { encodeHex } from "../../shared/encoding/hex.js";
-import { decodeRecord } from "../../shared/log/entry.js";
+import { parseCheckpoint } from "../../shared/checkpoint/checkpoint.js";
+import type { EntryJson } from "../../shared/api/index.js";
+import { decodeLogEntry, type LogEntry } from "../../shared/log/log-entry.js";
+import { parseNote } from "../../shared/note/note.js";
 import { LogError, RootMismatchError } from "../../shared/log/errors.js";
 import { verifyInclusion } from "../../shared/log/proof-verify.js";
 import { verifyRecordSignature } from "../../shared/log/record-seal.js";
@@ -64,8 +67,9 @@ export function verifyEntry(input: EntryVerifyInput): EntryVerdict {
   const checkpoint = cp.checkpoint;
   facts = { checkpoint };
 
-  // 2. The entry: its bytes must be a well-formed record, and the fields shown beside them must be
-  //    the ones those bytes hold (otherwise the page would display one record and prove another).
+  // 2. The entry: its bytes must be a well-formed entry of the type shown (a record, a key entry or
+  //    an agent checkpoint), and the fields shown beside them must be the ones those bytes hold
+  //    (otherwise the page would display one entry and prove another).
   const entry = readEntry(input.entry);
   if (!entry.ok) return fail("entry", entry.reason);
   const e = entry.value;
@@ -76,28 +80,16 @@ export function verifyEntry(input: EntryVerifyInput): EntryVerdict {
   } catch {
     return fail("entry", "the entry's bytes are not standard base64");
   }
-  let record;
+  let decoded: LogEntry;
   try {
-    record = decodeRecord(leaf);
+    decoded = decodeLogEntry(leaf);
   } catch (err) {
-    return fail("entry", `the entry's bytes are not a well-formed record: ${err instanceof Error ? err.message : String(err)}`);
+    return fail("entry", `the entry's bytes are not a well-formed ${NOUN[e.type]}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const mismatch =
-    record.agentId !== e.agentId
-      ? "agentId"
-      : record.seq !== e.seq
-        ? "seq"
-        : record.kind !== e.record.kind
-          ? "kind"
-          : record.timestamp !== e.record.timestamp
-            ? "timestamp"
-            : record.payloadJson !== e.record.payloadJson
-              ? "payload"
-              : e.record.signature !== encodeBase64(record.signature)
-                ? "signature"
-                : undefined;
+  if (decoded.type !== e.type) return fail("entry", `the entry is shown as ${A_NOUN[e.type]} but its bytes are ${A_NOUN[decoded.type]}`);
+  const mismatch = shownMismatch(e, decoded);
   if (mismatch !== undefined) return fail("entry", `the entry's ${mismatch} shown differs from the ${mismatch} in its bytes`);
-  steps.push({ id: "entry", detail: `entry ${e.index}: ${record.kind} record ${record.seq} of ${record.agentId}, ${leaf.length} bytes` });
+  steps.push({ id: "entry", detail: `entry ${e.index}: ${describeEntry(decoded)}, ${leaf.length} bytes` });
 
   // 3. The leaf hash: recomputed from the bytes, it must be the leaf the proof is about.
   const leafHash = hashLeaf(leaf);
@@ -130,11 +122,63 @@ export function verifyEntry(input: EntryVerifyInput): EntryVerdict {
   }
   steps.push({ id: "inclusion", detail: `${p.proof.length}-hash inclusion proof leads to the signed root ${checkpoint.rootBase64}` });
 
-  // 6. Optionally, the agent sealed it (its Ed25519 key over the record's signing input).
-  if (input.agentPublicKey !== undefined) {
+  // 6. Optionally, the agent sealed it (its Ed25519 key over the record's signing input); records only.
+  const record = decoded.type === "record" ? decoded.record : undefined;
+  if (input.agentPublicKey !== undefined && record !== undefined) {
     if (!verifyRecordSignature(record, input.agentPublicKey)) return fail("record-signature", `the record's signature does not verify with the key of agent ${record.agentId}`);
     steps.push({ id: "record-signature", detail: `record signed by agent ${record.agentId}'s key` });
   }
-  const signed = input.agentPublicKey !== undefined ? ", sealed by the agent's key" : "";
+  const signed = input.agentPublicKey !== undefined && record !== undefined ? ", sealed by the agent's key" : "";
   return { ok: true, reason: `entry ${e.index} is in the log of ${checkpoint.size} entries under the signed checkpoint${signed}`, steps, facts };
+}
+
+const NOUN: Record<LogEntry["type"], string> = { record: "record", key: "key entry", "agent-checkpoint": "agent checkpoint" };
+const A_NOUN: Record<LogEntry["type"], string> = { record: "a record", key: "a key entry", "agent-checkpoint": "an agent checkpoint" };
+
+/** The first field shown that differs from what the entry's bytes hold, if any. */
+function shownMismatch(e: EntryJson, decoded: LogEntry): string | undefined {
+  if (e.type === "record" && decoded.type === "record") {
+    const record = decoded.record;
+    if (record.agentId !== e.agentId) return "agentId";
+    if (record.seq !== e.seq) return "seq";
+    if (record.kind !== e.record.kind) return "kind";
+    if (record.timestamp !== e.record.timestamp) return "timestamp";
+    if (record.payloadJson !== e.record.payloadJson) return "payload";
+    if (e.record.signature !== encodeBase64(record.signature)) return "signature";
+    return undefined;
+  }
+  if (e.type === "key" && decoded.type === "key") {
+    if (decoded.agentId !== e.agentId) return "agentId";
+    if (decoded.event !== e.key.event) return "event";
+    if (encodeBase64(decoded.publicKey) !== e.key.publicKey) return "public key";
+    if (decoded.timestamp !== e.key.timestamp) return "timestamp";
+    return undefined;
+  }
+  if (e.type === "agent-checkpoint" && decoded.type === "agent-checkpoint") {
+    if (decoded.agentId !== e.agentId) return "agentId";
+    if (decoded.note !== e.checkpoint.note) return "note";
+    if (noteSize(decoded.note) !== e.checkpoint.size) return "size";
+    return undefined;
+  }
+  return "type";
+}
+
+/** The size line of an agent's signed checkpoint note, or undefined when it does not parse. */
+function noteSize(note: string): number | undefined {
+  try {
+    return parseCheckpoint(parseNote(note).text).size;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeEntry(entry: LogEntry): string {
+  switch (entry.type) {
+    case "record":
+      return `${entry.record.kind} record ${entry.record.seq} of ${entry.record.agentId}`;
+    case "key":
+      return `key entry (${entry.event}) of ${entry.agentId}`;
+    case "agent-checkpoint":
+      return `checkpoint of ${entry.agentId}'s own log (size ${noteSize(entry.note) ?? "?"})`;
+  }
 }

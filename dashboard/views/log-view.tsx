@@ -109,6 +109,14 @@ export function LogView({ index }: { index: number | null }) {
               </span>
             )}
           </dd>
+          <dt>Witnesses</dt>
+          <dd data-testid="checkpoint-witnesses">
+            {cp?.ok
+              ? cp.checkpoint.otherSignatures === 0
+                ? "no agent has cosigned this checkpoint yet"
+                : `${cp.checkpoint.otherSignatures} agent cosignature${cp.checkpoint.otherSignatures === 1 ? "" : "s"} attached (checked by auditors with the agents' keys, not here)`
+              : "–"}
+          </dd>
         </dl>
         {cp?.fetched !== undefined ? (
           <details class="note">
@@ -192,12 +200,6 @@ function EntryDetail({ index, entry }: { index: number; entry: EntryJson | null 
     };
   }, [index, round]);
 
-  let payload = shown === null ? "" : shown.type === "record" ? shown.record.payloadJson : shown.type === "key" ? JSON.stringify(shown.key) : shown.checkpoint.note;
-  try {
-    payload = JSON.stringify(JSON.parse(payload), null, 2);
-  } catch {
-    // shown as sent
-  }
   return (
     <div class="card entry-detail" data-testid="entry-detail" aria-labelledby="entry-title">
       <div class="view-head">
@@ -212,35 +214,85 @@ function EntryDetail({ index, entry }: { index: number; entry: EntryJson | null 
       {shown === null && outcome !== "checking" ? (
         <p class="muted">No entry {index} in the log.</p>
       ) : shown !== null ? (
-        <dl class="kv">
-          <dt>Kind</dt>
-          <dd>{entryKind(shown)}</dd>
-          <dt>Agent</dt>
-          <dd>
-            <a href={`/agents/${encodeURIComponent(shown.agentId)}`}>
-              <code class="id">{shown.agentId}</code>
-            </a>
-          </dd>
-          <dt>Seq</dt>
-          <dd>{shown.type === "record" ? shown.seq : "—"}</dd>
-          <dt>Sealed at</dt>
-          <dd>{entryTime(shown)}</dd>
-          <dt>Payload</dt>
-          <dd>
-            <pre class="payload" tabIndex={0} aria-label={`Payload of entry ${index}`}>
-              {payload}
-            </pre>
-          </dd>
-        </dl>
+        <EntryFields entry={shown} />
       ) : null}
       <VerifyResult verdict={outcome === "checking" ? null : outcome} busy={outcome === "checking"} />
     </div>
   );
 }
 
+/** The fields of one entry, by its type (records, key entries, agent checkpoints). */
+function EntryFields({ entry }: { entry: EntryJson }) {
+  const agent = (
+    <>
+      <dt>Agent</dt>
+      <dd>
+        <a href={`/agents/${encodeURIComponent(entry.agentId)}`}>
+          <code class="id">{entry.agentId}</code>
+        </a>
+      </dd>
+    </>
+  );
+  if (entry.type === "key") {
+    return (
+      <dl class="kv">
+        <dt>Kind</dt>
+        <dd>key entry: the agent's key was {entry.key.event}</dd>
+        {agent}
+        <dt>Public key</dt>
+        <dd>
+          <code class="hash">{entry.key.publicKey}</code>
+        </dd>
+        <dt>At</dt>
+        <dd>{isoOf(entry.key.timestamp)}</dd>
+      </dl>
+    );
+  }
+  if (entry.type === "agent-checkpoint") {
+    return (
+      <dl class="kv">
+        <dt>Kind</dt>
+        <dd>agent checkpoint: the agent's signed head of its own log</dd>
+        {agent}
+        <dt>Agent log size</dt>
+        <dd>{entry.checkpoint.size}</dd>
+        <dt>Signed note</dt>
+        <dd>
+          <pre class="note-text" tabIndex={0} aria-label={`Agent checkpoint note of entry ${entry.index}`}>
+            {entry.checkpoint.note}
+          </pre>
+        </dd>
+      </dl>
+    );
+  }
+  let payload = entry.record.payloadJson;
+  try {
+    payload = JSON.stringify(JSON.parse(payload), null, 2);
+  } catch {
+    // shown as sent
+  }
+  return (
+    <dl class="kv">
+      <dt>Kind</dt>
+      <dd>{entry.record.kind}</dd>
+      {agent}
+      <dt>Seq</dt>
+      <dd>{entry.seq}</dd>
+      <dt>Sealed at</dt>
+      <dd>{isoOf(entry.record.timestamp)}</dd>
+      <dt>Payload</dt>
+      <dd>
+        <pre class="payload" tabIndex={0} aria-label={`Payload of entry ${entry.index}`}>
+          {payload}
+        </pre>
+      </dd>
+    </dl>
+  );
+}
+
 /** What an entry is: a record's kind, a key event, or an agent checkpoint. */
 function entryKind(e: EntryJson): string {
-  return e.type === "record" ? e.record.kind : e.type === "key" ? `key ${e.key.event}` : `agent checkpoint ${e.checkpoint.size}`;
+  return e.type === "record" ? e.record.kind : e.type === "key" ? `key ${e.key.event}` : `agent checkpoint (size ${e.checkpoint.size})`;
 }
 
 function entryTime(e: EntryJson): string {

@@ -7,6 +7,7 @@ import {
   EDGE_FEATURES,
   recordFromWire,
   type AgentCheckpointMessage,
+  type CosignatureMessage,
   type Hello,
   type LogReport,
   type RecordsBatch,
@@ -14,6 +15,7 @@ import {
 } from "../../shared/protocol/index.js";
 import { AGENT_CHECKPOINT_INTERVAL_MS, readAgentCheckpoint, type AgentCheckpoints } from "./agent-checkpoints.js";
 import type { AgentLogs } from "./agent-logs.js";
+import { receiveCosignature } from "./cosignatures-session.js";
 import { sendError, sendMessage, strike, writeConnection, type AttachedSocket, type ConnectionState } from "./connection.js";
 import type { Field } from "./field.js";
 import { SUMMARY_BURST } from "./field.js";
@@ -116,9 +118,8 @@ export class AgentSession {
     }
     if (message.type === "summary") return this.#summary(ws, row, message, now);
     if (message.type === "log_report") return this.#logReport(ws, row, message, now);
-    // Issue 15: helper C replaces the next line with cosignatures.
     if (message.type === "agent_checkpoint") return this.#agentCheckpoint(ws, state, row, message, now);
-    if (message.type === "cosignature") return this.#notYet(ws, message.type);
+    if (message.type === "cosignature") return this.#cosignature(ws, state, row, message, now);
     // Signatures first (async, needs only the immutable key); then every state read and write in
     // one synchronous step, so an interleaved message can never see half of this one.
     return this.#parts.exclusive(async () => {
@@ -127,11 +128,6 @@ export class AgentSession {
       if (current === undefined || current.status !== "active") return null;
       return this.#records(ws, state, current, message, verdicts, Date.now());
     });
-  }
-
-  #notYet(ws: AttachedSocket, type: string): Replan {
-    sendError(ws, "bad_message", `${type} is not handled by this edge yet`, { ref: type });
-    return null;
   }
 
   /** Nothing a peer sends may throw out of the object: report, count, carry on. */
@@ -298,6 +294,14 @@ export class AgentSession {
         return this.#announceStanding(ws, before, now) ? ["field", "webhooks"] : ["webhooks"];
       }
     }
+  }
+
+  /** A cosignature of a global checkpoint (cosignatures.ts); its clock is judged like any message's. */
+  #cosignature(ws: AttachedSocket, state: ConnectionState, row: AgentRow, message: CosignatureMessage, now: number): Replan {
+    const clock = this.#clock(ws, row, { kind: "records", lamport: message.lamport, sentAt: null, tokenHz: null }, now);
+    if (!clock.accepted) return null;
+    receiveCosignature(ws, state, this.#parts.storage, this.#parts.identity.origin, row, message, now);
+    return null;
   }
 
   async #verify(row: AgentRow, batch: RecordsBatch): Promise<boolean[]> {

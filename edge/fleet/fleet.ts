@@ -20,8 +20,10 @@ import { FleetIdentity } from "./fleet-identity.js";
 import { FleetSockets } from "./fleet-sockets.js";
 import { FleetViews, type AgentView, type FleetView } from "./fleet-view.js";
 import { GlobalLog, type ConsistencyProofJson, type EntryJson, type InclusionProofBatchJson, type InclusionProofJson } from "./global-log.js";
+import { backfillKeyHistory } from "./key-history.js";
 import { pruneJti } from "./jti-store.js";
 import { LogQueries } from "./log-queries.js";
+import type { CheckpointQuery, PublishedCheckpoint } from "./published-checkpoint.js";
 import { MeshWatch } from "./mesh-watch.js";
 import { Presence } from "./presence.js";
 import { enrollmentRateRefusal, pruneRateLimits } from "./rate-limit.js";
@@ -33,6 +35,7 @@ import type { FleetStorage } from "./sql-database.js";
 import { Standing } from "./standing.js";
 import * as sessions from "./session-store.js";
 import { agentRecords, type AgentRecordsPage } from "./agent-records.js";
+import type { AgentKeysJson } from "../../shared/api/index.js";
 import type { AttemptView, EndpointCreate, EndpointPatch, EndpointView, EndpointWithSecret, MessageView, Page } from "../../shared/webhooks/index.js";
 import { webhookSettings } from "../webhooks/webhook-env.js";
 import type { WebhookRpc } from "../webhooks/webhook-rpc.js";
@@ -71,6 +74,7 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
   readonly #views: FleetViews;
   readonly #logQueries: LogQueries;
   readonly #agentLogQueries: AgentLogQueries;
+  readonly #log: GlobalLog;
   readonly #session: AgentSession;
   readonly #scheduler: DeadlineScheduler;
   readonly #webhooks: WebhookService;
@@ -86,7 +90,7 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
     const config = () => identity.config();
     const clock = (this.#clock = new FleetClock(sql));
     const rows = (this.#rows = new AgentRows(sql));
-    const log = new GlobalLog(sql);
+    const log = (this.#log = new GlobalLog(sql));
     const presence = (this.#presence = new Presence(storage, rows));
     const field = (this.#field = new Field(sql, rows, clock, sockets, config));
     const standing = new Standing(storage, rows, clock);
@@ -102,7 +106,7 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
       onAttempt: () => this.#scheduler.reschedule(Date.now()),
     }));
     this.#views = new FleetViews({ rows, identity, clock, field, log });
-    this.#logQueries = new LogQueries(log);
+    this.#logQueries = new LogQueries(log, sql, () => identity.origin);
     const signatures = new RecordVerifier();
     const exclusive = <T>(work: () => Promise<T>): Promise<T> => ctx.blockConcurrencyWhile(work);
     const agentLogs = new AgentLogs(storage);
@@ -137,6 +141,9 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
     if (opened) {
       this.#rows.loadConnected();
       this.#presence.reconcile(this.#sockets.liveAgentIds());
+      // Agents enrolled before keys were logged get their key entries once (key-history.ts); the
+      // alarm then signs a checkpoint over them.
+      if (backfillKeyHistory(this.#storage, this.#log, Date.now()) > 0) void this.#scheduler.reschedule(Date.now(), ["checkpoint"]);
     }
     this.#checkpoints.ensureInitial(Date.now());
     return true;
@@ -191,7 +198,7 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
     const now = Date.now();
     const limited = enrollmentRateRefusal(this.#storage.sql, client, this.env.ENROLL_RATE_PER_MINUTE, now);
     if (limited !== null) return limited;
-    const outcome = registry.enroll(this.#storage, { ...request, publicKey: base64UrlToBytes(request.publicKeyX) }, now);
+    const outcome = registry.enroll(this.#storage, this.#log, { ...request, publicKey: base64UrlToBytes(request.publicKeyX) }, now);
     return this.#kick(outcome.ok ? success({ ...outcome.value, fleetId: this.#identity.fleetId, audience: this.#identity.audience }) : outcome);
   }
 
@@ -207,7 +214,7 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
 
   async approveAgent(scope: FleetScope, agentId: string): Promise<Outcome<AgentView>> {
     this.#ready(scope);
-    const outcome = registry.approveAgent(this.#storage, this.#rows, agentId, this.#identity.fleetId, Date.now());
+    const outcome = registry.approveAgent(this.#storage, this.#rows, this.#log, agentId, this.#identity.fleetId, Date.now());
     return this.#kick(outcome.ok ? success(this.#views.ofRow(outcome.value, Date.now())) : outcome);
   }
 
@@ -215,7 +222,7 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
   async revokeAgent(scope: FleetScope, agentId: string): Promise<Outcome<AgentView>> {
     this.#ready(scope);
     const now = Date.now();
-    const outcome = registry.revokeAgent(this.#storage, this.#rows, agentId, this.#identity.fleetId, now);
+    const outcome = registry.revokeAgent(this.#storage, this.#rows, this.#log, agentId, this.#identity.fleetId, now);
     if (!outcome.ok) return outcome;
     this.#sockets.closeAgent(agentId, 1008, "agent revoked");
     if (this.#field.membershipChanged(now)) await this.#scheduler.reschedule(now);
@@ -353,8 +360,14 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
 
   // ---- the global log (RPC from the Worker's public routes) ------------------------------------
 
-  async checkpoint(scope: FleetScope): Promise<Outcome<{ note: string; size: number }>> {
-    return this.#readyPublic(scope) ? this.#logQueries.checkpoint() : this.#noFleet(scope);
+  /** A signed checkpoint with agents' cosignatures (published-checkpoint.ts). */
+  async checkpoint(scope: FleetScope, query: CheckpointQuery = {}): Promise<Outcome<PublishedCheckpoint>> {
+    return this.#readyPublic(scope) ? this.#logQueries.checkpoint(query) : this.#noFleet(scope);
+  }
+
+  /** An agent's key history in the global log (key-history.ts). */
+  async agentKeys(scope: FleetScope, agentId: string): Promise<Outcome<AgentKeysJson>> {
+    return this.#readyPublic(scope) ? this.#logQueries.agentKeys(agentId) : this.#noFleet(scope);
   }
 
   async inclusionProof(scope: FleetScope, query: { index?: number; agentId?: string; seq?: number; size?: number }): Promise<Outcome<InclusionProofJson & { agentId: string; seq: number }>> {

@@ -1,7 +1,8 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import type { AgentStatus, IssuedToken, TokenView } from "../../shared/api/index.js";
-import { bytesToBase64Url } from "../../shared/protocol/index.js";
+import { base64UrlToBytes, bytesToBase64Url } from "../../shared/protocol/index.js";
 import { failure, success, type Outcome } from "../http/api-error.js";
+import { appendKeyEvent, inKeyTransaction, type KeyLog } from "./key-history.js";
 import { appendOutbox } from "./outbox.js";
 import type { AgentRows } from "./agent-rows.js";
 import type { FleetStorage, SqlDatabase, SqlValue } from "./sql-database.js";
@@ -15,8 +16,8 @@ export type { AgentStatus, IssuedToken, TokenView };
 /**
  * Enrollment tokens and the agent registry, over the Fleet object's SQLite. Plain functions of the
  * storage and the time, so tests drive them in Node (sql.js) and in workerd alike. Every change an
- * integration hears about (enrolled, approved, revoked) is written with its outbox event in one
- * transaction.
+ * integration hears about (enrolled, approved, revoked) is written with its outbox event and its key
+ * entry in the global log (key-history.ts) in one transaction.
  */
 
 export interface TokenSpec {
@@ -207,13 +208,26 @@ export function enrollAgent(sql: SqlDatabase, request: EnrollRequest, now: numbe
   return success({ agentId, status });
 }
 
-/** `enrollAgent` and its `agent.enrolled` event in one transaction. */
-export function enroll(storage: FleetStorage, request: EnrollRequest, now: number): Outcome<Enrolled> {
-  return storage.transaction(() => {
+/**
+ * `enrollAgent`, its `agent.enrolled` event and its key entries in one transaction: `enrolled`, and
+ * `approved` too when the token needs no approval (the agent is active at once), so every key that
+ * could ever connect has an `approved` entry — as the backfill of older agents writes it.
+ */
+export function enroll(storage: FleetStorage, log: KeyLog, request: EnrollRequest, now: number): Outcome<Enrolled> {
+  return inKeyTransaction(storage, log, () => {
     const result = enrollAgent(storage.sql, request, now);
-    if (result.ok) appendOutbox(storage.sql, "agent.enrolled", { agentId: result.value.agentId, status: result.value.status, name: request.name }, now);
+    if (!result.ok) return result;
+    const { agentId, status } = result.value;
+    appendOutbox(storage.sql, "agent.enrolled", { agentId, status, name: request.name }, now);
+    appendKeyEvent(storage.sql, log, { event: "enrolled", agentId, publicKey: request.publicKey, timestamp: now }, now);
+    if (status === "active") appendKeyEvent(storage.sql, log, { event: "approved", agentId, publicKey: request.publicKey, timestamp: now }, now);
     return result;
   });
+}
+
+/** The agent's enrolled key (32 bytes). */
+function publicKeyOf(row: AgentRow): Uint8Array {
+  return base64UrlToBytes(row.public_key_x);
 }
 
 function notFound(agentId: string, fleetId: string): Outcome<never> {
@@ -221,27 +235,29 @@ function notFound(agentId: string, fleetId: string): Outcome<never> {
 }
 
 /** A pending agent becomes active (an active one stays so); a revoked one cannot be approved (409). */
-export function approveAgent(storage: FleetStorage, rows: AgentRows, agentId: string, fleetId: string, now: number): Outcome<AgentRow> {
-  return storage.transaction(() => {
+export function approveAgent(storage: FleetStorage, rows: AgentRows, log: KeyLog, agentId: string, fleetId: string, now: number): Outcome<AgentRow> {
+  return inKeyTransaction(storage, log, () => {
     const row = rows.get(agentId);
     if (row === undefined) return notFound(agentId, fleetId);
     if (row.status === "revoked") return failure(409, "agent_revoked", `agent ${agentId} was revoked; a revoked agent cannot be approved`);
     if (row.status === "pending") {
       rows.write(agentId, { status: "active", approved_at: now });
       appendOutbox(storage.sql, "agent.approved", { agentId }, now);
+      appendKeyEvent(storage.sql, log, { event: "approved", agentId, publicKey: publicKeyOf(row), timestamp: now }, now);
     }
     return success(rows.get(agentId) ?? row);
   });
 }
 
 /** Revokes an agent (for good): no longer connected nor online. The caller closes its sockets. */
-export function revokeAgent(storage: FleetStorage, rows: AgentRows, agentId: string, fleetId: string, now: number): Outcome<AgentRow> {
-  return storage.transaction(() => {
+export function revokeAgent(storage: FleetStorage, rows: AgentRows, log: KeyLog, agentId: string, fleetId: string, now: number): Outcome<AgentRow> {
+  return inKeyTransaction(storage, log, () => {
     const row = rows.get(agentId);
     if (row === undefined) return notFound(agentId, fleetId);
     if (row.status !== "revoked") {
       rows.write(agentId, { status: "revoked", revoked_at: now, connected: 0, online: 0 });
       appendOutbox(storage.sql, "agent.revoked", { agentId }, now);
+      appendKeyEvent(storage.sql, log, { event: "revoked", agentId, publicKey: publicKeyOf(row), timestamp: now }, now);
     }
     return success(rows.get(agentId) ?? row);
   });

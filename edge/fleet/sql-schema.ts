@@ -120,6 +120,24 @@ export const SCHEMA_SQL = [
      delivered_at INTEGER,
      version INTEGER NOT NULL DEFAULT 1
    )`,
+  // Key entries (0x03) of the global log, one row per entry: an agent's key history (key-history.ts).
+  `CREATE TABLE IF NOT EXISTS key_events (
+     log_index INTEGER PRIMARY KEY,
+     agent_id TEXT NOT NULL,
+     event TEXT NOT NULL CHECK (event IN ('enrolled', 'approved', 'revoked')),
+     public_key BLOB NOT NULL,
+     at INTEGER NOT NULL
+   )`,
+  `CREATE INDEX IF NOT EXISTS key_events_agent ON key_events (agent_id, log_index)`,
+  // Agents' cosignatures of signed checkpoints (cosignatures.ts): the 76 bytes keyId ‖ timestamp ‖ sig.
+  `CREATE TABLE IF NOT EXISTS cosignatures (
+     size INTEGER NOT NULL,
+     agent_id TEXT NOT NULL,
+     signature BLOB NOT NULL,
+     timestamp INTEGER NOT NULL,
+     received_at INTEGER NOT NULL,
+     PRIMARY KEY (size, agent_id)
+   ) WITHOUT ROWID`,
   // The dashboard's r history (viewer-history.ts): one (r, psi) a second, the last 10 minutes.
   `CREATE TABLE IF NOT EXISTS viewer_history (ms INTEGER PRIMARY KEY, r REAL NOT NULL, psi REAL NOT NULL)`,
 ];

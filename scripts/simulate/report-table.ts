@@ -19,7 +19,7 @@ export interface RunSummary {
   readonly threads: number;
   /** Per agent thread: event-loop utilisation (0–1) and delay p99, ms. */
   readonly simLoad: readonly { utilization: number; delayP99Ms: number; delayMaxMs: number }[];
-  /** Global log size at the end (GET /v1/fleet), a cross-check of records acked. */
+  /** Global log size at the end (GET /v1/fleet): records acked, plus two key entries per agent enrolled (enrolled, approved). */
   readonly logSize: number | null;
   /** Why this run counts as saturated (empty: it held). */
   readonly saturated: readonly string[];

@@ -12,7 +12,10 @@ import type { NoteVerifier } from "../../shared/note/index.js";
 /** One entry of the global log as GET /v1/log/entries serves it. */
 export interface LogEntry {
   readonly index: number;
+  /** record (absent: a record), or an agent's key entry or agent checkpoint: not compared with ledgers. */
+  readonly type?: "record" | "key" | "agent-checkpoint";
   readonly agentId: string;
+  /** The record's seq (meaningless for the other types). */
   readonly seq: number;
   /** The canonical entry bytes. */
   readonly leaf: Uint8Array;
@@ -41,7 +44,7 @@ export interface AgentLogComparison {
 }
 
 export function compareAgentLog(entries: readonly LogEntry[], agentId: string, records: readonly SealedRecord[]): AgentLogComparison {
-  const mine = entries.filter((e) => e.agentId === agentId).sort((a, b) => a.index - b.index);
+  const mine = entries.filter((e) => e.agentId === agentId && (e.type ?? "record") === "record").sort((a, b) => a.index - b.index);
   const bySeq = new Map<number, LogEntry[]>();
   for (const e of mine) {
     const list = bySeq.get(e.seq);

@@ -127,3 +127,28 @@ export interface IssuedToken {
 export interface CreatedToken extends IssuedToken {
   readonly fleetId: string;
 }
+
+/** One key entry (0x03) of an agent in the global log. */
+export interface AgentKeyEventJson {
+  readonly event: "enrolled" | "approved" | "revoked";
+  /** The Ed25519 public key, 32 bytes, standard base64. */
+  readonly publicKey: string;
+  /** The global log index of the key entry. */
+  readonly index: number;
+  /** The entry's timestamp, UTC epoch ms. */
+  readonly at: number;
+}
+
+/** GET /v1/log/agents/:agentId/keys: an agent's key history from the global log, and its key names. */
+export interface AgentKeysJson {
+  readonly agentId: string;
+  /** The agent log's origin, also the key name of its checkpoint signatures. */
+  readonly origin: string;
+  /** The key name of its cosignatures. */
+  readonly witness: string;
+  readonly keys: readonly AgentKeyEventJson[];
+  /** The note verifier key (type 0x01) of the agent's current key, for its agent checkpoints. */
+  readonly verifierKey: string;
+  /** The cosignature verifier key (type 0x04) of the agent's current key. */
+  readonly cosignerKey: string;
+}

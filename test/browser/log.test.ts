@@ -20,6 +20,8 @@ import { expectCleanView, screenshotsOf, signedInOn } from "./views-support.js";
 let edge: RunningEdge;
 let agent: AgentProcess | undefined;
 let size = 0;
+/** A record's index (the log also holds the agent's key entries and, from newer agents, its checkpoints). */
+let recordIndex = 0;
 
 /** At least this many entries under the checkpoint: two pages of 25. */
 const ENTRIES = 30;
@@ -51,6 +53,9 @@ beforeAll(async () => {
     60_000,
   );
   size = (await call(edge, "GET", "/v1/log/entries?start=0&end=0", { token: null })).body.size as number;
+  const entries = (await call(edge, "GET", `/v1/log/entries?start=0&end=${size}`, { token: null })).body.entries as { index: number; type: string }[];
+  expect(entries.slice(0, 2).map((e) => e.type)).toEqual(["key", "key"]);
+  recordIndex = entries.filter((e) => e.type === "record")[5]!.index;
 }, 300_000);
 
 useBrowser();
@@ -126,6 +131,20 @@ describe("global log view", () => {
     }
   });
 
+  it("a key entry (the agent's enrollment) is shown as one and its inclusion verifies in the browser", async () => {
+    const page = await signedInOn(edge, "/log/0", "log");
+    try {
+      const result = page.getByTestId("verify-result");
+      await result.waitFor({ state: "visible", timeout: 20_000 });
+      expect(await result.getAttribute("data-ok"), (await result.textContent()) ?? "").toBe("true");
+      expect(await result.textContent()).toMatch(/entry 0: key entry \(enrolled\) of ag_[0-9a-f]{32}/);
+      expect(await page.getByTestId("entry-detail").textContent()).toMatch(/key entry: the agent's key was enrolled/);
+      await expectCleanView(page);
+    } finally {
+      await page.context().close();
+    }
+  });
+
   it("an index the log does not have says so, and verifies nothing", async () => {
     const page = await signedInOn(edge, "/log/99999", "log");
     try {
@@ -164,7 +183,8 @@ describe("global log view", () => {
   it("a tampered entry shows as failing: its bytes do not hash to the proven leaf", async () => {
     const page = await signedInOn(edge, "/log", "log");
     try {
-      await page.route((url) => url.pathname === "/v1/log/entries" && url.searchParams.get("start") === "7" && url.searchParams.get("end") === "8", rewriteJson((page) => {
+      const at = String(recordIndex);
+      await page.route((url) => url.pathname === "/v1/log/entries" && url.searchParams.get("start") === at && url.searchParams.get("end") === String(recordIndex + 1), rewriteJson((page) => {
         const [e] = page.entries as { leaf: string; record: { payloadJson: string } }[];
         // One byte of the signature (the entry's last 64 bytes): still a well-formed record.
         const bytes = decodeBase64(e!.leaf);
@@ -172,7 +192,7 @@ describe("global log view", () => {
         const signature = encodeBase64(bytes.slice(-64));
         return { ...page, entries: [{ ...e, leaf: encodeBase64(bytes), record: { ...e!.record, signature } }] };
       }));
-      await page.goto("/log/7");
+      await page.goto(`/log/${recordIndex}`);
       const result = page.getByTestId("verify-result");
       await result.waitFor({ state: "visible", timeout: 20_000 });
       expect(await result.getAttribute("data-ok")).toBe("false");

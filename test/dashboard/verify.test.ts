@@ -5,10 +5,11 @@
  * a reason a person understands.
  */
 import { describe, expect, it } from "vitest";
-import { signCheckpoint } from "../../shared/checkpoint/index.js";
+import { agentLogOrigin, agentLogVerifierKey, signCheckpoint, witnessName } from "../../shared/checkpoint/index.js";
 import { encodeBase64 } from "../../shared/encoding/base64.js";
-import { MemoryNodeStore, MerkleTree, encodeRecord, inclusionProofDocument, sealRecord, type SealedRecord } from "../../shared/log/index.js";
-import { generateSignerKey, parseSignerKey } from "../../shared/note/index.js";
+import { MemoryNodeStore, MerkleTree, encodeLogEntry, encodeRecord, inclusionProofDocument, sealRecord, type LogEntry, type SealedRecord } from "../../shared/log/index.js";
+import { cosign, cosignatureLine } from "../../shared/note/cosignature.js";
+import { generateSignerKey, parseSignerKey, parseVerifierKey } from "../../shared/note/index.js";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { verifyCheckpoint, verifyEntry, type EntryVerdict } from "../../dashboard/verify/index.js";
 
@@ -233,5 +234,77 @@ describe("verifyCheckpoint", () => {
     expect(v.checkpoint.size).toBe(21);
     expect(v.checkpoint.rootBase64).toBe(encodeBase64(log.tree.root()));
     expect(v.checkpoint.signedBy).toBe(keys.verifierKey.split("+").slice(0, 2).join("+"));
+  });
+});
+
+describe("entries that are not records (key entries, agent checkpoints)", () => {
+  /** A log whose entries are a key entry, a record and an agent checkpoint, and their JSON as the edge serves it. */
+  function mixedLog() {
+    const agentId = `ag_${"ab".repeat(16)}`;
+    const publicKey = ed25519.getPublicKey(agentSeed);
+    const record = sealRecord({ agentId, seq: 0, kind: "witness", timestamp: 1_796_518_800_000, payloadJson: "{}" }, agentSeed);
+    const agentTree = MerkleTree.open(new MemoryNodeStore());
+    agentTree.append(encodeRecord(record));
+    const agentOrigin = agentLogOrigin(ORIGIN, agentId);
+    const agentNote = signCheckpoint({ origin: agentOrigin, size: 1, root: agentTree.root() }, [
+      {
+        name: agentOrigin,
+        keyId: parseVerifierKey(agentLogVerifierKey(ORIGIN, agentId, publicKey)).keyId,
+        verifierKey: agentLogVerifierKey(ORIGIN, agentId, publicKey),
+        sign: (m: Uint8Array) => ed25519.sign(m, agentSeed),
+      },
+    ]);
+    const entries: LogEntry[] = [
+      { type: "key", event: "enrolled", agentId, publicKey, timestamp: 1_796_518_700_000 },
+      { type: "record", record },
+      { type: "agent-checkpoint", agentId, note: agentNote },
+    ];
+    const tree = MerkleTree.open(new MemoryNodeStore());
+    for (const e of entries) tree.append(encodeLogEntry(e));
+    const note = signCheckpoint({ origin: ORIGIN, size: 3, root: tree.root() }, [parseSignerKey(keys.signerKey)]);
+    const proof = (index: number) => inclusionProofDocument(tree.leafHash(index), index, 3, tree.inclusionProof(index, 3), tree.root());
+    const json = [
+      { type: "key", index: 0, agentId, leaf: encodeBase64(encodeLogEntry(entries[0]!)), key: { event: "enrolled", publicKey: encodeBase64(publicKey), timestamp: 1_796_518_700_000 } },
+      { type: "record", ...entryJson(1, record) },
+      { type: "agent-checkpoint", index: 2, agentId, leaf: encodeBase64(encodeLogEntry(entries[2]!)), checkpoint: { size: 1, note: agentNote } },
+    ];
+    return { note, proof, json, publicKey };
+  }
+
+  it("verifies the inclusion of each type, naming what the entry is", () => {
+    const log = mixedLog();
+    const details = log.json.map((entry, i) => {
+      const v = verifyEntry({ keyText: keys.verifierKey, checkpointNote: log.note, entry, proof: log.proof(i), origin: ORIGIN, agentPublicKey: log.publicKey });
+      expect(v.ok, v.reason).toBe(true);
+      return v.steps.find((s) => s.id === "entry")!.detail;
+    });
+    expect(details[0]).toMatch(/^entry 0: key entry \(enrolled\) of ag_/);
+    expect(details[1]).toMatch(/^entry 1: witness record 0 of ag_/);
+    expect(details[2]).toMatch(/^entry 2: checkpoint of ag_[0-9a-f]{32}'s own log \(size 1\)/);
+  });
+
+  it("a field shown that the bytes do not hold, or another type, fails at the entry step", () => {
+    const log = mixedLog();
+    const [key, , checkpoint] = log.json as [any, any, any];
+    const check = (entry: unknown, index: number) => failure(verifyEntry({ keyText: keys.verifierKey, checkpointNote: log.note, entry, proof: log.proof(index) }));
+    expect(check({ ...key, key: { ...key.key, event: "revoked" } }, 0)).toEqual({ step: "entry", reason: "the entry's event shown differs from the event in its bytes" });
+    expect(check({ ...key, key: { ...key.key, publicKey: encodeBase64(new Uint8Array(32)) } }, 0).reason).toMatch(/public key shown differs/);
+    expect(check({ ...checkpoint, checkpoint: { ...checkpoint.checkpoint, size: 7 } }, 2)).toEqual({ step: "entry", reason: "the entry's size shown differs from the size in its bytes" });
+    expect(check({ ...checkpoint, type: "key", key: key.key }, 2)).toEqual({ step: "entry", reason: "the entry is shown as a key entry but its bytes are an agent checkpoint" });
+    expect(check({ ...key, type: "mystery" }, 0).reason).toMatch(/type "mystery" is not one this page knows/);
+  });
+
+  it("a published checkpoint with witness cosignature lines still verifies with the log key alone", () => {
+    const log = buildLog(5);
+    const agentId = `ag_${"cd".repeat(16)}`;
+    const body = log.note.slice(0, log.note.indexOf("\n\n") + 1);
+    const witness = witnessName(ORIGIN, agentId);
+    const line = cosignatureLine(witness, cosign(body, witness, ed25519.getPublicKey(agentSeed), 1_796_518_800, (m) => ed25519.sign(m, agentSeed)));
+    const published = log.note + line;
+    const v = verifyCheckpoint(keys.verifierKey, published, ORIGIN);
+    expect(v.ok && v.checkpoint.size).toBe(5);
+    expect(v.ok && v.checkpoint.otherSignatures).toBe(1);
+    expect(verifyCheckpoint(keys.verifierKey, log.note, ORIGIN)).toMatchObject({ ok: true, checkpoint: { otherSignatures: 0 } });
+    expect(verifyEntry({ keyText: keys.verifierKey, checkpointNote: published, entry: log.entry(2), proof: log.proof(2) }).ok).toBe(true);
   });
 });

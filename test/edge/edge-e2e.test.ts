@@ -63,18 +63,21 @@ describe("edge end to end", () => {
       { seq: 3, index: indexOf.get(3) },
       { seq: 4, index: indexOf.get(4) },
     ]);
-    const checkpoint1 = await client.next("checkpoint", (c) => c.size >= 5);
-    expect(checkpoint1.size).toBe(5);
+    // The log's first entries are the agent's key entries (enrolled, approved), then its records.
+    const KEYS = 2;
+    expect([...indexOf.values()]).toEqual([KEYS, KEYS + 1, KEYS + 2, KEYS + 3, KEYS + 4]);
+    const checkpoint1 = await client.next("checkpoint", (c) => c.size >= KEYS + 5);
+    expect(checkpoint1.size).toBe(KEYS + 5);
 
     // More records, a second checkpoint.
     const more = [5, 6, 7].map((seq) => sealedRecord(enrolled.agent, enrolled.agentId, seq, { memory: `m${seq}` }));
     client.send({ v: 1, type: "records", lamport: 14, records: more });
     const ack2 = await client.next("ack", (a) => a.nextSeq === 8);
     for (const a of ack2.acks) indexOf.set(a.seq, a.index);
-    const checkpoint2 = await client.next("checkpoint", (c) => c.size >= 8);
-    expect(checkpoint2.size).toBe(8);
-    // At most one checkpoint per second while the tree grows.
-    const checkpointMsgs = client.messages.filter((m) => m.type === "checkpoint");
+    const checkpoint2 = await client.next("checkpoint", (c) => c.size >= KEYS + 8);
+    expect(checkpoint2.size).toBe(KEYS + 8);
+    // At most one checkpoint per second while the tree grows (the key entries' one may come first).
+    const checkpointMsgs = client.messages.filter((m) => m.type === "checkpoint" && m.size > KEYS);
     expect(checkpointMsgs.length).toBeLessThanOrEqual(2);
 
     // The auditor's side: the published key, the signed checkpoints, the proofs.
@@ -88,7 +91,7 @@ describe("edge end to end", () => {
     expect(published.headers.get("content-type")).toMatch(/^text\/plain/);
     expect(published.headers.get("cache-control")).toMatch(/public/);
     const cp2 = openCheckpoint(published.body as string, [verifier], { origin }).checkpoint;
-    expect(cp2.size).toBe(8);
+    expect(cp2.size).toBe(KEYS + 8);
 
     for (const wire of [...records, ...more]) {
       const res = await call(edge, "GET", `/v1/log/proof/inclusion?agent=${enrolled.agentId}&seq=${wire.seq}&size=${cp2.size}`, { token: null });
@@ -99,35 +102,39 @@ describe("edge end to end", () => {
       // Verified against the root in the SIGNED checkpoint, not the root the proof response claims.
       verifyInclusion(leafHash, res.body.leafIdx, res.body.treeSize, res.body.proof.map(b64), cp2.root);
       const byIndex = await call(edge, "GET", `/v1/log/proof/inclusion?index=${res.body.leafIdx}&size=${cp2.size}`, { token: null });
-      expect(byIndex.body).toMatchObject({ leafIdx: res.body.leafIdx, treeSize: 8, proof: res.body.proof });
+      expect(byIndex.body).toMatchObject({ leafIdx: res.body.leafIdx, treeSize: KEYS + 8, proof: res.body.proof });
     }
     // The batch route (what an agent's auditor uses): the same proofs, one request.
     const wanted = [7, 0, 3];
     const batch = await call(edge, "GET", `/v1/log/proof/inclusions?indices=${wanted.join(",")}&size=${cp2.size}`, { token: null });
     expect(batch.status).toBe(200);
     expect(batch.headers.get("cache-control")).toMatch(/immutable/);
-    expect(batch.body.treeSize).toBe(8);
+    expect(batch.body.treeSize).toBe(KEYS + 8);
     expect(batch.body.proofs.map((p: { leafIdx: number }) => p.leafIdx)).toEqual(wanted);
     for (const p of batch.body.proofs as { leafIdx: number; leafHash: string; proof: string[] }[]) {
       const single = await call(edge, "GET", `/v1/log/proof/inclusion?index=${p.leafIdx}&size=${cp2.size}`, { token: null });
-      expect(p).toMatchObject({ leafHash: single.body.leafHash, proof: single.body.proof, treeSize: 8 });
-      verifyInclusion(b64(p.leafHash), p.leafIdx, 8, p.proof.map(b64), cp2.root);
+      expect(p).toMatchObject({ leafHash: single.body.leafHash, proof: single.body.proof, treeSize: KEYS + 8 });
+      verifyInclusion(b64(p.leafHash), p.leafIdx, KEYS + 8, p.proof.map(b64), cp2.root);
     }
     const consistency = await call(edge, "GET", `/v1/log/proof/consistency?from=${cp1.size}&to=${cp2.size}`, { token: null });
     expect(consistency.status).toBe(200);
-    expect(consistency.body).toMatchObject({ size1: 5, size2: 8 });
+    expect(consistency.body).toMatchObject({ size1: KEYS + 5, size2: KEYS + 8 });
     verifyConsistency(cp1.size, cp2.size, consistency.body.proof.map(b64), cp1.root, cp2.root);
     expect(() => verifyConsistency(cp1.size, cp2.size, consistency.body.proof.map(b64), cp2.root, cp2.root)).toThrow();
 
-    const entries = await call(edge, "GET", "/v1/log/entries?start=0&end=8", { token: null });
+    const entries = await call(edge, "GET", `/v1/log/entries?start=0&end=${KEYS + 8}`, { token: null });
     expect(entries.status).toBe(200);
-    expect(entries.body.entries).toHaveLength(8);
+    expect(entries.body.entries).toHaveLength(KEYS + 8);
     expect(entries.headers.get("cache-control")).toMatch(/immutable/);
     // The empty page at the log's end is not final: caching it would pin an old size.
-    const atEnd = await call(edge, "GET", "/v1/log/entries?start=8&end=8", { token: null });
+    const atEnd = await call(edge, "GET", `/v1/log/entries?start=${KEYS + 8}&end=${KEYS + 8}`, { token: null });
     expect(atEnd.body.entries).toHaveLength(0);
     expect(atEnd.headers.get("cache-control")).not.toMatch(/immutable/);
-    for (const entry of entries.body.entries) {
+    expect(entries.body.entries.slice(0, KEYS)).toMatchObject([
+      { type: "key", agentId: enrolled.agentId, key: { event: "enrolled", publicKey: Buffer.from(enrolled.agent.publicKey).toString("base64") } },
+      { type: "key", agentId: enrolled.agentId, key: { event: "approved" } },
+    ]);
+    for (const entry of entries.body.entries.slice(KEYS)) {
       expect(Buffer.from(hashLeaf(b64(entry.leaf))).toString("base64")).toBe(
         Buffer.from(recordLeafHash(recordFromWire([...records, ...more].find((r) => r.seq === entry.seq)!))).toString("base64"),
       );
@@ -355,7 +362,8 @@ describe("edge end to end", () => {
     const records = [0, 1, 2].map((seq) => sealedRecord(enrolled.agent, enrolled.agentId, seq));
     client.send({ v: 1, type: "records", lamport: 2, records });
     await client.next("ack", (a) => a.nextSeq === 3);
-    await client.next("checkpoint", (c) => c.size === 3);
+    // Its key entries (enrolled, approved) are the log's first two entries.
+    await client.next("checkpoint", (c) => c.size === 5);
     const before = (await call(edge, "GET", "/v1/log/checkpoint?fleet=restart", { token: null })).body as string;
     const url = edge.url;
 
@@ -377,8 +385,8 @@ describe("edge end to end", () => {
     again.send({ v: 1, type: "records", lamport: 11, records: [records[2]!, sealedRecord(enrolled.agent, enrolled.agentId, 3)] });
     const ack = await again.next("ack", (a) => a.nextSeq === 4);
     expect(ack.acks.map((a) => [a.seq, a.index])).toEqual([
-      [2, 2],
-      [3, 3],
+      [2, 4],
+      [3, 5],
     ]);
     again.close();
   });

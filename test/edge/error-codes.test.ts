@@ -12,8 +12,8 @@ import { CompactSign, SignJWT, importJWK } from "jose";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sealRecord } from "../../shared/log/index.js";
-import { bytesToBase64Url, PROTOCOL_ERROR_CODES, recordFromWire, recordToWire, type WireRecord } from "../../shared/protocol/index.js";
-import { agentTree, signAgentCheckpoint } from "../support/agent-checkpoint.js";
+import { bytesToBase64Url, PROTOCOL_ERROR_CODES, recordToWire, type WireRecord } from "../../shared/protocol/index.js";
+import { signAgentCheckpoint } from "../support/agent-checkpoint.js";
 import { startEdge, type RunningEdge } from "../support/edge.js";
 import { connectJwt, newAgentKey, sealedRecord, type TestAgent } from "./agent-identity.js";
 import { call, connect, enroll, enrollNew, issueToken, join, sleep, type Enrollment } from "./fleet-client.js";
@@ -113,6 +113,8 @@ afterAll(async () => {
 });
 
 const fleetFor = (code: string) => `c-${code.replaceAll("_", "-")}`;
+/** The root of the empty tree, SHA-256 of nothing (RFC 6962), standard base64. */
+const EMPTY_ROOT_BASE64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
 const nowS = () => Math.floor(Date.now() / 1000);
 
 async function signingKey(agent: TestAgent) {
@@ -227,7 +229,10 @@ const HTTP_TRIGGERS: Record<string, (code: string) => Promise<Observed>> = {
   body_too_large: () => httpCode(edge, "POST", "/v1/enroll", { token: null, raw: JSON.stringify({ token: "x".repeat(20_000) }) }),
   bad_query: () => httpCode(edge, "GET", "/v1/log/proof/inclusion?index=-1", { token: null }),
   bad_range: () => httpCode(edge, "GET", "/v1/log/entries?start=5&end=2", { token: null }),
-  bad_proof_request: () => httpCode(edge, "GET", "/v1/log/proof/inclusion?index=0&size=999999", { token: null }),
+  bad_proof_request: () => httpCode(edge, "GET", "/v1/log/proof/inclusion?index=999999", { token: null }),
+  // The default fleet's checkpoints: the empty tree's (0) and whatever was signed since; never 999999.
+  unsigned_size: () => httpCode(edge, "GET", "/v1/log/proof/inclusion?index=0&size=999999", { token: null }),
+  checkpoint_not_found: () => httpCode(edge, "GET", "/v1/log/checkpoint?size=999999", { token: null }),
   bad_fleet: () => httpCode(edge, "GET", "/v1/log/key?fleet=Bad_Fleet", { token: null }),
   secrets_missing: () => withEdge({ ADMIN_TOKEN: "" }, (e) => httpCode(e, "GET", "/health", { token: null })),
   log_signing_key_invalid: () => withEdge({ LOG_SIGNING_KEY: "not-a-key" }, (e) => httpCode(e, "GET", "/health", { token: null })),
@@ -293,22 +298,6 @@ const HTTP_TRIGGERS: Record<string, (code: string) => Promise<Observed>> = {
   upgrade_required: () => httpCode(edge, "GET", "/v1/connect", { token: null }),
   // Agents' own logs (docs/api.md, "Agent logs").
   agent_checkpoint_not_found: () => httpCode(edge, "GET", `/v1/log/agents/ag_${"0".repeat(32)}/checkpoint`, { token: null }),
-  unsigned_size: async (code) => {
-    // An agent with one accepted checkpoint (size 2); a proof at size 1, which it never signed.
-    const enrolled = await enrollNew(edge, "signer", fleetFor(code));
-    const client = await join(enrolled);
-    const records = [0, 1].map((seq) => sealedRecord(enrolled.agent, enrolled.agentId, seq));
-    client.send({ v: 1, type: "records", lamport: 2, records });
-    await client.next("ack", (a) => a.nextSeq === 2);
-    client.send({ v: 1, type: "agent_checkpoint", lamport: 3, note: agentCheckpointNote(client, enrolled, 2, agentTree(records.map(recordFromWire)).root()) });
-    const path = `/v1/log/agents/${enrolled.agentId}`;
-    for (let waited = 0; (await httpCode(edge, "GET", `${path}/checkpoint?fleet=${fleetFor(code)}`, { token: null })).status !== 200; waited += 50) {
-      if (waited > 5000) throw new Error("the agent checkpoint was not accepted");
-      await sleep(50);
-    }
-    client.close();
-    return httpCode(edge, "GET", `${path}/proof/inclusion?fleet=${fleetFor(code)}&seq=0&size=1`, { token: null });
-  },
   // The dashboard's live channel (docs/api.md, "Dashboard live channel").
   // (origin_refused and session_required are triggered above through the admin routes; the live
   // channel's own refusals are in test/workers/dashboard-live.test.ts.)
@@ -523,6 +512,20 @@ const SOCKET_TRIGGERS: Record<string, (enrolled: Enrollment) => Promise<string>>
     client.send({ v: 1, type: "agent_checkpoint", lamport: 3, note: agentCheckpointNote(client, enrolled, 1, new Uint8Array(32)) });
     return nextError(client);
   },
+  unknown_checkpoint: async (enrolled) => {
+    const client = await join(enrolled);
+    client.send({ v: 1, type: "cosignature", lamport: 2, size: 999_999, root: EMPTY_ROOT_BASE64, signature: `${"A".repeat(102)}==` });
+    return nextError(client);
+  },
+  bad_cosignature: async (enrolled) => {
+    // A checkpoint this edge signed (the latest of the agent's fleet), with a signature that is not the agent's.
+    const fleet = new URL(enrolled.connectUrl).searchParams.get("fleet") ?? "default";
+    const note = await (await fetch(`${edge.url}/v1/log/checkpoint?fleet=${fleet}`)).text();
+    const [, size, root] = note.split("\n");
+    const client = await join(enrolled);
+    client.send({ v: 1, type: "cosignature", lamport: 2, size: Number(size), root, signature: `${"A".repeat(102)}==` });
+    return nextError(client);
+  },
   lamport_jump: async (enrolled) => {
     const client = await join(enrolled);
     client.send(summary(10));
@@ -598,7 +601,8 @@ describe("records: refusals named right, an ack for every records message", () =
       expect(error).toMatchObject({ code: "bad_record", ref: "records", details: { seq } });
     }
     const entries = await call(edge, "GET", "/v1/log/entries?fleet=c-enc&start=0&end=10", { token: null });
-    expect(entries.body.entries).toHaveLength(1);
+    // The agent's key entries (enrolled, approved), then its one record.
+    expect(entries.body.entries.map((e: { type: string }) => e.type)).toEqual(["key", "key", "record"]);
     client.close();
   });
 

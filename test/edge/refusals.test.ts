@@ -277,7 +277,8 @@ describe("record refusals", () => {
 
     const logAfter = await call(edge, "GET", "/v1/log/entries?fleet=records&start=0&end=100", { token: null });
     expect(logAfter.body).toEqual(logBefore.body);
-    expect(logAfter.body.entries).toHaveLength(1);
+    // Alice's and Bob's key entries (enrolled, approved each), and Alice's one record.
+    expect(logAfter.body.entries.map((e: { type: string }) => e.type)).toEqual(["key", "key", "key", "key", "record"]);
     expect((await call(edge, "GET", `/v1/agents/${bob.agentId}?fleet=records`)).body).toEqual(bobBefore);
     expect((await call(edge, "GET", `/v1/agents/${alice.agentId}?fleet=records`)).body.nextSeq).toBe(1);
     client.close();
@@ -329,14 +330,19 @@ describe("HTTP errors are JSON with stable codes", () => {
     expect(form).toMatchObject({ status: 415, body: { error: { code: "unsupported_media_type" } } });
     const query = await call(edge, "GET", "/v1/log/proof/inclusion?index=-1", { token: null });
     expect(query).toMatchObject({ status: 400, body: { error: { code: "bad_query" } } });
-    const beyond = await call(edge, "GET", "/v1/log/proof/inclusion?index=0&size=999999", { token: null });
+    // An index beyond the latest checkpoint's tree; a size no checkpoint signed.
+    const beyond = await call(edge, "GET", "/v1/log/proof/inclusion?index=999999", { token: null });
     expect(beyond).toMatchObject({ status: 400, body: { error: { code: "bad_proof_request" } } });
+    const unsigned = await call(edge, "GET", "/v1/log/proof/inclusion?index=0&size=999999", { token: null });
+    expect(unsigned).toMatchObject({ status: 400, body: { error: { code: "unsigned_size", details: { size: 999999 } } } });
     for (const indices of ["", "1,,2", "1,-2", "a", Array.from({ length: 65 }, (_, i) => i).join(",")]) {
       const batch = await call(edge, "GET", `/v1/log/proof/inclusions?indices=${indices}`, { token: null });
       expect(batch, indices).toMatchObject({ status: 400, body: { error: { code: "bad_query" } } });
     }
-    const batchBeyond = await call(edge, "GET", "/v1/log/proof/inclusions?indices=0&size=999999", { token: null });
+    const batchBeyond = await call(edge, "GET", "/v1/log/proof/inclusions?indices=0,999999", { token: null });
     expect(batchBeyond).toMatchObject({ status: 400, body: { error: { code: "bad_proof_request" } } });
+    const batchUnsigned = await call(edge, "GET", "/v1/log/proof/inclusions?indices=0&size=999999", { token: null });
+    expect(batchUnsigned).toMatchObject({ status: 400, body: { error: { code: "unsigned_size" } } });
     const fleet = await call(edge, "GET", "/v1/log/key?fleet=Bad_Fleet", { token: null });
     expect(fleet).toMatchObject({ status: 400, body: { error: { code: "bad_fleet" } } });
     const plainGet = await call(edge, "GET", "/v1/connect", { token: null });

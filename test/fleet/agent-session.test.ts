@@ -8,10 +8,9 @@ import type { ConnectionState } from "../../edge/fleet/connection.js";
 import { Field } from "../../edge/fleet/field.js";
 import { FleetClock } from "../../edge/fleet/fleet-clock.js";
 import { FleetIdentity } from "../../edge/fleet/fleet-identity.js";
-import { GlobalLog } from "../../edge/fleet/global-log.js";
 import { Presence } from "../../edge/fleet/presence.js";
 import { Standing } from "../../edge/fleet/standing.js";
-import { addAgentWithKey, openFleetDb, RecordingSocket, row, rowsOf } from "./fleet-fixture.js";
+import { addAgentWithKey, logOf, openFleetDb, RecordingSocket, row, rowsOf } from "./fleet-fixture.js";
 
 function setup() {
   const db = openFleetDb();
@@ -21,7 +20,7 @@ function setup() {
   const sockets: RecordingSocket[] = [];
   const presence = new Presence(db, rowsOf(db));
   const field = new Field(db.sql, rowsOf(db), clock, { helloed: () => sockets.filter((s) => (s.attachment as ConnectionState | null)?.helloed) }, () => identity.config());
-  const log = new GlobalLog(db.sql);
+  const log = logOf(db);
   const standing = new Standing(db, rowsOf(db), clock);
   const agentLogs = new AgentLogs(db);
   const session = new AgentSession({
@@ -68,7 +67,9 @@ describe("agent session (the socket protocol over the domain modules)", () => {
     const { db, ws, send, record, agent, log } = setup();
     await send({ type: "hello", agentId: agent.id, lamport: 1 }, 1_000);
     expect(await send({ type: "records", lamport: 2, records: [record(0), record(1)] }, 1_100)).toEqual(["checkpoint"]);
-    expect(ws.of("ack").at(-1)).toMatchObject({ acks: [{ seq: 0, index: 0 }, { seq: 1, index: 1 }], nextSeq: 2 });
+    // Indices 0 and 1 are the agent's key entries (enrolled, approved).
+    expect(ws.of("ack").at(-1)).toMatchObject({ acks: [{ seq: 0, index: 2 }, { seq: 1, index: 3 }], nextSeq: 2 });
+    // Another agent's enrollment appends its key entries (4, 5).
     const forged = record(2, addAgentWithKey(db).secretKey);
     await send({ type: "records", lamport: 3, records: [forged] }, 1_200);
     expect(ws.of("error").at(-1)).toMatchObject({ code: "bad_signature", details: { seq: 2 } });
@@ -77,8 +78,8 @@ describe("agent session (the socket protocol over the domain modules)", () => {
     expect(ws.of("error").at(-1)).toMatchObject({ code: "seq_gap", details: { expected: 2, got: 5 } });
     // A replayed record is acknowledged again at its index, never appended twice.
     await send({ type: "records", lamport: 5, records: [record(1), record(2)] }, 1_400);
-    expect(ws.of("ack").at(-1)).toMatchObject({ acks: [{ seq: 1, index: 1 }, { seq: 2, index: 2 }], nextSeq: 3 });
-    expect(log.size).toBe(3);
+    expect(ws.of("ack").at(-1)).toMatchObject({ acks: [{ seq: 1, index: 3 }, { seq: 2, index: 6 }], nextSeq: 3 });
+    expect(log.size).toBe(7);
     expect(row(db, agent.id).next_seq).toBe(3);
     db.close();
   });

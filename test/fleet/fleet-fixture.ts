@@ -6,6 +6,7 @@ import { openMemoryStorage, type MemoryFleetStorage } from "../support/sql-js-da
 import { readOutboxAfter } from "../../edge/fleet/outbox.js";
 import type { PeerSocket } from "../../edge/fleet/connection.js";
 import { AgentRows } from "../../edge/fleet/agent-rows.js";
+import { GlobalLog } from "../../edge/fleet/global-log.js";
 
 /** A fresh fleet database: real SQLite (sql.js) with the Fleet object's schema. */
 export function openFleetDb(): MemoryFleetStorage {
@@ -24,9 +25,21 @@ export function addAgentWithKey(storage: MemoryFleetStorage, now = 1_000, name =
   const secretKey = ed25519.utils.randomSecretKey();
   const token = issueToken(storage.sql, { maxUses: 1, expiresInSeconds: 3600, requireApproval: false }, now);
   const publicKey = ed25519.getPublicKey(secretKey);
-  const outcome = enroll(storage, { token: token.token, publicKey, publicKeyX: bytesToBase64Url(publicKey), name }, now);
+  const outcome = enroll(storage, logOf(storage), { token: token.token, publicKey, publicKeyX: bytesToBase64Url(publicKey), name }, now);
   if (!outcome.ok) throw new Error(outcome.error.message);
   return { row: getAgentRow(storage.sql, outcome.value.agentId)!, secretKey };
+}
+
+const globalLogs = new WeakMap<MemoryFleetStorage, GlobalLog>();
+
+/**
+ * The fleet's global log for this database (one per database, as the Fleet object has one: the
+ * registry appends key entries to it, so a second instance would hold a stale tree).
+ */
+export function logOf(storage: MemoryFleetStorage): GlobalLog {
+  let log = globalLogs.get(storage);
+  if (log === undefined) globalLogs.set(storage, (log = new GlobalLog(storage.sql)));
+  return log;
 }
 
 const agentRows = new WeakMap<MemoryFleetStorage, AgentRows>();

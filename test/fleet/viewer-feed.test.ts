@@ -16,14 +16,13 @@ import { Field } from "../../edge/fleet/field.js";
 import { FleetClock } from "../../edge/fleet/fleet-clock.js";
 import { FleetIdentity } from "../../edge/fleet/fleet-identity.js";
 import { FleetViews } from "../../edge/fleet/fleet-view.js";
-import { GlobalLog } from "../../edge/fleet/global-log.js";
 import { Presence } from "../../edge/fleet/presence.js";
 import { approveAgent, enroll, issueToken, revokeAgent } from "../../edge/fleet/registry.js";
 import { ViewerFeed } from "../../edge/fleet/viewer-feed.js";
 import { ViewerHistory } from "../../edge/fleet/viewer-history.js";
 import type { ViewerSocket } from "../../edge/fleet/viewer-socket.js";
 import { AgentRows } from "../../edge/fleet/agent-rows.js";
-import { addAgent, openFleetDb, row, rowsOf } from "./fleet-fixture.js";
+import { addAgent, logOf, openFleetDb, row, rowsOf } from "./fleet-fixture.js";
 import type { MemoryFleetStorage } from "../support/sql-js-database.js";
 
 /** A viewer's socket that keeps every frame, decoded as the browser decodes it (shared/dashboard). */
@@ -69,7 +68,7 @@ function setup(db: MemoryFleetStorage = openFleetDb(), rows: AgentRows = rowsOf(
   identity.open({ fleetId: "f", host: "edge.test" }, true);
   const clock = new FleetClock(db.sql);
   const field = new Field(db.sql, rows, clock, { helloed: () => [] }, () => identity.config());
-  const views = new FleetViews({ rows, identity, clock, field, log: new GlobalLog(db.sql) });
+  const views = new FleetViews({ rows, identity, clock, field, log: logOf(db) });
   const history = new ViewerHistory(db.sql);
   const presence = new Presence(db, rows);
   const sockets: Viewer[] = [];
@@ -150,7 +149,7 @@ describe("viewer feed (the dashboard live channel, object side)", () => {
     // A pending agent enrolls (an insert, no write): seen at the heartbeat's full scan.
     const token = issueToken(ctx.db.sql, { maxUses: 1, expiresInSeconds: 3600, requireApproval: true }, 2_100);
     const key = ed25519.getPublicKey(ed25519.utils.randomSecretKey());
-    const pending = enroll(ctx.db, { token: token.token, publicKey: key, publicKeyX: bytesToBase64Url(key), name: "p" }, 2_100);
+    const pending = enroll(ctx.db, logOf(ctx.db), { token: token.token, publicKey: key, publicKeyX: bytesToBase64Url(key), name: "p" }, 2_100);
     if (!pending.ok) throw new Error(pending.error.message);
     ctx.feed.flush(2_300);
     expect(viewer.of("agents")).toEqual([]);
@@ -160,7 +159,7 @@ describe("viewer feed (the dashboard live channel, object side)", () => {
     expect(added[0]!.i).not.toBe(ia);
     // A status change through a write shows at the next flush, with the fleet counts.
     viewer.clear();
-    approveAgent(ctx.db, ctx.rows, pending.value.agentId, "f", 4_100);
+    approveAgent(ctx.db, ctx.rows, logOf(ctx.db), pending.value.agentId, "f", 4_100);
     ctx.rows.write(a.id, { quarantine_reason: "lamport_regression", quarantined_at: 4_100 });
     ctx.feed.flush(4_250);
     const changed = (viewer.of("agents")[0] as AgentsMessage).upsert;
@@ -178,7 +177,7 @@ describe("viewer feed (the dashboard live channel, object side)", () => {
     expect((viewer.of("agents")[0] as AgentsMessage).upsert).toMatchObject([{ id: a.id, connected: false, online: true }]);
     // Revoked: removed from the live set, its index not reused in the same message.
     viewer.clear();
-    revokeAgent(ctx.db, ctx.rows, a.id, "f", 4_600);
+    revokeAgent(ctx.db, ctx.rows, logOf(ctx.db), a.id, "f", 4_600);
     ctx.feed.flush(4_750);
     expect(viewer.of("agents")).toMatchObject([{ upsert: [], remove: [ia] }]);
     ctx.db.close();
@@ -211,7 +210,7 @@ describe("viewer feed (the dashboard live channel, object side)", () => {
     const survivors = [viewer];
     const feed = new ViewerFeed({
       rows: woken.rows,
-      views: new FleetViews({ rows: woken.rows, identity: (() => { const i = new FleetIdentity(db.sql, {}); i.open(undefined, false); return i; })(), clock: new FleetClock(db.sql), field: woken.field, log: new GlobalLog(db.sql) }),
+      views: new FleetViews({ rows: woken.rows, identity: (() => { const i = new FleetIdentity(db.sql, {}); i.open(undefined, false); return i; })(), clock: new FleetClock(db.sql), field: woken.field, log: logOf(db) }),
       history: new ViewerHistory(db.sql),
       viewers: () => survivors,
       agentsLive: () => true,

@@ -38,6 +38,14 @@ describe("soak audit: an agent's ledger against the global log", () => {
     expect(comparisonClean(c)).toBe(true);
   });
 
+  it("the agent's key entries and agent checkpoints in the log are not records: not compared with its ledger", () => {
+    const other = (type: "key" | "agent-checkpoint", index: number): LogEntry => ({ index, type, agentId: "ag_a", seq: -1, leaf: new Uint8Array([3]) });
+    const withOthers = reindex([other("key", 0), other("key", 0), ...clean.slice(0, 5), other("agent-checkpoint", 0), ...clean.slice(5)].map((e) => ({ ...e })));
+    expect(comparisonClean(compareAgentLog(withOthers, "ag_a", A))).toBe(true);
+    // The same entries as records would be damage.
+    expect(comparisonClean(compareAgentLog(withOthers.map((e) => ({ ...e, type: "record" as const })), "ag_a", A))).toBe(false);
+  });
+
   it("counts a lost record (a hole before the agent's last entry)", () => {
     const c = compareAgentLog(reindex(clean.filter((e) => !(e.agentId === "ag_a" && e.seq === 5))), "ag_a", A);
     expect(c).toMatchObject({ lost: 1, undelivered: 0 });

@@ -21,8 +21,9 @@ export interface TestAgent {
   readonly fleet: string;
 }
 
-export async function enrollAgent(fleet: string, name = "w"): Promise<TestAgent> {
-  const tokenRes = await exports.default.fetch(`http://edge.test/v1/enrollment-tokens?fleet=${fleet}`, { method: "POST", headers: ADMIN, body: "{}" });
+/** Enrolls with a fresh key; `requireApproval` leaves the agent pending until an operator approves it. */
+export async function enrollAgent(fleet: string, name = "w", options: { requireApproval?: boolean } = {}): Promise<TestAgent> {
+  const tokenRes = await exports.default.fetch(`http://edge.test/v1/enrollment-tokens?fleet=${fleet}`, { method: "POST", headers: ADMIN, body: JSON.stringify(options) });
   if (tokenRes.status !== 201) throw new Error(`enrollment token: ${tokenRes.status} ${await tokenRes.text()}`);
   const { token } = (await tokenRes.json()) as { token: string };
   const secretKey = ed25519.utils.randomSecretKey();

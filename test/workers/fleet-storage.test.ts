@@ -81,7 +81,8 @@ describe("Fleet object storage", () => {
       state.storage.transactionSync(() => {
         for (const record of records) expect(log.append(record, Date.now()).kind).toBe("appended");
       });
-      expect(log.append(records[1]!, Date.now())).toEqual({ kind: "duplicate", index: 1 });
+      // Indices 0 and 1 are the agent's key entries (enrolled, approved).
+      expect(log.append(records[1]!, Date.now())).toEqual({ kind: "duplicate", index: 3 });
       log.publishCheckpoint("edge.test/fleet/eviction", signer, Date.now());
     });
     // Those appends went around the running instance's in-memory tree (the object is the only
@@ -93,7 +94,7 @@ describe("Fleet object storage", () => {
       checkpoint: (await api("GET", `/v1/log/checkpoint?fleet=${fleet}`)).body,
       proof: (await api("GET", `/v1/log/proof/inclusion?fleet=${fleet}&agent=${agentId}&seq=2`)).body,
     };
-    expect(before.fleet.log.size).toBe(3);
+    expect(before.fleet.log.size).toBe(5);
 
     await abortAllDurableObjects();
 
@@ -117,7 +118,7 @@ describe("Fleet object storage", () => {
     const more = sealRecord({ agentId, seq: 3, kind: "memory", timestamp: 1_700_000_000_003, payloadJson: "{}" }, key.secretKey);
     await runInDurableObject(stubFor(fleet), (_instance, state) => {
       const log = new GlobalLog(state.storage.sql);
-      state.storage.transactionSync(() => expect(log.append(more, Date.now())).toEqual({ kind: "appended", index: 3 }));
+      state.storage.transactionSync(() => expect(log.append(more, Date.now())).toEqual({ kind: "appended", index: 5 }));
       // Checkpoints are at most one a second: let the last one be two seconds old.
       state.storage.sql.exec(`UPDATE checkpoints SET created_at = created_at - 2000`);
     });
@@ -125,11 +126,11 @@ describe("Fleet object storage", () => {
     await runInDurableObject(stubFor(fleet), async (_instance, state) => state.storage.setAlarm(Date.now() + 60_000));
     expect(await runDurableObjectAlarm(stubFor(fleet))).toBe(true);
     const cp2 = openCheckpoint((await api("GET", `/v1/log/checkpoint?fleet=${fleet}`)).body, [verifier]).checkpoint;
-    expect(cp2.size).toBe(4);
+    expect(cp2.size).toBe(6);
     const consistency = (await api("GET", `/v1/log/proof/consistency?fleet=${fleet}&from=${cp1.size}&to=${cp2.size}`)).body;
     verifyConsistency(cp1.size, cp2.size, consistency.proof.map(base64ToBytes), cp1.root, cp2.root);
-    const inclusion = (await api("GET", `/v1/log/proof/inclusion?fleet=${fleet}&index=3&size=4`)).body;
-    verifyInclusion(recordLeafHash(more), 3, 4, inclusion.proof.map(base64ToBytes), cp2.root);
+    const inclusion = (await api("GET", `/v1/log/proof/inclusion?fleet=${fleet}&index=5&size=6`)).body;
+    verifyInclusion(recordLeafHash(more), 5, 6, inclusion.proof.map(base64ToBytes), cp2.root);
   });
 
   it("remembers used JWT ids across eviction", async () => {
@@ -144,14 +145,26 @@ describe("Fleet object storage", () => {
   });
 });
 
+/** Waits for the alarm to sign the checkpoint of one enrollment's two key entries (checkpoints [0, 2]). */
+async function keyEntriesCheckpointed(fleet: string): Promise<void> {
+  for (let waited = 0; waited < 5000; waited += 50) {
+    const sizes = await runInDurableObject(stubFor(fleet), (_i, state) => state.storage.sql.exec<{ size: number }>(`SELECT size FROM checkpoints ORDER BY size`).toArray().map((r) => r.size));
+    if (sizes.join() === "0,2") return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no checkpoint of the key entries in ${fleet}`);
+}
+
 describe("Fleet object alarms", () => {
   it("publishes a checkpoint only when the tree grew, and marks silent agents offline", async () => {
     const fleet = "alarms";
     const { agentId, key } = await enrollIn(fleet, "quiet");
     const checkpoints = () =>
       runInDurableObject(stubFor(fleet), (_i, state) => state.storage.sql.exec<{ size: number }>(`SELECT size FROM checkpoints ORDER BY size`).toArray().map((r) => r.size));
-    // The empty tree is checkpointed when the fleet is created.
-    expect(await checkpoints()).toEqual([0]);
+    // The empty tree is checkpointed when the fleet is created, then (a second later, by the alarm)
+    // the enrollment's key entries (enrolled, approved).
+    expect((await checkpoints())[0]).toBe(0);
+    await keyEntriesCheckpointed(fleet);
 
     await runInDurableObject(stubFor(fleet), async (_i, state) => {
       const log = new GlobalLog(state.storage.sql);
@@ -166,7 +179,7 @@ describe("Fleet object alarms", () => {
     });
     await abortAllDurableObjects();
     expect(await runDurableObjectAlarm(stubFor(fleet))).toBe(true);
-    expect(await checkpoints()).toEqual([0, 1]);
+    expect(await checkpoints()).toEqual([0, 2, 3]);
     const view = (await api("GET", `/v1/agents/${agentId}?fleet=${fleet}`)).body;
     expect(view).toMatchObject({ online: false, connected: false });
     const outbox = await runInDurableObject(stubFor(fleet), (_i, state) =>
@@ -178,11 +191,23 @@ describe("Fleet object alarms", () => {
     // Nothing new: the next alarm signs nothing.
     await runInDurableObject(stubFor(fleet), async (_i, state) => state.storage.setAlarm(Date.now() + 60_000));
     expect(await runDurableObjectAlarm(stubFor(fleet))).toBe(true);
-    expect(await checkpoints()).toEqual([0, 1]);
+    expect(await checkpoints()).toEqual([0, 2, 3]);
   });
 
   it("schedules no alarm for an idle fleet", async () => {
     await enrollIn("idle", "pi");
+    // The enrollment's key entries are signed a second later, and announced (checkpoint.published)
+    // once the minute since the empty tree's event has passed: let that minute be over.
+    await keyEntriesCheckpointed("idle");
+    await runInDurableObject(stubFor("idle"), (_i, state) => {
+      state.storage.sql.exec(`UPDATE meta SET value = CAST(CAST(value AS INTEGER) - 61000 AS TEXT) WHERE key = 'checkpoint_event_at'`);
+    });
+    await abortAllDurableObjects();
+    expect(await runDurableObjectAlarm(stubFor("idle"))).toBe(true);
+    const announced = await runInDurableObject(stubFor("idle"), (_i, state) =>
+      state.storage.sql.exec<{ payload: string }>(`SELECT payload FROM outbox WHERE kind = 'checkpoint.published' ORDER BY id`).toArray().map((r) => JSON.parse(r.payload).size),
+    );
+    expect(announced).toEqual([0, 2]);
     await abortAllDurableObjects();
     expect(await runDurableObjectAlarm(stubFor("idle"))).toBe(false);
   });

@@ -1,15 +1,15 @@
 /**
  * What the edge fuzzers share inside workerd: a fresh fleet with enrolled agents, an agent's socket
  * session that records every frame the edge sends, a direct look at the Fleet object's SQLite, and
- * the audit of the global log exactly as an outside auditor would do it (served entries, signed
- * checkpoint, consistency proof).
+ * the audit of the global log exactly as an outside auditor would do it (served entries of every
+ * type, the signed checkpoint over all of them).
  */
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { openCheckpoint } from "../../shared/checkpoint/index.js";
 import { bytesEqual } from "../../shared/encoding/bytes.js";
-import { MemoryNodeStore, MerkleTree, decodeRecord, verifyConsistency, verifyRecordSignature } from "../../shared/log/index.js";
+import { MemoryNodeStore, MerkleTree, decodeLogEntry, verifyRecordSignature } from "../../shared/log/index.js";
 import { parseVerifierKey } from "../../shared/note/index.js";
 import { base64ToBytes, bytesToBase64Url, decodeEdgeMessage, signConnectToken, type EdgeMessage } from "../../shared/protocol/index.js";
 
@@ -146,9 +146,10 @@ export async function fleetLamport(fleet: string): Promise<number> {
 
 /**
  * Audits the global log through the public routes only, as an outsider would: reads every entry,
- * checks each decodes and is signed by its agent's enrolled key, recomputes the root, opens the
- * latest checkpoint with the pinned key and checks the consistency proof from it to the full tree.
- * Returns the entries' leaf bytes. Throws on any discrepancy.
+ * checks each decodes and is signed by its agent's enrolled key (records) or carries it (key
+ * entries), recomputes the root, opens the latest checkpoint with the pinned key — once it covers
+ * every entry (checkpoints follow appends within a second) — and checks it against the recomputed
+ * root. Returns the entries' leaf bytes (all types). Throws on any discrepancy.
  */
 export async function auditLog(fleet: string, keys: ReadonlyMap<string, Uint8Array>): Promise<Uint8Array[]> {
   const verifier = parseVerifierKey((await (await exports.default.fetch(`${EDGE}/v1/log/key?fleet=${fleet}`)).text()).trim());
@@ -156,36 +157,57 @@ export async function auditLog(fleet: string, keys: ReadonlyMap<string, Uint8Arr
   for (let start = 0; ; start += 256) {
     const res = await exports.default.fetch(`${EDGE}/v1/log/entries?fleet=${fleet}&start=${start}&end=${start + 256}`);
     if (res.status !== 200) throw new Error(`entries: ${res.status} ${await res.text()}`);
-    const page = (await res.json()) as { size: number; entries: { index: number; agentId: string; seq: number; leaf: string }[] };
+    const page = (await res.json()) as { size: number; entries: { index: number; type: string; agentId: string; seq?: number; leaf: string }[] };
     for (const entry of page.entries) {
       if (entry.index !== leaves.length) throw new Error(`entry index ${entry.index}, expected ${leaves.length}`);
       const leaf = base64ToBytes(entry.leaf);
-      const record = decodeRecord(leaf);
-      const key = keys.get(record.agentId);
-      if (key === undefined || record.agentId !== entry.agentId || record.seq !== entry.seq) throw new Error(`entry ${entry.index} is not a known agent's record`);
-      if (!verifyRecordSignature(record, key)) throw new Error(`entry ${entry.index} is not signed by ${record.agentId}`);
+      const decoded = decodeLogEntry(leaf);
+      if (decoded.type !== entry.type) throw new Error(`entry ${entry.index} is served as ${entry.type} but its bytes are a ${decoded.type}`);
+      const agentId = decoded.type === "record" ? decoded.record.agentId : decoded.agentId;
+      const key = keys.get(agentId);
+      if (key === undefined || agentId !== entry.agentId) throw new Error(`entry ${entry.index} is not a known agent's`);
+      if (decoded.type === "record") {
+        if (decoded.record.seq !== entry.seq) throw new Error(`entry ${entry.index} is served with seq ${entry.seq}, its bytes say ${decoded.record.seq}`);
+        if (!verifyRecordSignature(decoded.record, key)) throw new Error(`entry ${entry.index} is not signed by ${agentId}`);
+      } else if (decoded.type === "key" && !bytesEqual(decoded.publicKey, key)) {
+        throw new Error(`key entry ${entry.index} does not carry ${agentId}'s enrolled key`);
+      }
       leaves.push(leaf);
     }
     if (page.entries.length < 256) break;
   }
   const tree = MerkleTree.open(new MemoryNodeStore());
   tree.appendMany(leaves);
-  const note = await (await exports.default.fetch(`${EDGE}/v1/log/checkpoint?fleet=${fleet}`)).text();
-  const { checkpoint } = openCheckpoint(note, [verifier]);
-  if (checkpoint.size > leaves.length) throw new Error(`checkpoint size ${checkpoint.size} beyond the ${leaves.length} entries served`);
-  if (!bytesEqual(checkpoint.root, tree.root(checkpoint.size))) throw new Error(`checkpoint root does not match entries 0..${checkpoint.size}`);
-  if (checkpoint.size > 0 && leaves.length > checkpoint.size) {
-    const res = await exports.default.fetch(`${EDGE}/v1/log/proof/consistency?fleet=${fleet}&from=${checkpoint.size}&to=${leaves.length}`);
-    const proof = (await res.json()) as { proof: string[] };
-    verifyConsistency(checkpoint.size, leaves.length, proof.proof.map(base64ToBytes), checkpoint.root, tree.root());
+  let checkpoint = openCheckpoint(await checkpointNote(fleet), [verifier]).checkpoint;
+  for (let waited = 0; checkpoint.size < leaves.length && waited < 5000; waited += 50) {
+    await new Promise((r) => setTimeout(r, 50));
+    checkpoint = openCheckpoint(await checkpointNote(fleet), [verifier]).checkpoint;
   }
+  if (checkpoint.size !== leaves.length) throw new Error(`checkpoint size ${checkpoint.size}, but ${leaves.length} entries are served`);
+  if (!bytesEqual(checkpoint.root, tree.root(checkpoint.size))) throw new Error(`checkpoint root does not match entries 0..${checkpoint.size}`);
   // Each agent's records are its seq 0, 1, 2, … in log order (never twice, never a gap).
   const nextSeq = new Map<string, number>();
   for (const leaf of leaves) {
-    const record = decodeRecord(leaf);
+    const entry = decodeLogEntry(leaf);
+    if (entry.type !== "record") continue;
+    const record = entry.record;
     const expected = nextSeq.get(record.agentId) ?? 0;
     if (record.seq !== expected) throw new Error(`agent ${record.agentId}: seq ${record.seq} in the log where ${expected} was due`);
     nextSeq.set(record.agentId, expected + 1);
   }
   return leaves;
+}
+
+async function checkpointNote(fleet: string): Promise<string> {
+  return (await exports.default.fetch(`${EDGE}/v1/log/checkpoint?fleet=${fleet}`)).text();
+}
+
+/** The sizes of the fleet's signed checkpoints, straight from SQLite. */
+export async function signedSizes(fleet: string): Promise<number[]> {
+  return runInDurableObject(fleetStub(fleet), (_instance, state) =>
+    state.storage.sql
+      .exec<{ size: number }>(`SELECT size FROM checkpoints ORDER BY size`)
+      .toArray()
+      .map((r) => r.size),
+  );
 }

@@ -42,7 +42,7 @@ import {
   type JsonSchema,
 } from "../support/hostile-arbitraries.js";
 import { documentedAnswer, type Answer } from "../support/documentedAnswer.js";
-import { ADMIN, ADMIN_TOKEN, EDGE, auditLog, connect, enrollAgent, freshFleet, type EnrolledAgent } from "./fuzz-harness.js";
+import { ADMIN, ADMIN_TOKEN, EDGE, auditLog, connect, enrollAgent, freshFleet, signedSizes, type EnrolledAgent } from "./fuzz-harness.js";
 
 const MULTIPLIER = (env as unknown as { FUZZ_RUNS?: string }).FUZZ_RUNS;
 /**
@@ -138,6 +138,8 @@ const LOG_RECORDS = 37;
 let logAgent: EnrolledAgent;
 let leaves: Uint8Array[] = [];
 let tree: MerkleTree;
+/** The sizes of the checkpoints the edge signed: the only sizes a proof may be asked for. */
+let signed: Set<number>;
 
 beforeAll(async () => {
   logAgent = await enrollAgent(LOG_FLEET, "logger");
@@ -150,7 +152,9 @@ beforeAll(async () => {
     await session.until((m) => m.type === "ack" && m.nextSeq === Math.min(start + 16, LOG_RECORDS));
   }
   session.close();
+  // The audit waits for a checkpoint of the whole log: no checkpoint is signed after it.
   leaves = await auditLog(LOG_FLEET, new Map([[logAgent.agentId, logAgent.publicKey]]));
+  signed = new Set(await signedSizes(LOG_FLEET));
   tree = MerkleTree.open(new MemoryNodeStore());
   tree.appendMany(leaves);
 }, 60_000);
@@ -305,15 +309,23 @@ describe("fuzz: the edge's REST surface", () => {
     );
   }, 600_000);
 
-  it(`log queries: hostile parameters are refused with bad_query/bad_proof_request/entry_not_found, and every proof served verifies (${fuzzRuns(200, MULTIPLIER)} cases)`, async () => {
-    const int = param(fc.oneof({ weight: 3, arbitrary: fc.nat({ max: LOG_RECORDS + 3 }).map(String) }, { weight: 2, arbitrary: hostileQueryInteger() }));
+  it(`log queries: hostile parameters are refused with bad_query/bad_proof_request/entry_not_found/unsigned_size, and every proof served verifies (${fuzzRuns(200, MULTIPLIER)} cases)`, async () => {
+    const int = param(
+      fc.oneof(
+        { weight: 3, arbitrary: fc.nat({ max: leaves.length + 3 }).map(String) },
+        { weight: 3, arbitrary: fc.constantFrom(...signed).map(String) },
+        { weight: 2, arbitrary: hostileQueryInteger() },
+      ),
+    );
     const query = fc.oneof(
       fc.record({ route: fc.constant("inclusion" as const), index: int, size: int, agent: param(fc.constantFrom("self", "ag_" + "0".repeat(32), "", "x".repeat(300))), seq: int }),
       fc.record({ route: fc.constant("inclusions" as const), indices: param(hostileQueryIntegerList(64)), size: int }),
       fc.record({ route: fc.constant("consistency" as const), from: int, to: int }),
       fc.record({ route: fc.constant("entries" as const), start: int, end: int }),
     );
-    const latestSize = LOG_RECORDS;
+    // The agent's two key entries, then its records: the latest checkpoint covers them all.
+    const latestSize = leaves.length;
+    expect(latestSize).toBe(LOG_RECORDS + 2);
     await fc.assert(
       fc.asyncProperty(query, async (q) => {
         const params: Record<string, string | undefined> = { ...q } as Record<string, string | undefined>;
@@ -326,10 +338,16 @@ describe("fuzz: the edge's REST surface", () => {
           expectRefusal(answer, 400, "bad_query", path);
           return;
         }
+        // Explicit proof sizes must be signed ones: refused with unsigned_size exactly when one is not.
+        const sizes = q.route === "entries" ? [] : [params.size, params.from, params.to].filter((v) => v !== undefined && v !== "").map(Number);
+        const unsigned = sizes.some((n) => !signed.has(n));
         if (answer.status !== 200) {
-          expect(["bad_query", "bad_proof_request", "entry_not_found", "bad_range"], `${path}: ${answer.text}`).toContain(answer.code);
+          expect(["bad_query", "bad_proof_request", "entry_not_found", "bad_range", "unsigned_size"], `${path}: ${answer.text}`).toContain(answer.code);
+          if (answer.code === "unsigned_size") expect(unsigned, path).toBe(true);
+          else if (answer.code !== "bad_query") expect(unsigned, `${path}: ${answer.text}`).toBe(false);
           return;
         }
+        expect(unsigned, path).toBe(false);
         const size = (v: string | undefined) => (v === undefined || v === "" ? latestSize : Number(v));
         if (q.route === "inclusion") {
           const proof = answer.json as { leafIdx: number; treeSize: number; root: string; leafHash: string; proof: string[] };

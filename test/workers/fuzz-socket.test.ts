@@ -22,7 +22,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import docsProtocol from "../../docs/protocol.md?raw";
 import { bytesEqual } from "../../shared/encoding/bytes.js";
-import { encodeRecord, sealRecord, validateRecordFields, verifyRecordSignature } from "../../shared/log/index.js";
+import { decodeLogEntry, encodeRecord, sealRecord, validateRecordFields, verifyRecordSignature } from "../../shared/log/index.js";
 import {
   LIMITS,
   decodeAgentMessage,
@@ -127,6 +127,8 @@ interface Model {
   /** The agent's accepted records by seq, and the global log's leaves in order. */
   readonly bySeq: WireRecord[];
   readonly leaves: Uint8Array[];
+  /** The global index of `leaves[0]`: the entries before it are the agents' key entries. */
+  readonly firstIndex: number;
 }
 
 interface BatchVerdict {
@@ -151,7 +153,7 @@ function judgeBatch(model: Model, self: EnrolledAgent, records: readonly WireRec
     if (record.seq < model.nextSeq) {
       const stored = model.bySeq[record.seq]!;
       if (!sameRecord(stored, record)) return { acks, refusal: "seq_conflict" };
-      acks.push({ seq: record.seq, index: model.leaves.findIndex((leaf) => bytesEqual(leaf, encodeRecord(recordFromWire(stored)))) });
+      acks.push({ seq: record.seq, index: model.firstIndex + model.leaves.findIndex((leaf) => bytesEqual(leaf, encodeRecord(recordFromWire(stored)))) });
       continue;
     }
     if (record.seq > model.nextSeq) return { acks, refusal: "seq_gap" };
@@ -163,7 +165,7 @@ function judgeBatch(model: Model, self: EnrolledAgent, records: readonly WireRec
       return { acks, refusal: "bad_signature" };
     }
     if (!verifyRecordSignature(sealed, self.publicKey)) return { acks, refusal: "bad_signature" };
-    acks.push({ seq: record.seq, index: model.leaves.length });
+    acks.push({ seq: record.seq, index: model.firstIndex + model.leaves.length });
     model.bySeq[record.seq] = record;
     model.leaves.push(encodeRecord(recordFromWire(record)));
     model.nextSeq += 1;
@@ -269,7 +271,8 @@ async function runCase(frames: readonly FrameSpec[]): Promise<void> {
   const other = await enrollAgent(fleet, "bystander");
   const bystander = await connect(other, 1);
   const attacker = await connect(self, 1);
-  const model: Model = { nextSeq: 0, bySeq: [], leaves: [] };
+  // Each enrollment appended two key entries (enrolled, approved) before any record.
+  const model: Model = { nextSeq: 0, bySeq: [], leaves: [], firstIndex: 4 };
   try {
     for (const [i, spec] of frames.entries()) {
       if (attacker.closed !== undefined) break;
@@ -350,7 +353,9 @@ async function runCase(frames: readonly FrameSpec[]): Promise<void> {
     expect(bystander.messages().filter((m) => m.type === "error")).toEqual([]);
     expect(bystander.closed === undefined || bystander.closed.code === 4000).toBe(true);
     const leaves = await auditLog(fleet, new Map([[self.agentId, self.publicKey], [other.agentId, other.publicKey]]));
-    expect(leaves.length).toBe(model.leaves.length);
+    // The records among them (the rest are the two agents' key entries).
+    expect(leaves.filter((leaf) => decodeLogEntry(leaf).type === "record").length).toBe(model.leaves.length);
+    expect(leaves.length).toBe(model.leaves.length + 4);
   } finally {
     attacker.close();
     bystander.close();

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { INCLUSION_BATCH_MAX } from "../../../shared/log/index.js";
 import { fail, fleetStub, queryInt, queryIntList, unwrap, type AppContext, type AppEnv } from "../context.js";
+import { PUBLISHED_COSIGNATURES_MAX, type CheckpointQuery } from "../../fleet/published-checkpoint.js";
 
 const CACHE = {
   checkpoint: "public, max-age=1",
@@ -21,7 +22,7 @@ export function logRoutes(verifierKey: (signingKey: string) => string | null): H
   return new Hono<AppEnv>()
     .use("/log/*", cors({ origin: "*", allowMethods: ["GET"] }))
     .get("/log/checkpoint", async (c) => {
-      const checkpoint = unwrap(await fleetStub(c).checkpoint(c.get("scope")));
+      const checkpoint = unwrap(await fleetStub(c).checkpoint(c.get("scope"), checkpointQuery(c)));
       return c.body(checkpoint.note, 200, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": CACHE.checkpoint });
     })
     .get("/log/key", (c) =>
@@ -70,12 +71,16 @@ export function logRoutes(verifierKey: (signingKey: string) => string | null): H
 const AGENT_ID_MAX = 64;
 
 /**
- * An agent's own log (mounted at /v1/log/agents, under the CORS rule above): its latest (or a named)
- * accepted checkpoint, and proofs at the sizes it signed. Unauthenticated, cacheable.
+ * An agent's own log (mounted at /v1/log/agents, under the CORS rule above): its key history, its
+ * latest (or a named) accepted checkpoint, and proofs at the sizes it signed. Unauthenticated, cacheable.
  */
 function agentLogRoutes(): Hono<AppEnv> {
   const agentId = (c: AppContext): string => c.req.param("agentId")!.slice(0, AGENT_ID_MAX);
   return new Hono<AppEnv>()
+    .get("/:agentId/keys", async (c) => {
+      const keys = unwrap(await fleetStub(c).agentKeys(c.get("scope"), agentId(c)));
+      return c.json(keys, 200, { "Cache-Control": CACHE.short });
+    })
     .get("/:agentId/checkpoint", async (c) => {
       const size = queryInt(c, "size");
       const checkpoint = unwrap(await fleetStub(c).agentCheckpoint(c.get("scope"), agentId(c), size));
@@ -98,4 +103,25 @@ function agentLogRoutes(): Hono<AppEnv> {
       c.header("Cache-Control", to === undefined ? CACHE.short : CACHE.immutable);
       return c.json(proof);
     });
+}
+
+const AGENT_ID = /^ag_[0-9a-f]{32}$/;
+
+/** `?size=`, `?witnesses=id,…` (1–48 agent ids) and `?quorum=` (1–48) of GET /v1/log/checkpoint. */
+function checkpointQuery(c: AppContext): CheckpointQuery {
+  const size = queryInt(c, "size");
+  const quorum = queryInt(c, "quorum");
+  const raw = c.req.query("witnesses");
+  let witnesses: string[] | undefined;
+  if (raw !== undefined) {
+    const ids = [...new Set(raw.split(","))];
+    if (raw === "" || ids.length > PUBLISHED_COSIGNATURES_MAX || !ids.every((id) => AGENT_ID.test(id))) {
+      fail(400, "bad_query", `query parameter witnesses must be 1 to ${PUBLISHED_COSIGNATURES_MAX} comma-separated agent ids`, { witnesses: raw.slice(0, 32) });
+    }
+    witnesses = ids;
+  }
+  if (quorum !== undefined && (quorum < 1 || quorum > (witnesses?.length ?? PUBLISHED_COSIGNATURES_MAX))) {
+    fail(400, "bad_query", `query parameter quorum must be 1 to ${witnesses?.length ?? PUBLISHED_COSIGNATURES_MAX} (the witnesses named)`, { quorum });
+  }
+  return { ...(size === undefined ? {} : { size }), ...(witnesses === undefined ? {} : { witnesses }), ...(quorum === undefined ? {} : { quorum }) };
 }

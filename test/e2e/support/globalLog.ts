@@ -5,12 +5,15 @@ import { expect } from "vitest";
 import { decodeFrames } from "../../../agent/ledger/frame.js";
 import { openCheckpoint, type Checkpoint } from "../../../shared/checkpoint/index.js";
 import { decodeBase64 } from "../../../shared/encoding/base64.js";
-import { decodeRecord, encodeRecord, recordLeafHash, verifyInclusion, type SealedRecord } from "../../../shared/log/index.js";
+import { decodeLogEntry, decodeRecord, encodeRecord, recordLeafHash, verifyInclusion, type SealedRecord } from "../../../shared/log/index.js";
 import { parseVerifierKey } from "../../../shared/note/index.js";
 
 export interface GlobalEntry {
   readonly index: number;
+  /** record, key (an agent's enrollment, approval or revocation) or agent-checkpoint. */
+  readonly type: "record" | "key" | "agent-checkpoint";
   readonly agentId: string;
+  /** The record's seq; -1 for the other types. */
   readonly seq: number;
   /** The canonical entry bytes. */
   readonly leaf: Uint8Array;
@@ -22,8 +25,13 @@ export async function globalEntries(edgeUrl: string): Promise<GlobalEntry[]> {
   for (let start = 0; ; ) {
     const res = await fetch(`${edgeUrl}/v1/log/entries?start=${start}&end=${start + 256}`);
     if (res.status !== 200) throw new Error(`entries ${start}: HTTP ${res.status} ${await res.text()}`);
-    const page = (await res.json()) as { end: number; size: number; entries: { index: number; agentId: string; seq: number; leaf: string }[] };
-    for (const e of page.entries) out.push({ index: e.index, agentId: e.agentId, seq: e.seq, leaf: decodeBase64(e.leaf) });
+    const page = (await res.json()) as { end: number; size: number; entries: { index: number; type: GlobalEntry["type"]; agentId: string; seq?: number; leaf: string }[] };
+    for (const e of page.entries) {
+      const leaf = decodeBase64(e.leaf);
+      // The served type is the one the bytes carry.
+      expect(decodeLogEntry(leaf).type, `entry ${e.index}`).toBe(e.type);
+      out.push({ index: e.index, type: e.type, agentId: e.agentId, seq: e.type === "record" ? e.seq! : -1, leaf });
+    }
     if (page.entries.length === 0 || page.end >= page.size) return out;
     start = page.end;
   }
@@ -49,10 +57,14 @@ export function ledgerRecords(ledgerDir: string): SealedRecord[] {
 
 /**
  * The global log holds exactly the agent's ledger records: each seq once, in per-agent order
- * (global index increasing with seq), byte for byte the records the agent sealed.
+ * (global index increasing with seq), byte for byte the records the agent sealed. Its key entries
+ * (enrolled, approved) come before its first record. Returns the agent's record entries.
  */
 export function expectLogHoldsLedger(entries: readonly GlobalEntry[], agentId: string, records: readonly SealedRecord[]): GlobalEntry[] {
-  const mine = entries.filter((e) => e.agentId === agentId);
+  const mine = entries.filter((e) => e.agentId === agentId && e.type === "record");
+  const keys = entries.filter((e) => e.agentId === agentId && e.type === "key");
+  expect(keys.length).toBeGreaterThanOrEqual(1);
+  if (mine.length > 0) expect(keys[0]!.index).toBeLessThan(mine[0]!.index);
   expect(mine.map((e) => e.seq)).toEqual(records.map((_, i) => i));
   expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i));
   for (let i = 1; i < mine.length; i++) expect(mine[i]!.index).toBeGreaterThan(mine[i - 1]!.index);

@@ -1,0 +1,43 @@
+import { base64ToBytes, base64UrlToBytes, type CosignatureMessage } from "../../shared/protocol/index.js";
+import { sendError, strike, type AttachedSocket, type ConnectionState } from "./connection.js";
+import { acceptCosignature } from "./cosignatures.js";
+import { hitRateLimit } from "./rate-limit.js";
+import type { AgentRow } from "./registry.js";
+import type { FleetStorage } from "./sql-database.js";
+
+/**
+ * Cosignatures an agent may send per minute. An honest agent cosigns each checkpoint its auditor
+ * keeps (at most one per audit round, 2 s); beyond this, each would still cost a signature check.
+ */
+export const COSIGNATURES_PER_MINUTE = 60;
+
+/**
+ * The `cosignature` message of an active agent: rate-limited (`rate_limited`, no strike), then judged
+ * and stored in one transaction (cosignatures.ts). `unknown_checkpoint` is no strike (the agent may
+ * have been shown another log); `bad_cosignature` is one. A stored cosignature is not answered.
+ */
+export function receiveCosignature(
+  ws: AttachedSocket,
+  state: ConnectionState,
+  storage: FleetStorage,
+  fleetOrigin: string,
+  row: AgentRow,
+  message: CosignatureMessage,
+  now: number,
+): void {
+  const verdict = storage.transaction(() => {
+    if (!hitRateLimit(storage.sql, `cosign:${row.id}`, COSIGNATURES_PER_MINUTE, 60_000, now).allowed) return "limited" as const;
+    const claim = { size: message.size, root: base64ToBytes(message.root), signature: base64ToBytes(message.signature) };
+    return acceptCosignature(storage.sql, fleetOrigin, { id: row.id, publicKey: base64UrlToBytes(row.public_key_x) }, claim, now);
+  });
+  if (verdict === "limited") {
+    sendError(ws, "rate_limited", `at most ${COSIGNATURES_PER_MINUTE} cosignatures a minute; this one was refused`, {
+      ref: "cosignature",
+      details: { perMinute: COSIGNATURES_PER_MINUTE },
+    });
+    return;
+  }
+  if (verdict.kind === "stored") return;
+  sendError(ws, verdict.kind, verdict.message, { ref: "cosignature", details: { size: message.size } });
+  if (verdict.kind === "bad_cosignature") strike(ws, state, now);
+}
