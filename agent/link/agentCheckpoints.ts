@@ -9,8 +9,7 @@
  * Ed25519 (test/agent/run-imports.test.ts).
  */
 import { signCheckpoint } from "../../shared/checkpoint/signed-checkpoint.js";
-import { encodeBase64 } from "../../shared/encoding/base64.js";
-import { ED25519_TYPE, formatKeyId, keyId, type NoteSigner } from "../../shared/note/key-text.js";
+import { formatVerifierKey, keyId, type NoteSigner } from "../../shared/note/key-text.js";
 import type { DeviceKey } from "../identity/deviceKey.js";
 
 /** Least time between two signed agent checkpoints, and between two sent: the edge accepts one per 5 s. */
@@ -31,11 +30,7 @@ export interface AgentCheckpoint {
 
 /** The device key as a note signer under `name` (Ed25519, type 0x01). */
 export function deviceNoteSigner(name: string, key: Pick<DeviceKey, "publicKeyRaw" | "sign">): NoteSigner {
-  const id = keyId(name, key.publicKeyRaw);
-  const typed = new Uint8Array(1 + key.publicKeyRaw.length);
-  typed[0] = ED25519_TYPE;
-  typed.set(key.publicKeyRaw, 1);
-  return { name, keyId: id, verifierKey: `${name}+${formatKeyId(id)}+${encodeBase64(typed)}`, sign: (message) => key.sign(message) };
+  return { name, keyId: keyId(name, key.publicKeyRaw), verifierKey: formatVerifierKey(name, key.publicKeyRaw), sign: (message) => key.sign(message) };
 }
 
 /**

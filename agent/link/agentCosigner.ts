@@ -6,7 +6,7 @@
  */
 import { witnessName } from "../../shared/checkpoint/agent-log-names.js";
 import { encodeBase64 } from "../../shared/encoding/base64.js";
-import { cosign } from "../../shared/note/cosignature.js";
+import { cosign } from "../../shared/note/cosignature-core.js";
 import type { DeviceKey } from "../identity/deviceKey.js";
 
 /** A global checkpoint the auditor kept (verified: pinned key, pinned origin, consistent with the last kept one). */

@@ -124,6 +124,9 @@ interface Arrival {
   readonly acked: number;
 }
 
+/** Global indices the scripted edge acks records at: beyond the test checkpoints, so no inclusion checks run. */
+const GLOBAL_INDEX_BASE = 1_000_000;
+
 /**
  * An edge that welcomes with `welcomeExtra`, holds every record it gets (in order) and acks only
  * while `acking()`; each agent_checkpoint and cosignature arrival is recorded with the edge's acks.
@@ -148,7 +151,7 @@ function proofChainEdge(welcomeExtra: (agentId: string) => Record<string, unknow
         for (const r of records) if (r.seq === next) next++;
         if (!acking()) return;
         ackedSent = next;
-        conn.ws.send(JSON.stringify({ v: 1, type: "ack", acks: records.map((r) => ({ seq: r.seq, index: r.seq })), nextSeq: next, lamport: 6000 }));
+        conn.ws.send(JSON.stringify({ v: 1, type: "ack", acks: records.map((r) => ({ seq: r.seq, index: GLOBAL_INDEX_BASE + r.seq })), nextSeq: next, lamport: 6000 }));
       });
     });
   };
