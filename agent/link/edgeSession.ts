@@ -162,6 +162,8 @@ export class EdgeSession {
   /** The newest kept global checkpoint waiting to be cosigned (for a token of the budget). */
   #cosignQueued: KeptCheckpoint | undefined;
   #cosignTimer: NodeJS.Timeout | undefined;
+  /** The edge refused a cosignature as invalid (a strike): none more on this connection. */
+  #cosignHalted = false;
 
   constructor(options: SessionOptions) {
     this.#o = options;
@@ -532,7 +534,7 @@ export class EdgeSession {
    * edge that lists the feature; the newest waiting one replaces an older. Each size once per process.
    */
   cosign(kept: KeptCheckpoint): void {
-    if (!this.#welcomed || this.#closed || !this.#features.has(FEATURE_COSIGNATURE)) return;
+    if (!this.#welcomed || this.#closed || this.#cosignHalted || !this.#features.has(FEATURE_COSIGNATURE)) return;
     if (kept.size === 0 || kept.size <= this.#proofChain.cosignedSize) return;
     if (this.#cosignQueued !== undefined && this.#cosignQueued.size >= kept.size) return;
     this.#cosignQueued = kept;
@@ -541,7 +543,7 @@ export class EdgeSession {
 
   #serviceCosign(): void {
     const kept = this.#cosignQueued;
-    if (kept === undefined || this.#closed) return;
+    if (kept === undefined || this.#closed || this.#cosignHalted) return;
     const { context, identity, counters } = this.#o;
     const now = Date.now();
     if (this.#congested() || !this.#budget.tryTake(now)) {
@@ -610,27 +612,40 @@ export class EdgeSession {
         this.#proofChain.schedule.retryLater(Date.now());
         this.#serviceAgentCheckpoint();
         return;
-      case "bad_checkpoint":
+      case "bad_checkpoint": {
+        // A strike each: the next ones would be refused the same way, so none more on this connection.
         counters.agentCheckpointErrors++;
+        const size = this.#proofChain.schedule.lastSent?.size ?? null;
         this.#proofChain.schedule.refused();
-        context.log("error", "the edge refused the agent checkpoint", { code: message.code, error: message.message, details });
+        this.#agentLogOrigin = undefined;
+        context.log("error", "the edge refused the agent checkpoint; no more agent checkpoints on this connection", { code: message.code, error: message.message, size, details });
         return;
-      case "agent_log_inconsistent":
+      }
+      case "agent_log_inconsistent": {
         // The edge holds other records for this agent than its own ledger: nothing more to sign here.
         counters.agentCheckpointErrors++;
         counters.agentLogInconsistent = true;
+        const size = this.#proofChain.schedule.lastSent?.size ?? null;
         this.#proofChain.schedule.refused();
         this.#agentLogOrigin = undefined;
         context.log("error", "AGENT LOG INCONSISTENT: the edge's records of this agent do not match its signed checkpoint; no more agent checkpoints on this connection", {
           error: message.message,
-          size: this.#proofChain.schedule.lastSent?.size ?? null,
+          size,
           details,
         });
         return;
+      }
       case "unknown_checkpoint":
-      case "bad_cosignature":
+        // No strike (e.g. a checkpoint kept from an edge database that was since replaced): the next keep goes as usual.
         counters.cosignatureErrors++;
-        context.log(message.code === "bad_cosignature" ? "error" : "warn", "the edge refused a cosignature", { code: message.code, error: message.message, details });
+        context.log("warn", "the edge refused a cosignature", { code: message.code, error: message.message, details });
+        return;
+      case "bad_cosignature":
+        // A strike each: cosigning stops on this connection.
+        counters.cosignatureErrors++;
+        this.#cosignHalted = true;
+        this.#cosignQueued = undefined;
+        context.log("error", "the edge refused a cosignature", { code: message.code, error: message.message, details });
         return;
       case "rate_limited":
         if (message.ref === "agent_checkpoint") {

@@ -245,22 +245,26 @@ describe("agent checkpoints against the scripted edge", () => {
     expect(link.stats()).toMatchObject({ agent_checkpoints_sent: 0, cosignatures_sent: 0 });
   }, 20_000);
 
-  it("agent_log_inconsistent is loud and stops agent checkpoints on that connection", async () => {
+  it.each([
+    ["agent_log_inconsistent", "AGENT LOG INCONSISTENT", 1],
+    ["bad_checkpoint", "the edge refused the agent checkpoint", 0],
+  ] as const)("%s is logged loudly and stops agent checkpoints on that connection (each would be a strike or a quarantine again)", async (code, logged, inconsistent) => {
     const arrivals: Arrival[] = [];
     const { link, lines } = await setup(
       proofChainEdge(
         () => ({ features: ["agent-checkpoint"] }),
         () => true,
         arrivals,
-        (conn) => conn.ws.send(JSON.stringify({ v: 1, type: "error", code: "agent_log_inconsistent", message: "root differs", ref: "agent_checkpoint" })),
+        (conn) => conn.ws.send(JSON.stringify({ v: 1, type: "error", code, message: "refused", ref: "agent_checkpoint" })),
       ),
     );
     await until("the first agent checkpoint", () => arrivals.length >= 1);
-    await until("the error seen", () => link.stats().agent_log_inconsistent === 1);
+    await until("the error seen", () => link.stats().agent_checkpoint_errors === 1);
+    // Without the stop, the next one would arrive 5.25 s after the first.
     await new Promise((r) => setTimeout(r, 6000));
     expect(arrivals).toHaveLength(1);
-    expect(lines.some((l) => l.level === "error" && l.msg.startsWith("AGENT LOG INCONSISTENT"))).toBe(true);
-    expect(link.stats()).toMatchObject({ agent_checkpoints_sent: 1, agent_checkpoint_errors: 1, agent_log_inconsistent: 1 });
+    expect(lines.some((l) => l.level === "error" && l.msg.startsWith(logged))).toBe(true);
+    expect(link.stats()).toMatchObject({ agent_checkpoints_sent: 1, agent_checkpoint_errors: 1, agent_log_inconsistent: inconsistent });
     expect(link.state()).toBe("connected");
   }, 20_000);
 });
@@ -321,11 +325,21 @@ describe("cosignatures against the scripted edge", () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(cosignatures()).toHaveLength(2);
     expect(link.stats()).toMatchObject({ cosignatures_sent: 2, cosigned_size: 8, checkpoint_size: 8 });
-    // The edge's refusals of a cosignature are logged and counted; the connection stays.
+    // unknown_checkpoint (no strike): logged and counted, the next keep is cosigned as usual.
     conn.ws.send(JSON.stringify({ v: 1, type: "error", code: "unknown_checkpoint", message: "never signed", ref: "cosignature" }));
+    await until("the refusal counted", () => link.stats().cosignature_errors === 1);
+    conn.ws.send(JSON.stringify({ v: 1, type: "checkpoint", size: 12, root: Buffer.from(honest.root(12)).toString("base64"), note: noteOf(honest, 12) }));
+    await until("the third cosignature", () => cosignatures().length >= 3);
+    check(cosignatures()[2]!, honest, 12);
+    // bad_cosignature (a strike): no more cosignatures on this connection, though the auditor keeps on.
     conn.ws.send(JSON.stringify({ v: 1, type: "error", code: "bad_cosignature", message: "does not verify", ref: "cosignature" }));
-    await until("both refusals counted", () => link.stats().cosignature_errors === 2);
+    await until("the second refusal counted", () => link.stats().cosignature_errors === 2);
+    conn.ws.send(JSON.stringify({ v: 1, type: "checkpoint", size: 16, root: Buffer.from(honest.root(16)).toString("base64"), note: noteOf(honest, 16) }));
+    await until("16 kept", () => link.stats().checkpoint_size === 16);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(cosignatures()).toHaveLength(3);
     expect(lines.filter((l) => l.msg === "the edge refused a cosignature")).toHaveLength(2);
+    expect(link.stats()).toMatchObject({ cosignatures_sent: 3, cosigned_size: 12, cosignature_errors: 2 });
     expect(link.state()).toBe("connected");
   }, 20_000);
 });
