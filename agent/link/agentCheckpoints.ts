@@ -19,6 +19,8 @@ export const AGENT_CHECKPOINT_INTERVAL_MS = 5000;
  * (network jitter) and be refused with `rate_limited` (no strike, but a wasted round).
  */
 export const AGENT_CHECKPOINT_SEND_MARGIN_MS = 250;
+/** The longest wait an edge's `rate_limited` (`details.retryAfterMs`) can impose on the next send. */
+const RETRY_AFTER_MAX_MS = 60_000;
 
 export interface AgentCheckpoint {
   readonly origin: string;
@@ -118,10 +120,14 @@ export class AgentCheckpointSchedule {
     this.#lastSentAt = nowMs;
   }
 
-  /** The edge could not take the last one yet: it goes again after the interval unless a newer one replaced it. */
-  retryLater(nowMs: number): void {
+  /**
+   * The edge could not take the last one yet: it goes again after `delayMs` (default the interval;
+   * an edge's `retryAfterMs` is bounded to 0…60 s) unless a newer one replaced it.
+   */
+  retryLater(nowMs: number, delayMs: number = this.intervalMs): void {
     if (this.#pending === undefined && this.#sent !== undefined) this.#pending = this.#sent;
-    this.#notBefore = nowMs + this.intervalMs;
+    const delay = Number.isFinite(delayMs) ? Math.min(Math.max(delayMs, 0), RETRY_AFTER_MAX_MS) : this.intervalMs;
+    this.#notBefore = nowMs + delay;
   }
 
   /** The edge refused the last one for good (bad_checkpoint, agent_log_inconsistent): it is never resent. */

@@ -649,8 +649,9 @@ export class EdgeSession {
         return;
       case "rate_limited":
         if (message.ref === "agent_checkpoint") {
-          context.log("info", "the edge took an agent checkpoint too soon after the last; sending it again later", { error: message.message });
-          this.#proofChain.schedule.retryLater(Date.now());
+          context.log("info", "the edge took an agent checkpoint too soon after the last; sending it again later", { error: message.message, retryAfterMs: details.retryAfterMs ?? null });
+          const after = details.retryAfterMs;
+          this.#proofChain.schedule.retryLater(Date.now(), typeof after === "number" ? after + 100 : undefined);
           this.#serviceAgentCheckpoint();
           return;
         }

@@ -75,6 +75,8 @@ describe("AgentCheckpointSchedule (pure)", () => {
     expect(s.sendable(5000, 10)).toBeUndefined();
     expect(s.sendable(5100, 10)).toBe(a);
     s.markSent(5100, a);
+    s.retryLater(5200, 1e12); // an edge's retryAfterMs: bounded to a minute
+    expect(s.sendDelay(5200)).toBe(60_000);
     s.retryLater(5200);
     const b = cp(15);
     s.signed(6000, b);
