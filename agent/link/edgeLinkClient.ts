@@ -5,7 +5,7 @@ import { EdgeHttpError } from "./edgeHttp.js";
 import { enrollWithEdge } from "./enrollment.js";
 import { assertEdgeTransport, assertNoDowngrade } from "./edgeTransport.js";
 import { LogAuditor } from "./logAuditor.js";
-import { EdgeSession, type SessionCounters } from "./edgeSession.js";
+import { EdgeSession, newProofChainState, type SessionCounters } from "./edgeSession.js";
 
 export interface EdgeLinkOptions {
   /** Edge URL for the first enrollment (else the runtime's config.edge.url). */
@@ -61,7 +61,14 @@ export class EdgeLinkClient implements EdgeLink {
     lastError: null,
     sendingHalted: null,
     quarantined: false,
+    agentCheckpointsSent: 0,
+    agentCheckpointErrors: 0,
+    agentLogInconsistent: false,
+    cosignaturesSent: 0,
+    cosignatureErrors: 0,
   };
+  /** Agent checkpoint pacing and what was cosigned, across this link's sessions. */
+  readonly #proofChain = newProofChainState();
 
   constructor(options: EdgeLinkOptions = {}) {
     this.#options = options;
@@ -133,6 +140,13 @@ export class EdgeLinkClient implements EdgeLink {
       inclusion_failed: a?.inclusionFailed ?? 0,
       inclusion_pending: a?.inclusionPending ?? 0,
       inclusion_skipped: a?.inclusionSkipped ?? 0,
+      agent_checkpoints_sent: c.agentCheckpointsSent,
+      agent_checkpoint_size: this.#proofChain.schedule.lastSent?.size ?? 0,
+      agent_checkpoint_errors: c.agentCheckpointErrors,
+      agent_log_inconsistent: c.agentLogInconsistent ? 1 : 0,
+      cosignatures_sent: c.cosignaturesSent,
+      cosigned_size: this.#proofChain.cosignedSize,
+      cosignature_errors: c.cosignatureErrors,
       last_error: c.lastError,
       halted_reason: c.sendingHalted,
       inconsistent_reason: a?.inconsistentReason ?? null,
@@ -200,6 +214,7 @@ export class EdgeLinkClient implements EdgeLink {
       leafHash: (seq) => ctx.ledger.leafHash(seq),
       log: ctx.log,
       onInconsistent: (report) => this.#session?.reportLog(report),
+      onKept: (kept) => this.#session?.cosign(kept),
       ...(this.#options.auditIntervalMs === undefined ? {} : { roundIntervalMs: this.#options.auditIntervalMs }),
     });
     this.#auditor = auditor;
@@ -212,6 +227,7 @@ export class EdgeLinkClient implements EdgeLink {
         identity: this.#identity!,
         auditor,
         counters: this.#counters,
+        proofChain: this.#proofChain,
         pinVerifierKey: (key) => this.#updateIdentity({ verifierKey: key }),
         ...(this.#options.pingIntervalMs === undefined ? {} : { pingIntervalMs: this.#options.pingIntervalMs }),
         ...(this.#options.silenceLimitMs === undefined ? {} : { silenceLimitMs: this.#options.silenceLimitMs }),

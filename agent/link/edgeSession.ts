@@ -6,6 +6,9 @@ import { recordToWire, type WireRecord } from "../../shared/protocol/record.js";
 import type { FleetConfig } from "../../shared/protocol/config.js";
 import type { LinkContext, PhaseSummary } from "../runtime/edgeLink.js";
 import type { SealedRecord } from "../ledger/record.js";
+import { agentLogOrigin } from "../../shared/checkpoint/agent-log-names.js";
+import { AgentCheckpointSchedule, signAgentCheckpoint } from "./agentCheckpoints.js";
+import { cosignKept, type KeptCheckpoint } from "./agentCosigner.js";
 import { connectJwt } from "./connectToken.js";
 import type { EdgeIdentity } from "./edgeIdentity.js";
 import type { LogAuditReport, LogAuditor } from "./logAuditor.js";
@@ -26,6 +29,23 @@ const RATE_LIMITED_GRACE_MS = 1000;
 const REPLAY_WATCH_INTERVAL_MS = 250;
 /** Tokens records leave in the budget for a summary or ping (see MessageBudget). */
 const RECORDS_RESERVE = 1;
+/** How long a proof-chain message waits when the socket is congested before it tries again. */
+const CONGESTED_RETRY_MS = 1000;
+/** The features of `welcome` this agent uses (docs/protocol.md): without them it sends neither message. */
+export const FEATURE_AGENT_CHECKPOINT = "agent-checkpoint";
+export const FEATURE_COSIGNATURE = "cosignature";
+
+/** What the agent-log features keep between the connections of one link. */
+export interface ProofChainState {
+  /** Pacing of agent checkpoints (it holds across reconnects: the edge accepts one per 5 s). */
+  readonly schedule: AgentCheckpointSchedule;
+  /** The largest global checkpoint size cosigned by this process (a size is cosigned once). */
+  cosignedSize: number;
+}
+
+export function newProofChainState(): ProofChainState {
+  return { schedule: new AgentCheckpointSchedule(), cosignedSize: 0 };
+}
 
 /** Counters shared by all sessions of one link. */
 export interface SessionCounters {
@@ -48,6 +68,16 @@ export interface SessionCounters {
   /** Why sending records stopped for good (seq_conflict, pruned records…), null while healthy. */
   sendingHalted: string | null;
   quarantined: boolean;
+  /** `agent_checkpoint` messages sent. */
+  agentCheckpointsSent: number;
+  /** Agent checkpoints the edge refused (`bad_checkpoint`, `agent_log_inconsistent`). */
+  agentCheckpointErrors: number;
+  /** The edge said its records of this agent do not match the agent's checkpoint (sticky). */
+  agentLogInconsistent: boolean;
+  /** `cosignature` messages sent. */
+  cosignaturesSent: number;
+  /** Cosignatures the edge refused (`unknown_checkpoint`, `bad_cosignature`). */
+  cosignatureErrors: number;
 }
 
 export interface SessionOptions {
@@ -76,6 +106,8 @@ export interface SessionOptions {
    * open and not congested: the batches were lost (dropped by the edge); resend from the last ack.
    */
   readonly replayStallMs?: number;
+  /** Agent checkpoint pacing and cosigning state shared by the link's sessions (default: this session's own). */
+  readonly proofChain?: ProofChainState;
 }
 
 /** How a session ended. */
@@ -120,11 +152,24 @@ export class EdgeSession {
   #lossSuspect: { at: number; below: number } | undefined;
   /** This connection has told the edge about the log inconsistency already. */
   #logReported = false;
+  readonly #proofChain: ProofChainState;
+  /** `welcome.features`: what this edge accepts beyond protocol 1's first messages. */
+  #features: ReadonlySet<string> = new Set();
+  /** The agent log's origin (and key name) while agent checkpoints go to this edge; undefined: none. */
+  #agentLogOrigin: string | undefined;
+  #checkpointTimer: NodeJS.Timeout | undefined;
+  #checkpointDueAt = 0;
+  /** The newest kept global checkpoint waiting to be cosigned (for a token of the budget). */
+  #cosignQueued: KeptCheckpoint | undefined;
+  #cosignTimer: NodeJS.Timeout | undefined;
+  /** The edge refused a cosignature as invalid (a strike): none more on this connection. */
+  #cosignHalted = false;
 
   constructor(options: SessionOptions) {
     this.#o = options;
     this.#window = new ReplayWindow(options.batchMax ?? LIMITS.batchRecords, options.maxInFlight ?? 4 * LIMITS.batchRecords);
     this.#ended = new Promise((resolve) => (this.#end = resolve));
+    this.#proofChain = options.proofChain ?? newProofChainState();
   }
 
   get welcomed(): boolean {
@@ -222,6 +267,10 @@ export class EdgeSession {
     this.#timers = [];
     clearTimeout(this.#pumpTimer);
     this.#pumpTimer = undefined;
+    clearTimeout(this.#checkpointTimer);
+    this.#checkpointTimer = undefined;
+    clearTimeout(this.#cosignTimer);
+    this.#cosignTimer = undefined;
     for (const u of this.#unsubscribe) u();
     this.#unsubscribe = [];
     this.#closed = true;
@@ -317,6 +366,7 @@ export class EdgeSession {
         for (const w of this.#ackWaiters) w();
         this.#ackWaiters.clear();
         void this.#pump();
+        this.#serviceAgentCheckpoint();
         return;
       }
       case "field":
@@ -389,12 +439,18 @@ export class EdgeSession {
       }
     }
     if (message.log.checkpoint !== null) this.#o.auditor.offer(message.log.checkpoint);
+    this.#features = new Set(message.features ?? []);
     this.#welcomed = true;
     counters.welcomes++;
     this.#o.onWelcome();
     context.log("info", "connected to the edge", { fleetId: message.fleetId, resumeFrom: nextSeq, durable, replay: Math.max(0, durable - nextSeq) });
     this.#unsubscribe.push(context.onSummary((s) => this.#onSummary(s)));
-    this.#unsubscribe.push(context.ledger.onDurable(() => void this.#pump()));
+    this.#unsubscribe.push(
+      context.ledger.onDurable(() => {
+        void this.#pump();
+        this.#serviceAgentCheckpoint();
+      }),
+    );
     this.#ackProgressAt = Date.now();
     const report = this.#o.auditor.report();
     if (report !== null) this.reportLog(report);
@@ -402,6 +458,117 @@ export class EdgeSession {
     watch.unref();
     this.#timers.push(watch);
     void this.#pump();
+    if (this.#features.has(FEATURE_AGENT_CHECKPOINT)) this.#startAgentCheckpoints(message.log.origin);
+    // A checkpoint kept before this connection (an earlier one, or the file) and not cosigned yet.
+    const kept = this.#o.auditor.kept();
+    if (kept !== undefined) this.cosign(kept);
+  }
+
+  /** Agent checkpoints to this edge: origin from the pinned fleet origin (else the one the edge names). */
+  #startAgentCheckpoints(edgeOrigin: string): void {
+    const { context, identity } = this.#o;
+    const pinned = identity.origin;
+    if (pinned !== null && pinned !== edgeOrigin) {
+      // The edge would refuse a checkpoint under another origin than its own, and ours is pinned.
+      context.log("error", "the edge names another log origin than the pinned one; no agent checkpoints on this connection", { pinned, presented: edgeOrigin });
+      return;
+    }
+    this.#agentLogOrigin = agentLogOrigin(pinned ?? edgeOrigin, identity.agentId);
+    this.#proofChain.schedule.welcomed();
+    this.#serviceAgentCheckpoint();
+  }
+
+  /**
+   * Signs an agent checkpoint when one is due and sends the newest signed one once the edge's acks
+   * cover it (agentCheckpoints.ts). Runs on socket events, ledger fsyncs and its own timer, never on
+   * a tick; a message waits for a token of the connection's budget like every other.
+   */
+  #serviceAgentCheckpoint(): void {
+    const origin = this.#agentLogOrigin;
+    if (origin === undefined || !this.#welcomed || this.#closed) return;
+    const { context, counters } = this.#o;
+    const schedule = this.#proofChain.schedule;
+    const now = Date.now();
+    const durable = context.ledger.durableCount;
+    if (schedule.signDelay(now, durable) === 0) {
+      try {
+        const checkpoint = signAgentCheckpoint(origin, durable, context.ledger.root(durable), context.key);
+        if (checkpoint.note.length > LIMITS.agentCheckpointNoteChars) throw new Error(`the signed note is ${checkpoint.note.length} characters, limit ${LIMITS.agentCheckpointNoteChars}`);
+        schedule.signed(now, checkpoint);
+      } catch (err) {
+        this.#agentLogOrigin = undefined;
+        context.log("error", "cannot sign an agent checkpoint; none are sent on this connection", { origin, error: (err as Error).message });
+        return;
+      }
+    }
+    let waitMs: number | undefined;
+    const due = schedule.sendable(now, this.#window.ackedNext);
+    if (due !== undefined) {
+      if (this.#congested()) waitMs = CONGESTED_RETRY_MS;
+      else if (!this.#budget.tryTake(now)) waitMs = this.#budget.waitMs(now);
+      else if (this.#send({ type: "agent_checkpoint", lamport: context.lamport.tick(), note: due.note })) {
+        schedule.markSent(now, due);
+        counters.agentCheckpointsSent++;
+        context.log("debug", "sent an agent checkpoint", { size: due.size });
+      }
+    }
+    const waits = [waitMs, schedule.signDelay(now, durable)];
+    const pending = schedule.pending;
+    if (pending !== undefined && pending.size <= this.#window.ackedNext) waits.push(schedule.sendDelay(now));
+    const next = Math.min(...waits.filter((w): w is number => w !== undefined && w > 0));
+    if (Number.isFinite(next)) this.#wakeAgentCheckpoint(now, next);
+  }
+
+  #wakeAgentCheckpoint(now: number, ms: number): void {
+    if (this.#checkpointTimer !== undefined && this.#checkpointDueAt <= now + ms) return;
+    clearTimeout(this.#checkpointTimer);
+    this.#checkpointDueAt = now + ms;
+    this.#checkpointTimer = setTimeout(() => {
+      this.#checkpointTimer = undefined;
+      this.#serviceAgentCheckpoint();
+    }, Math.max(1, ms));
+  }
+
+  /**
+   * Cosigns a global checkpoint the auditor verified and kept, and sends it (`cosignature`) to an
+   * edge that lists the feature; the newest waiting one replaces an older. Each size once per process.
+   */
+  cosign(kept: KeptCheckpoint): void {
+    if (!this.#welcomed || this.#closed || this.#cosignHalted || !this.#features.has(FEATURE_COSIGNATURE)) return;
+    if (kept.size === 0 || kept.size <= this.#proofChain.cosignedSize) return;
+    if (this.#cosignQueued !== undefined && this.#cosignQueued.size >= kept.size) return;
+    this.#cosignQueued = kept;
+    this.#serviceCosign();
+  }
+
+  #serviceCosign(): void {
+    const kept = this.#cosignQueued;
+    if (kept === undefined || this.#closed || this.#cosignHalted) return;
+    const { context, identity, counters } = this.#o;
+    const now = Date.now();
+    if (this.#congested() || !this.#budget.tryTake(now)) {
+      if (this.#cosignTimer === undefined) {
+        const wait = this.#congested() ? CONGESTED_RETRY_MS : this.#budget.waitMs(now);
+        this.#cosignTimer = setTimeout(() => {
+          this.#cosignTimer = undefined;
+          this.#serviceCosign();
+        }, Math.max(1, wait));
+      }
+      return;
+    }
+    this.#cosignQueued = undefined;
+    let fields: ReturnType<typeof cosignKept>;
+    try {
+      fields = cosignKept(kept, identity.agentId, context.key, now);
+    } catch (err) {
+      context.log("error", "cannot cosign the edge's checkpoint", { size: kept.size, error: (err as Error).message });
+      return;
+    }
+    if (this.#send({ type: "cosignature", lamport: context.lamport.tick(), ...fields })) {
+      this.#proofChain.cosignedSize = Math.max(this.#proofChain.cosignedSize, kept.size);
+      counters.cosignaturesSent++;
+      context.log("debug", "cosigned the edge's checkpoint", { size: kept.size });
+    }
   }
 
   /**
@@ -439,7 +606,60 @@ export class EdgeSession {
         counters.sendingHalted = `${message.code}: ${message.message}`;
         context.log("error", "the edge refused a record; sending records stops until restart", { code: message.code, error: message.message, details });
         return;
+      case "checkpoint_ahead":
+        // The edge has not stored every record the checkpoint covers yet: the same one goes again later.
+        context.log("info", "the edge does not hold every record of the agent checkpoint yet; sending it again later", { error: message.message, details });
+        this.#proofChain.schedule.retryLater(Date.now());
+        this.#serviceAgentCheckpoint();
+        return;
+      case "bad_checkpoint": {
+        // A strike each: the next ones would be refused the same way, so none more on this connection.
+        counters.agentCheckpointErrors++;
+        const size = this.#proofChain.schedule.lastSent?.size ?? null;
+        this.#proofChain.schedule.refused();
+        this.#agentLogOrigin = undefined;
+        context.log("error", "the edge refused the agent checkpoint; no more agent checkpoints on this connection", { code: message.code, error: message.message, size, details });
+        return;
+      }
+      case "agent_log_inconsistent": {
+        // The edge holds other records for this agent than its own ledger: nothing more to sign here.
+        counters.agentCheckpointErrors++;
+        counters.agentLogInconsistent = true;
+        const size = this.#proofChain.schedule.lastSent?.size ?? null;
+        this.#proofChain.schedule.refused();
+        this.#agentLogOrigin = undefined;
+        context.log("error", "AGENT LOG INCONSISTENT: the edge's records of this agent do not match its signed checkpoint; no more agent checkpoints on this connection", {
+          error: message.message,
+          size,
+          details,
+        });
+        return;
+      }
+      case "unknown_checkpoint":
+        // No strike (e.g. a checkpoint kept from an edge database that was since replaced): the next keep goes as usual.
+        counters.cosignatureErrors++;
+        context.log("warn", "the edge refused a cosignature", { code: message.code, error: message.message, details });
+        return;
+      case "bad_cosignature":
+        // A strike each: cosigning stops on this connection.
+        counters.cosignatureErrors++;
+        this.#cosignHalted = true;
+        this.#cosignQueued = undefined;
+        context.log("error", "the edge refused a cosignature", { code: message.code, error: message.message, details });
+        return;
       case "rate_limited":
+        if (message.ref === "agent_checkpoint") {
+          context.log("info", "the edge took an agent checkpoint too soon after the last; sending it again later", { error: message.message, retryAfterMs: details.retryAfterMs ?? null });
+          const after = details.retryAfterMs;
+          this.#proofChain.schedule.retryLater(Date.now(), typeof after === "number" ? after + 100 : undefined);
+          this.#serviceAgentCheckpoint();
+          return;
+        }
+        if (message.ref === "cosignature") {
+          counters.cosignatureErrors++;
+          context.log("warn", "the edge refused a cosignature", { code: message.code, error: message.message });
+          return;
+        }
         if (message.ref === "summary") {
           context.log("warn", "the edge refused a summary", { code: message.code, error: message.message });
           return;

@@ -8,6 +8,7 @@ import { parseVerifierKeyText, type NoteVerifier } from "../../shared/note/key-t
 import { LIMITS } from "../../shared/protocol/limits.js";
 import type { LogReport } from "../../shared/protocol/messages.js";
 import { nativeNoteVerifier } from "../identity/nativeNoteVerifier.js";
+import type { KeptCheckpoint } from "./agentCosigner.js";
 import { loadKeptCheckpoint, keepCheckpoint } from "./checkpointStore.js";
 import { checkConsistency, planCheckpoint, type TreeHead } from "./checkpointRules.js";
 import { edgeRoute } from "./edgeIdentity.js";
@@ -41,6 +42,11 @@ export interface LogAuditorOptions {
   readonly inclusionQueueMax?: number;
   /** Called once, when the log is first found inconsistent, with what to report to the edge. */
   readonly onInconsistent?: (report: LogAuditReport) => void;
+  /**
+   * Called when a newer checkpoint is kept (the first one accepted, or one proven consistent with
+   * the kept one): what the agent cosigns (agentCosigner.ts). Not called for the one loaded from disk.
+   */
+  readonly onKept?: (kept: KeptCheckpoint) => void;
 }
 
 /** What the agent tells the edge (and through it, operators) about an inconsistency: `log_report`. */
@@ -87,7 +93,7 @@ const inclusionBatchDoc = z.object({ treeSize: z.number().int().min(0), proofs: 
  */
 export class LogAuditor {
   readonly #o: LogAuditorOptions;
-  #kept: (TreeHead & { note: string }) | undefined;
+  #kept: (TreeHead & { note: string; origin: string; body: string }) | undefined;
   #offered: string | undefined;
   #lastOfferAt = 0;
   #busy = false;
@@ -115,12 +121,18 @@ export class LogAuditor {
     if (note !== undefined) {
       const opened = this.#open(note);
       if (typeof opened === "string") options.log("warn", "the kept edge checkpoint no longer verifies; starting over from the next one", { reason: opened });
-      else this.#kept = { size: opened.size, root: opened.root, note };
+      else this.#kept = { size: opened.size, root: opened.root, note, origin: opened.origin, body: opened.body };
     }
   }
 
   get keptSize(): number {
     return this.#kept?.size ?? 0;
+  }
+
+  /** The kept (verified) checkpoint, undefined before the first one. */
+  kept(): KeptCheckpoint | undefined {
+    const k = this.#kept;
+    return k === undefined ? undefined : { origin: k.origin, size: k.size, root: k.root, body: k.body };
   }
 
   start(): void {
@@ -206,14 +218,14 @@ export class LogAuditor {
     }
   }
 
-  #open(note: string): (Checkpoint & { origin: string }) | string {
+  #open(note: string): (Checkpoint & { body: string }) | string {
     const key = this.#o.verifierKey();
     if (key === null) return "no verifier key is pinned";
     try {
       const origin = this.#o.origin();
       if (this.#verifier?.key !== key) this.#verifier = { key, verifier: nativeNoteVerifier(parseVerifierKeyText(key)) };
-      const { checkpoint } = openCheckpoint(note, [this.#verifier.verifier], origin === null ? {} : { origin });
-      return checkpoint;
+      const opened = openCheckpoint(note, [this.#verifier.verifier], origin === null ? {} : { origin });
+      return { ...opened.checkpoint, body: opened.note.text };
     } catch (err) {
       return (err as Error).message;
     }
@@ -288,12 +300,17 @@ export class LogAuditor {
     }
   }
 
-  async #keep(note: string, checkpoint: Checkpoint): Promise<void> {
+  async #keep(note: string, checkpoint: Checkpoint & { body: string }): Promise<void> {
     await keepCheckpoint(this.#o.dataDir, note);
-    this.#kept = { size: checkpoint.size, root: checkpoint.root, note };
+    this.#kept = { size: checkpoint.size, root: checkpoint.root, note, origin: checkpoint.origin, body: checkpoint.body };
     this.#stats.checkpointsAccepted++;
     if (this.#o.origin() === null) this.#o.pinOrigin(checkpoint.origin);
     this.#o.log("debug", "accepted edge checkpoint", { size: checkpoint.size });
+    try {
+      this.#o.onKept?.(this.kept()!);
+    } catch (err) {
+      this.#o.log("warn", "could not hand the kept checkpoint on", { error: (err as Error).message });
+    }
   }
 
   /**

@@ -9,7 +9,7 @@
  *
  * Both keys are the agent's device key; the key types (and so the key ids) differ.
  */
-import { cosignerVerifierKey } from "../note/cosignature.js";
+import { cosignerVerifierKey } from "../note/cosignature-core.js";
 import { formatVerifierKey } from "../note/key-text.js";
 
 export function agentLogOrigin(fleetOrigin: string, agentId: string): string {

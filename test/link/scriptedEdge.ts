@@ -3,7 +3,7 @@
  * connect JWT like the Worker does and then runs a per-connection script, and setup() that starts
  * the real agent runtime with the real link pointed at it.
  */
-import type { IncomingMessage } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener } from "node:http";
 import type { Socket } from "node:net";
 import { decodeProtectedHeader, jwtVerify } from "jose";
 import { tempDir } from "./tempDir.js";
@@ -35,14 +35,17 @@ export interface HostileEdge {
   close(): Promise<void>;
 }
 
-/** A ws server on 127.0.0.1:0 that verifies the agent's JWT and then runs `behave` per connection. */
-export async function hostileEdge(publicKey: import("node:crypto").KeyObject, agentId: string, behave: (conn: Conn, n: number) => void): Promise<HostileEdge> {
+/**
+ * A ws server on 127.0.0.1:0 that verifies the agent's JWT and then runs `behave` per connection;
+ * with `http`, plain HTTP requests on the same port go to it (the edge's proof routes).
+ */
+export async function hostileEdge(publicKey: import("node:crypto").KeyObject, agentId: string, behave: (conn: Conn, n: number) => void, http?: RequestListener): Promise<HostileEdge> {
   const conns: Conn[] = [];
   const jtis: string[] = [];
   const lifetimes: number[] = [];
+  const httpServer = http ? createServer(http) : undefined;
   const server = new WebSocketServer({
-    host: "127.0.0.1",
-    port: 0,
+    ...(httpServer ? { server: httpServer } : { host: "127.0.0.1", port: 0 }),
     verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
       const token = /^Bearer (.+)$/.exec(info.req.headers.authorization ?? "")?.[1];
       if (!token) return done(false, 401, "no bearer");
@@ -58,7 +61,8 @@ export async function hostileEdge(publicKey: import("node:crypto").KeyObject, ag
       );
     },
   });
-  await new Promise<void>((r) => server.once("listening", () => r()));
+  if (httpServer) await new Promise<void>((r) => httpServer.listen(0, "127.0.0.1", r));
+  else await new Promise<void>((r) => server.once("listening", () => r()));
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : 0;
   server.on("connection", (ws, req) => {
@@ -80,7 +84,11 @@ export async function hostileEdge(publicKey: import("node:crypto").KeyObject, ag
     close: () =>
       new Promise<void>((r) => {
         for (const c of server.clients) c.terminate();
-        server.close(() => r());
+        server.close(() => {
+          if (!httpServer) return r();
+          httpServer.closeAllConnections();
+          httpServer.close(() => r());
+        });
       }),
   };
 }
@@ -121,11 +129,15 @@ export async function stopAll(): Promise<void> {
   }
 }
 
-export async function setup(behave: (conn: Conn, n: number) => void, linkOptions: { pingIntervalMs?: number; silenceLimitMs?: number; sendBufferLimitBytes?: number } = {}) {
+export async function setup(
+  behave: (conn: Conn, n: number) => void,
+  linkOptions: { pingIntervalMs?: number; silenceLimitMs?: number; sendBufferLimitBytes?: number; auditIntervalMs?: number } = {},
+  http?: RequestListener,
+) {
   const dataDir = tempDir("link-hostile-");
   const key = loadOrCreateDeviceKey(dataDir);
   const agentId = agentIdFromPublicKey(key.publicKeyRaw);
-  const edge = await hostileEdge(key.publicKey, agentId, behave);
+  const edge = await hostileEdge(key.publicKey, agentId, behave, http);
   saveEdgeIdentity(dataDir, {
     version: 1,
     agentId,
@@ -143,7 +155,7 @@ export async function setup(behave: (conn: Conn, n: number) => void, linkOptions
   const link = new EdgeLinkClient({ backoff: { baseMs: 50, capMs: 200 }, auditIntervalMs: 60_000, ...linkOptions });
   const agent = await startAgent(config, { link, log: (line) => lines.push(JSON.parse(line) as { level: string; msg: string }) });
   running.push({ agent, edge });
-  return { agent, edge, link, lines, agentId };
+  return { agent, edge, link, lines, agentId, key, dataDir };
 }
 
 export const until = async (what: string, cond: () => boolean, timeoutMs = 10_000) => {

@@ -66,6 +66,13 @@ export const command: Command = {
               : `edge log  checkpoint size ${h.edge.checkpoint_size ?? 0}, ${h.edge.inclusion_verified ?? 0} own records proven included`,
           ]
         : []),
+      ...(h.edge && h.edge.agent_checkpoints_sent !== undefined
+        ? [
+            h.edge.agent_log_inconsistent
+              ? "own log   AGENT LOG INCONSISTENT: the edge's records of this agent do not match its signed checkpoint"
+              : `own log   agent checkpoint size ${h.edge.agent_checkpoint_size ?? 0} (${h.edge.agent_checkpoints_sent} sent), ${h.edge.cosignatures_sent ?? 0} edge checkpoints cosigned`,
+          ]
+        : []),
     ];
     process.stdout.write(lines.join("\n") + "\n");
     return 0;
