@@ -3,6 +3,7 @@
  * browser all have one), each bounded in time and bytes. Every answer is untrusted: callers parse it
  * (fetch-documents.ts) and check it against signed roots, never the other way round.
  */
+import { decodeUtf8 } from "../encoding/utf8.js";
 import { AuditFailure } from "./audit-steps.js";
 
 export type FetchFunction = (input: string, init?: RequestInit) => Promise<Response>;
@@ -120,17 +121,15 @@ async function readBounded(res: Response, path: string, controller: AbortControl
 }
 
 function decodeText(body: Uint8Array, path: string): string {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(body);
-  } catch {
-    throw new AuditFailure(`GET ${path} answered bytes that are not UTF-8`);
-  }
+  const text = decodeUtf8(body);
+  if (text === undefined) throw new AuditFailure(`GET ${path} answered bytes that are not UTF-8`);
+  return text;
 }
 
 // ": <code>: <message>" from a JSON error answer, shortened; nothing when the body is not one.
 function errorCode(body: Uint8Array): string {
   try {
-    const parsed = JSON.parse(new TextDecoder().decode(body)) as { error?: { code?: unknown; message?: unknown } };
+    const parsed = JSON.parse(decodeUtf8(body) ?? "") as { error?: { code?: unknown; message?: unknown } };
     const code = parsed.error?.code;
     const message = parsed.error?.message;
     if (typeof code !== "string") return "";

@@ -2,7 +2,7 @@
  * Pinned witness keys: cosignature verifier keys (type 0x04) named `<fleet origin>/witness/<agentId>`
  * (shared/checkpoint/agent-log-names.ts), and the count of valid cosignatures a note carries.
  */
-import { cosignatureVerifier } from "../note/cosignature.js";
+import { COSIGNATURE_TYPE, cosignatureVerifier } from "../note/cosignature.js";
 import { NoteError, openNote, parseVerifierKeyText, type NoteVerifier } from "../note/index.js";
 
 const WITNESS_INFIX = "/witness/";
@@ -21,19 +21,17 @@ export class WitnessKeyError extends Error {
 }
 
 /**
- * Parses a witness vkey.
+ * Parses a witness vkey (type 0x04 only: a 0x01 key of the same name would never match a cosignature).
  * @throws WitnessKeyError when it is not a cosignature key named after a witness
  */
 export function parseWitnessKey(text: string): WitnessKey {
   let parts: { name: string; keyId: number; publicKey: Uint8Array };
   try {
-    parts = parseVerifierKeyText(text);
+    parts = parseVerifierKeyText(text, COSIGNATURE_TYPE);
   } catch (err) {
     throw new WitnessKeyError(`witness key ${JSON.stringify(text.slice(0, 80))}: ${err instanceof Error ? err.message : String(err)}`);
   }
   const verifier = cosignatureVerifier(parts.name, parts.publicKey);
-  // The key id hashes the type byte: only a type 0x04 (cosignature) key has this id.
-  if (verifier.keyId !== parts.keyId) throw new WitnessKeyError(`witness key ${parts.name} is not a cosignature key (type 0x04)`);
   const at = parts.name.lastIndexOf(WITNESS_INFIX);
   const agentId = at < 0 ? "" : parts.name.slice(at + WITNESS_INFIX.length);
   if (at <= 0 || !/^[\x21-\x7e]{1,128}$/.test(agentId) || agentId.includes(",")) {

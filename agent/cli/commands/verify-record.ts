@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { decodeBase64, encodeBase64 } from "../../../shared/encoding/base64.js";
 import { decodeLogEntry, verifyRecordSignature } from "../../../shared/log/index.js";
-import { parseVerifierKeyText } from "../../../shared/note/index.js";
+import { COSIGNATURE_TYPE, ED25519_TYPE, parseVerifierKeyText, verifierKeyType } from "../../../shared/note/index.js";
 import { UsageError, type Command } from "../command.js";
 import { readEntryFile } from "../entryFile.js";
 
@@ -46,7 +46,8 @@ export const command: Command = {
     let publicKey: Uint8Array;
     if (values.key !== undefined) {
       try {
-        publicKey = parseVerifierKeyText(values.key.trim()).publicKey;
+        const text = values.key.trim();
+        publicKey = parseVerifierKeyText(text, verifierKeyType(text) === COSIGNATURE_TYPE ? COSIGNATURE_TYPE : ED25519_TYPE).publicKey;
       } catch (err) {
         throw new UsageError(`bad --key: ${err instanceof Error ? err.message : String(err)}`);
       }
