@@ -28,7 +28,7 @@ export const STEP_DEPENDS_ON: Readonly<Record<AuditStepName, readonly AuditStepN
   "global-inclusion": ["record", "witnesses"],
   key: ["record", "witnesses"],
   "device-signature": ["record", "key"],
-  "agent-checkpoint": ["record", "key"],
+  "agent-checkpoint": ["record", "key", "witnesses"],
   "agent-inclusion": ["record", "agent-checkpoint"],
   "agent-checkpoint-entry": ["agent-checkpoint", "witnesses"],
 };

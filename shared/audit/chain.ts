@@ -8,11 +8,11 @@
  * against a root an answer carries. Pure apart from the injected fetch.
  */
 import { agentLogOrigin, agentLogVerifierKey } from "../checkpoint/agent-log-names.js";
-import { openCheckpoint, type Checkpoint } from "../checkpoint/index.js";
+import { openCheckpoint, parseCheckpoint, type Checkpoint } from "../checkpoint/index.js";
 import { encodeBase64 } from "../encoding/base64.js";
 import { bytesEqual } from "../encoding/bytes.js";
-import { decodeLogEntry, hashLeaf, verifyConsistency, verifyInclusion, verifyRecordSignature, type SealedRecord } from "../log/index.js";
-import { parseVerifierKey, type NoteVerifier } from "../note/index.js";
+import { AGENT_CHECKPOINT_TAG, decodeLogEntry, hashLeaf, verifyConsistency, verifyInclusion, verifyRecordSignature, type SealedRecord } from "../log/index.js";
+import { parseNote, parseVerifierKey, type NoteVerifier } from "../note/index.js";
 import {
   AUDIT_STEPS,
   AuditFailure,
@@ -29,6 +29,7 @@ import {
   parseAgentKeysDocument,
   parseConsistencyDocument,
   parseEntryLeaf,
+  parseEntryLeaves,
   parseInclusionDocument,
 } from "./fetch-documents.js";
 import { keyValidAt, type LoggedKeyEvent } from "./key-validity.js";
@@ -67,6 +68,11 @@ interface FoundRecord {
 }
 
 const b64 = encodeBase64;
+
+/** How far back (entries) the audit looks for an agent checkpoint the audited checkpoint commits. */
+const AGENT_CHECKPOINT_SCAN = 512;
+/** Entries per page while scanning (32 records stay under the answer limit). */
+const ENTRIES_PAGE = 32;
 
 type StepOutcome = { readonly reason: string; readonly detail?: StepDetail } | { readonly skip: string };
 
@@ -111,6 +117,22 @@ export async function auditRecord(options: AuditOptions): Promise<AuditReport> {
   }
   async function entryBytes(index: number): Promise<Uint8Array> {
     return parseEntryLeaf(await edge.json("/v1/log/entries", { start: index, end: index + 1 }), index);
+  }
+  // Scans back from `size` for the agent's newest 0x02 entry: its index and the size its note signs.
+  async function newestCommittedAgentCheckpoint(agentId: string, size: number): Promise<{ index: number; size: number } | undefined> {
+    const floor = Math.max(0, size - AGENT_CHECKPOINT_SCAN);
+    for (let end = size; end > floor; end -= ENTRIES_PAGE) {
+      const start = Math.max(floor, end - ENTRIES_PAGE);
+      const page = parseEntryLeaves(await edge.json("/v1/log/entries", { start, end }), start, end);
+      for (let index = end - 1; index >= start; index--) {
+        const bytes = page.get(index);
+        if (bytes === undefined || bytes[0] !== AGENT_CHECKPOINT_TAG) continue;
+        const entry = decodeLogEntry(bytes);
+        if (entry.type !== "agent-checkpoint" || entry.agentId !== agentId) continue;
+        return { index, size: parseCheckpoint(parseNote(entry.note).text).size };
+      }
+    }
+    return undefined;
   }
   function openGlobal(note: string, what: string): Checkpoint {
     try {
@@ -284,7 +306,17 @@ export async function auditRecord(options: AuditOptions): Promise<AuditReport> {
   await step("agent-checkpoint", async (): Promise<StepOutcome> => {
     const { record } = found!;
     const origin = agentLogOrigin(latest!.checkpoint.origin, record.agentId);
-    const doc = parseAgentCheckpointDocument(await edge.json(`/v1/log/agents/${encodeURIComponent(record.agentId)}/checkpoint`));
+    const path = `/v1/log/agents/${encodeURIComponent(record.agentId)}/checkpoint`;
+    let doc = parseAgentCheckpointDocument(await edge.json(path));
+    if (doc.index >= audited!.size) {
+      // Newer than the audited (cosigned) checkpoint: use the newest one of this agent it does commit.
+      const committed = await newestCommittedAgentCheckpoint(record.agentId, audited!.size);
+      if (committed === undefined) {
+        throw new AuditFailure(`the latest agent checkpoint (entry ${doc.index}) is not covered by the checkpoint of size ${audited!.size}, nor is any of the agent's in its last ${AGENT_CHECKPOINT_SCAN} entries (retry later)`);
+      }
+      doc = parseAgentCheckpointDocument(await edge.json(path, { size: committed.size }));
+      if (doc.index !== committed.index) throw new AuditFailure(`the agent checkpoint of size ${committed.size} is entry ${committed.index}, the answer says ${doc.index}`);
+    }
     if (doc.agentId !== record.agentId) throw new AuditFailure(`the agent checkpoint answer is for ${doc.agentId}, not ${record.agentId}`);
     let checkpoint: Checkpoint;
     try {

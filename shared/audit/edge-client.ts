@@ -9,8 +9,8 @@ import { AuditFailure } from "./audit-steps.js";
 export type FetchFunction = (input: string, init?: RequestInit) => Promise<Response>;
 
 export const EDGE_LIMITS = {
-  /** Largest answer read (a one-entry page is under 100 KB; a proof a few KB). */
-  maxResponseBytes: 1 << 20,
+  /** Largest answer read (a page of 32 entries is under 3 MB; a proof a few KB). */
+  maxResponseBytes: 4 << 20,
   /** Default time for one request, ms. */
   timeoutMs: 15_000,
   /** Most requests one audit makes (keys are bounded separately). */

@@ -103,15 +103,25 @@ export function parseConsistencyDocument(value: unknown, what = "consistency pro
 
 /** The bytes of entry `index` from a GET /v1/log/entries page (which must hold it). */
 export function parseEntryLeaf(value: unknown, index: number): Uint8Array {
-  const what = `entries page at ${index}`;
+  const leaf = parseEntryLeaves(value, index, index + 1).get(index);
+  if (leaf === undefined) throw fail(`entries page at ${index}`, `has no entry ${index}`);
+  return leaf;
+}
+
+/** The entries of a GET /v1/log/entries page asked for [start, end): index → bytes (others refused). */
+export function parseEntryLeaves(value: unknown, start: number, end: number): Map<number, Uint8Array> {
+  const what = `entries page at ${start}`;
   const o = object(value, what);
   const entries = o["entries"];
-  if (!Array.isArray(entries) || entries.length > 256) throw fail(what, "entries is not an array of at most 256");
+  if (!Array.isArray(entries) || entries.length > Math.min(256, end - start)) throw fail(what, `entries is not an array of at most ${Math.min(256, end - start)}`);
+  const out = new Map<number, Uint8Array>();
   for (const e of entries) {
     const entry = object(e, what);
-    if (count(entry, "index", what) === index) return bytes(entry["leaf"], what, "leaf", undefined, MAX_LEAF_BYTES);
+    const index = count(entry, "index", what);
+    if (index < start || index >= end || out.has(index)) throw fail(what, `entry index ${index} is outside [${start}, ${end}) or repeated`);
+    out.set(index, bytes(entry["leaf"], what, "leaf", undefined, MAX_LEAF_BYTES));
   }
-  throw fail(what, `has no entry ${index}`);
+  return out;
 }
 
 export function parseAgentCheckpointDocument(value: unknown): AgentCheckpointDocument {

@@ -147,6 +147,29 @@ describe("audit of the whole proof chain against the real Worker", () => {
     expect(again.ok, describeReport(again)).toBe(true);
     expect(stepOf(again, "consistency").status).toBe("ok");
 
+    // a's log grows and a newer agent checkpoint lands after the cosigned checkpoint: the audit
+    // takes the newest agent checkpoint that the cosigned checkpoint commits.
+    const more = [4, 5].map((seq) => sealed(a, seq));
+    sa.send({ v: 1, type: "records", lamport: 5, records: more.map(recordToWire) });
+    await sa.next("ack", (m) => m.nextSeq === 6);
+    await new Promise((r) => setTimeout(r, 5200)); // one accepted agent checkpoint per 5 s
+    sa.send({ v: 1, type: "agent_checkpoint", lamport: 6, note: agentCheckpointNote(origin, a, [...records, ...more]) });
+    const newer = await until("the newer agent checkpoint in a signed checkpoint", async () => {
+      const res = await get(`/v1/log/agents/${a.agentId}/checkpoint`);
+      const doc = res.status === 200 ? ((await res.json()) as { index: number; size: number }) : undefined;
+      const cp = await latestCheckpoint(logKey);
+      return doc && doc.size === 6 && cp && cp.size > doc.index ? doc : undefined;
+    });
+    const lagging = await auditRecord({ ...base, kept });
+    expect(lagging.ok, describeReport(lagging)).toBe(true);
+    expect(stepOf(lagging, "witnesses").detail).toMatchObject({ checkpointSize: kept.size });
+    expect(stepOf(lagging, "agent-checkpoint").detail).toMatchObject({ size: 4, index: agentCp.index });
+    expect(newer.index).toBeGreaterThanOrEqual(kept.size);
+    // Without witnesses the latest checkpoint commits the newer one.
+    const latestOnly = await auditRecord({ ...base, witnesses: [], quorum: 0, target: { agentId: a.agentId, seq: 5 } });
+    expect(latestOnly.ok, describeReport(latestOnly)).toBe(true);
+    expect(stepOf(latestOnly, "agent-checkpoint").detail).toMatchObject({ size: 6, index: newer.index });
+
     // A kept state whose root was edited, or whose note another key signed: consistency fails.
     const forgedRoot = await auditRecord({ ...base, kept: { ...kept, root: encodeBase64(new Uint8Array(32).fill(1)) } });
     expect(forgedRoot.failure?.step).toBe("consistency");
@@ -216,14 +239,14 @@ describe("audit of the whole proof chain against the real Worker", () => {
 
     // The edge's storage rewritten: a record of a's with a signature by another key, appended
     // straight into the global log and checkpointed with the log key → device-signature.
-    const forged = sealed(a, 4, b.secretKey);
+    const forged = sealed(a, 9, b.secretKey);
     await runInDurableObject(stub(), (_instance, state) => {
       const log = new GlobalLog(state.storage.sql);
       state.storage.transactionSync(() => expect(log.append(forged, Date.now()).kind).toBe("appended"));
       log.publishCheckpoint(origin, parseSignerKey(env.LOG_SIGNING_KEY!), Date.now() + 10_000);
     });
     await abortAllDurableObjects();
-    const badSignature = await auditRecord({ ...base, witnesses: [], quorum: 0, target: { agentId: a.agentId, seq: 4 } });
+    const badSignature = await auditRecord({ ...base, witnesses: [], quorum: 0, target: { agentId: a.agentId, seq: 9 } });
     expect(badSignature.failure?.step, describeReport(badSignature)).toBe("device-signature");
     expect(stepOf(badSignature, "global-inclusion").status).toBe("ok");
     expect(stepOf(badSignature, "key").status).toBe("ok");
