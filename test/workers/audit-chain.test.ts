@@ -275,7 +275,7 @@ describe("audit of the whole proof chain against the real Worker", () => {
     expect(stepOf(fork, "witnesses").status, describeReport(fork)).toBe("failed");
     expect(stepOf(fork, "witnesses").reason).toContain("does not extend");
     expect(fork.keep).toBeUndefined();
-  });
+  }, 60_000);
 
   it("an agent checkpoint that rewrites the agent's history is refused and quarantines the agent", async () => {
     const fleet = "audit-rewrite";
