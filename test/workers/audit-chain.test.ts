@@ -147,6 +147,10 @@ describe("audit of the whole proof chain against the real Worker", () => {
     expect(again.ok, describeReport(again)).toBe(true);
     expect(stepOf(again, "consistency").status).toBe("ok");
 
+    // An index that holds no record (entry 0 is a's enrollment key entry) fails `record` by name.
+    const notRecord = await auditRecord({ ...base, target: { index: 0 } });
+    expect(notRecord.failure).toMatchObject({ step: "record", reason: expect.stringContaining("is a key entry, not a record") });
+
     // a's log grows and a newer agent checkpoint lands after the cosigned checkpoint: the audit
     // takes the newest agent checkpoint that the cosigned checkpoint commits.
     const more = [4, 5].map((seq) => sealed(a, seq));
