@@ -127,9 +127,14 @@ export async function auditRecord(options: AuditOptions): Promise<AuditReport> {
       for (let index = end - 1; index >= start; index--) {
         const bytes = page.get(index);
         if (bytes === undefined || bytes[0] !== AGENT_CHECKPOINT_TAG) continue;
-        const entry = decodeLogEntry(bytes);
-        if (entry.type !== "agent-checkpoint" || entry.agentId !== agentId) continue;
-        return { index, size: parseCheckpoint(parseNote(entry.note).text).size };
+        // Only a hint: what is found is verified like the latest would be (signature, entry, proof).
+        try {
+          const entry = decodeLogEntry(bytes);
+          if (entry.type !== "agent-checkpoint" || entry.agentId !== agentId) continue;
+          return { index, size: parseCheckpoint(parseNote(entry.note).text).size };
+        } catch {
+          continue;
+        }
       }
     }
     return undefined;
