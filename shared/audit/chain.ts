@@ -200,7 +200,10 @@ export async function auditRecord(options: AuditOptions): Promise<AuditReport> {
     }
     audited = cosigned;
     return {
-      reason: `${valid.valid.length} of ${witnesses.length} witnesses cosigned size ${cosigned.size}, which the latest (size ${checkpoint.size}) extends`,
+      reason:
+        cosigned.size === checkpoint.size
+          ? `${valid.valid.length} of ${witnesses.length} witnesses cosigned size ${cosigned.size}, the latest (quorum ${quorum})`
+          : `${valid.valid.length} of ${witnesses.length} witnesses cosigned size ${cosigned.size}, which the latest (size ${checkpoint.size}) extends (quorum ${quorum})`,
       detail: { quorum, cosigners: valid.valid.join(","), checkpointSize: cosigned.size },
     };
   });
