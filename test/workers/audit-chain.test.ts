@@ -255,6 +255,14 @@ describe("audit of the whole proof chain against the real Worker", () => {
     expect(stepOf(badSignature, "global-inclusion").status).toBe("ok");
     expect(stepOf(badSignature, "key").status).toBe("ok");
 
+    // The edge's storage: a's enrollment row deleted from key_events, so /keys no longer lists it.
+    await runInDurableObject(stub(), (_instance, state) => {
+      state.storage.sql.exec(`DELETE FROM key_events WHERE agent_id = ? AND log_index = (SELECT MIN(log_index) FROM key_events WHERE agent_id = ?)`, a.agentId, a.agentId);
+    });
+    await abortAllDurableObjects();
+    const keyRowDeleted = await auditRecord({ ...base, witnesses: [], quorum: 0 });
+    expect(keyRowDeleted.failure?.step, describeReport(keyRowDeleted)).toBe("key");
+
     // A fork: the stored tree rewritten (leaf 0 replaced, one leaf more) and signed with the log key.
     // The signature is fine; the tree does not extend what the monitor kept nor what a and b cosigned.
     await runInDurableObject(stub(), (_instance, state) => {
