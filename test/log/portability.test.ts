@@ -22,3 +22,18 @@ describe("log modules are portable", () => {
     }
   }
 });
+
+// The audit fetches (async by nature, with an injected fetch) but must run in Node, workerd and the browser.
+describe("audit modules are portable", () => {
+  for (const file of readdirSync(join(shared, "audit")).filter((f) => f.endsWith(".ts"))) {
+    it(`audit/${file}`, () => {
+      const code = readFileSync(join(shared, "audit", file), "utf8")
+        .replace(/\/\*[\s\S]*?\*\//g, "")
+        .replace(/\/\/.*$/gm, "");
+      expect(code).not.toMatch(/from\s+["']node:/);
+      expect(code).not.toMatch(/\bBuffer\b/);
+      expect(code).not.toMatch(/\bprocess\./);
+      expect(code).not.toMatch(/crypto\.subtle/);
+    });
+  }
+});

@@ -8,7 +8,7 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { CheckpointError, openCheckpoint } from "../../../shared/checkpoint/index.js";
+import { CheckpointError, openCheckpoint, type Checkpoint } from "../../../shared/checkpoint/index.js";
 import { encodeBase64 } from "../../../shared/encoding/base64.js";
 import { NOTE_LIMITS, NoteError, formatKeyId, parseVerifierKey, type NoteVerifier } from "../../../shared/note/index.js";
 import { UsageError, type Command } from "../command.js";
@@ -16,15 +16,19 @@ import { UsageError, type Command } from "../command.js";
 /** The outcome of checking one signed checkpoint. */
 export type CheckpointCheck = { readonly valid: true; readonly summary: string } | { readonly valid: false; readonly reason: string };
 
+/** A signed checkpoint opened against trusted keys: the checkpoint, or why it is not valid. */
+export type OpenedCheckpoint =
+  | { readonly valid: true; readonly checkpoint: Checkpoint; readonly by: string }
+  | { readonly valid: false; readonly reason: string };
+
 /**
- * Checks a signed checkpoint's bytes against verifier keys.
+ * Opens a signed checkpoint's bytes against verifier keys.
  * @throws UsageError when the note or checkpoint is malformed
  */
-export function checkSignedCheckpoint(note: Uint8Array, verifiers: readonly NoteVerifier[], origin?: string): CheckpointCheck {
+export function openSignedCheckpoint(note: Uint8Array, verifiers: readonly NoteVerifier[], origin?: string): OpenedCheckpoint {
   try {
     const { checkpoint, note: opened } = openCheckpoint(note, verifiers, origin === undefined ? {} : { origin });
-    const by = opened.verified.map((s) => `${s.name}+${formatKeyId(s.keyId)}`).join(", ");
-    return { valid: true, summary: `${checkpoint.origin} size ${checkpoint.size} root ${encodeBase64(checkpoint.root)} signed by ${by}` };
+    return { valid: true, checkpoint, by: opened.verified.map((s) => `${s.name}+${formatKeyId(s.keyId)}`).join(", ") };
   } catch (err) {
     if (err instanceof NoteError && (err.code === "NOTE_BAD_SIGNATURE" || err.code === "NOTE_UNVERIFIED")) {
       return { valid: false, reason: `${err.code}: ${err.message}` };
@@ -33,6 +37,17 @@ export function checkSignedCheckpoint(note: Uint8Array, verifiers: readonly Note
     if (err instanceof NoteError || err instanceof CheckpointError) throw new UsageError(`malformed signed checkpoint: ${err.code}: ${err.message}`);
     throw err;
   }
+}
+
+/**
+ * Checks a signed checkpoint's bytes against verifier keys.
+ * @throws UsageError when the note or checkpoint is malformed
+ */
+export function checkSignedCheckpoint(note: Uint8Array, verifiers: readonly NoteVerifier[], origin?: string): CheckpointCheck {
+  const opened = openSignedCheckpoint(note, verifiers, origin);
+  if (!opened.valid) return opened;
+  const { checkpoint, by } = opened;
+  return { valid: true, summary: `${checkpoint.origin} size ${checkpoint.size} root ${encodeBase64(checkpoint.root)} signed by ${by}` };
 }
 
 export const command: Command = {
