@@ -1,18 +1,29 @@
 /**
- * `becomingone-agent verify-proof FILE.json`: checks an RFC 6962 inclusion or consistency proof
- * offline, in the JSON shapes of the transparency-dev/merkle test vectors (byte fields in standard
- * base64; extra fields such as "desc" are ignored):
+ * `becomingone-agent verify-proof FILE.json [--checkpoint NOTE_FILE --key VKEY [--key …] [--origin O]]`:
+ * checks an RFC 6962 inclusion or consistency proof offline, in the JSON shapes of the
+ * transparency-dev/merkle test vectors (byte fields in standard base64; extra fields such as "desc"
+ * are ignored):
  *
  *   inclusion    { "leafIdx", "treeSize", "root", "leafHash", "proof": [..] | null }
  *   consistency  { "size1", "size2", "root1", "root2", "proof": [..] | null }
  *
- * Exit 0 valid (one line on stdout), 1 invalid (one line on stderr saying why), 2 malformed file.
+ * A root inside a proof file proves nothing by itself (anyone can recompute one for a forged leaf),
+ * so with --checkpoint the proof is bound to a signed checkpoint: an inclusion proof must be for
+ * exactly its size and root; a consistency proof must end (size2/root2) or start (size1/root1) at
+ * it. Without --checkpoint the file's root is used and a warning says it is unauthenticated.
+ *
+ * Exit 0 valid (one line on stdout), 1 invalid (one line on stderr saying why), 2 malformed file,
+ * checkpoint, key or arguments.
  */
-import { readFileSync, statSync } from "node:fs";
 import { z } from "zod";
-import { decodeBase64 } from "../../../shared/encoding/base64.js";
+import type { Checkpoint } from "../../../shared/checkpoint/index.js";
+import { decodeBase64, encodeBase64 } from "../../../shared/encoding/base64.js";
+import { bytesEqual } from "../../../shared/encoding/bytes.js";
 import { isLogError, verifyConsistency, verifyInclusion } from "../../../shared/log/index.js";
+import { NOTE_LIMITS } from "../../../shared/note/index.js";
+import { parseOptions, readBoundedFile, verifierKeys } from "../auditInput.js";
 import { UsageError, type Command } from "../command.js";
+import { openSignedCheckpoint } from "./verify-checkpoint.js";
 
 /** Largest proof file read (a proof of a 2^53-leaf tree is under 4 KB of JSON). */
 const MAX_FILE_BYTES = 1 << 20;
@@ -43,10 +54,12 @@ function describeIssues(error: z.ZodError): string {
 }
 
 /**
- * Checks a parsed proof document.
+ * Checks a parsed proof document. With `signed` (a checkpoint whose signature verified) the proof
+ * must be for exactly that size and root: the signed root is the one verified against, and a
+ * different root in the file is invalid too.
  * @throws UsageError when the document is neither shape or a field is malformed
  */
-export function checkProofDocument(doc: unknown): ProofCheck {
+export function checkProofDocument(doc: unknown, signed?: Checkpoint): ProofCheck {
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new UsageError("proof file must hold a JSON object");
   const run = (verify: () => void, summary: string): ProofCheck => {
     try {
@@ -57,32 +70,47 @@ export function checkProofDocument(doc: unknown): ProofCheck {
       throw err;
     }
   };
+  const rootDiffers = (fileRoot: Uint8Array, field: string): ProofCheck | undefined =>
+    signed !== undefined && !bytesEqual(fileRoot, signed.root)
+      ? { valid: false, reason: `CHECKPOINT_ROOT_MISMATCH: the file's ${field} ${encodeBase64(fileRoot)} is not the signed root ${encodeBase64(signed.root)}` }
+      : undefined;
   if ("leafIdx" in doc) {
     const parsed = InclusionDocument.safeParse(doc);
     if (!parsed.success) throw new UsageError(`malformed inclusion proof: ${describeIssues(parsed.error)}`);
     const d = parsed.data;
-    return run(() => verifyInclusion(d.leafHash, d.leafIdx, d.treeSize, d.proof ?? [], d.root), `leaf ${d.leafIdx} is included in the tree of size ${d.treeSize}`);
+    if (signed !== undefined && d.treeSize !== signed.size) {
+      return { valid: false, reason: `CHECKPOINT_SIZE_MISMATCH: the proof is for tree size ${d.treeSize}, the checkpoint signs size ${signed.size}` };
+    }
+    const result = run(() => verifyInclusion(d.leafHash, d.leafIdx, d.treeSize, d.proof ?? [], signed?.root ?? d.root), `leaf ${d.leafIdx} is included in the tree of size ${d.treeSize}`);
+    return result.valid ? (rootDiffers(d.root, "root") ?? result) : result;
   }
   if ("size1" in doc) {
     const parsed = ConsistencyDocument.safeParse(doc);
     if (!parsed.success) throw new UsageError(`malformed consistency proof: ${describeIssues(parsed.error)}`);
     const d = parsed.data;
-    return run(() => verifyConsistency(d.size1, d.size2, d.proof ?? [], d.root1, d.root2), `the tree of size ${d.size2} extends the tree of size ${d.size1}`);
+    let { root1, root2 } = d;
+    // The signed checkpoint is the proof's newer tree or its older one (an auditor proving that a
+    // new checkpoint extends the one it kept, or that a kept one is extended by a newer tree).
+    if (signed !== undefined) {
+      if (d.size1 !== signed.size && d.size2 !== signed.size) {
+        return {
+          valid: false,
+          reason: `CHECKPOINT_SIZE_MISMATCH: the proof is between sizes ${d.size1} and ${d.size2}, the checkpoint signs size ${signed.size}`,
+        };
+      }
+      if (d.size2 === signed.size) root2 = signed.root;
+      if (d.size1 === signed.size) root1 = signed.root;
+    }
+    const result = run(() => verifyConsistency(d.size1, d.size2, d.proof ?? [], root1, root2), `the tree of size ${d.size2} extends the tree of size ${d.size1}`);
+    if (!result.valid || signed === undefined) return result;
+    return (d.size2 === signed.size ? rootDiffers(d.root2, "root2") : undefined) ?? (d.size1 === signed.size ? rootDiffers(d.root1, "root1") : undefined) ?? result;
   }
   throw new UsageError("proof file is neither an inclusion proof (leafIdx, …) nor a consistency proof (size1, …)");
 }
 
 /** Reads a small JSON file, turning every failure into a UsageError (exit 2). */
 export function readJsonFile(path: string): unknown {
-  let text: string;
-  try {
-    const size = statSync(path).size;
-    if (size > MAX_FILE_BYTES) throw new UsageError(`${path} is ${size} bytes, limit ${MAX_FILE_BYTES}`);
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
+  const text = Buffer.from(readBoundedFile(path, MAX_FILE_BYTES)).toString("utf8");
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -92,16 +120,42 @@ export function readJsonFile(path: string): unknown {
 
 export const command: Command = {
   name: "verify-proof",
-  summary: "verify an RFC 6962 inclusion or consistency proof (JSON) offline",
-  usage: "verify-proof FILE.json   (exit 0 valid, 1 invalid, 2 malformed)",
+  summary: "verify an RFC 6962 inclusion or consistency proof (JSON) offline, bound to a signed checkpoint",
+  usage:
+    "verify-proof FILE.json [--checkpoint NOTE_FILE --key NAME+HASH+BASE64 [--key …] [--origin ORIGIN]]   (exit 0 valid, 1 invalid, 2 malformed)",
   async run(argv) {
-    if (argv.length !== 1 || argv[0]!.startsWith("-")) throw new UsageError("expects exactly one argument: FILE.json");
-    const result = checkProofDocument(readJsonFile(argv[0]!));
-    if (result.valid) {
-      process.stdout.write(`valid: ${result.summary}\n`);
-      return 0;
+    const { values, positionals } = parseOptions(argv, {
+      checkpoint: { type: "string" },
+      key: { type: "string", multiple: true },
+      origin: { type: "string" },
+    });
+    if (positionals.length !== 1) throw new UsageError("expects exactly one argument: FILE.json");
+    const keys = values.key ?? [];
+    if (values.checkpoint === undefined && (keys.length > 0 || values.origin !== undefined)) {
+      throw new UsageError("--key and --origin need --checkpoint NOTE_FILE");
     }
-    process.stderr.write(`invalid: ${result.reason}\n`);
-    return 1;
+    if (values.checkpoint !== undefined && keys.length === 0) throw new UsageError("--checkpoint needs at least one --key NAME+HASH+BASE64");
+    const doc = readJsonFile(positionals[0]!);
+    if (values.checkpoint === undefined) {
+      const result = checkProofDocument(doc);
+      process.stderr.write("warning: the root is the proof file's own and is not authenticated; bind it with --checkpoint NOTE_FILE --key VKEY\n");
+      return report(result, "");
+    }
+    const opened = openSignedCheckpoint(readBoundedFile(values.checkpoint, NOTE_LIMITS.maxBytes), verifierKeys(keys), values.origin);
+    if (!opened.valid) {
+      process.stderr.write(`invalid: checkpoint: ${opened.reason}\n`);
+      return 1;
+    }
+    const { checkpoint, signers } = opened;
+    return report(checkProofDocument(doc, checkpoint), `, as signed in ${checkpoint.origin} size ${checkpoint.size} by ${signers}`);
   },
 };
+
+function report(result: ProofCheck, signedBy: string): number {
+  if (result.valid) {
+    process.stdout.write(`valid: ${result.summary}${signedBy}\n`);
+    return 0;
+  }
+  process.stderr.write(`invalid: ${result.reason}\n`);
+  return 1;
+}
