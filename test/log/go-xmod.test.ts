@@ -1,0 +1,178 @@
+/**
+ * Go's golang.org/x/mod/sumdb `note` and `tlog` as an outside auditor (test/go/xmodcheck, built
+ * from Debian's packaged x/mod source): `note.Open` verifies the global checkpoints with the log
+ * key and every agent's cosignature/v1 key, and the agent checkpoints with each agent's key;
+ * `tlog.CheckRecord` / `tlog.CheckTree` accept the global-log and agent-log proofs; and tampered
+ * variants (a flipped root, a flipped proof hash, a flipped entry byte, another key, a cosignature
+ * by the wrong key) are rejected. Our own verifier checks the same material.
+ *
+ * First on material made here with the project's shared code (checkpoints signed with shared/note,
+ * cosignatures with shared/note/cosignature.ts, proofs from shared/log MerkleTree), then end to end:
+ * the real edge (wrangler dev) and two real agent processes, everything fetched from the public routes.
+ */
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openCheckpoint, signCheckpoint } from "../../shared/checkpoint/index.js";
+import { agentLogOrigin, agentLogVerifierKey, witnessName, witnessVerifierKey } from "../../shared/checkpoint/agent-log-names.js";
+import { decodeBase64 } from "../../shared/encoding/base64.js";
+import {
+  MemoryNodeStore,
+  MerkleTree,
+  encodeAgentCheckpointEntry,
+  encodeKeyEntry,
+  encodeRecord,
+  hashLeaf,
+  sealRecord,
+  verifyConsistency,
+  verifyInclusion,
+} from "../../shared/log/index.js";
+import { cosign, cosignatureLine } from "../../shared/note/cosignature.js";
+import { generateSignerKey, parseNote, parseSignerKey, parseVerifierKey } from "../../shared/note/index.js";
+import { buildXmodChecker, checksForLog, type AuditedLog, type XmodCheck, type XmodChecker, type XmodRun } from "../support/xmod-check.js";
+
+let checker: XmodChecker;
+beforeAll(() => {
+  checker = buildXmodChecker();
+}, 300_000);
+afterAll(() => checker?.dispose());
+
+/** Our own verifier over the same material: signatures (log key and every cosigner), consistency, inclusions. */
+export function verifyWithOurCode(log: AuditedLog): void {
+  const verifiers = [parseVerifierKey(log.key), ...log.cosigners.map((k) => parseVerifierKey(k))];
+  const latest = openCheckpoint(log.latest, verifiers, { origin: log.origin });
+  expect(latest.note.verified.length, `${log.label}: log key and every cosigner verified`).toBe(1 + log.cosigners.length);
+  const old = openCheckpoint(log.old, [parseVerifierKey(log.key)], { origin: log.origin }).checkpoint;
+  verifyConsistency(old.size, latest.checkpoint.size, [...log.consistency], old.root, latest.checkpoint.root);
+  for (const inc of log.inclusions) verifyInclusion(hashLeaf(inc.entry), inc.index, latest.checkpoint.size, [...inc.proof], latest.checkpoint.root);
+}
+
+/**
+ * `note` with the cosignature line of `name` replaced by one made with another private key but
+ * labelled with the cosigner's name and key id (what a forger without the agent's key can do).
+ */
+export function withWrongCosignature(note: string, name: string, publicKey: Uint8Array): string {
+  const { text } = parseNote(note);
+  const wrongSeed = new Uint8Array(32).fill(0x5a);
+  const forged = cosignatureLine(name, cosign(text, name, publicKey, 1_700_000_000, (m) => ed25519.sign(m, wrongSeed)));
+  const lines = note.slice(text.length + 1).split(/(?<=\n)/);
+  return text + "\n" + lines.filter((l) => !l.startsWith(`\u2014 ${name} `)).join("") + forged;
+}
+
+/** Every check met its expectation; the tampered ones were rejected for a reason. */
+function expectAllMet(run: XmodRun, checks: readonly XmodCheck[]): void {
+  const wrong = run.output.results.filter((r) => r.verified !== (r.expect === "valid"));
+  expect(wrong, JSON.stringify(wrong, null, 1)).toEqual([]);
+  expect(run.code).toBe(0);
+  expect(run.output).toMatchObject({ ok: true, passed: checks.length, failed: 0 });
+  for (const r of run.output.results) if (r.expect === "invalid") expect(r.error, r.name).toMatch(/\S/);
+}
+
+describe("Go x/mod on material made with our shared code", () => {
+  const fleet = "becomingone.example/fleet/xmod";
+  const logKeys = generateSignerKey(fleet, new Uint8Array(32).fill(1));
+  const logSigner = parseSignerKey(logKeys.signerKey);
+  const agents = ["ag_one", "ag_two"].map((id, i) => {
+    const seed = new Uint8Array(32).fill(10 + i);
+    return { id, seed, publicKey: ed25519.getPublicKey(seed), tree: MerkleTree.open(new MemoryNodeStore()), entries: [] as Uint8Array[] };
+  });
+  const global = MerkleTree.open(new MemoryNodeStore());
+  const globalEntries: Uint8Array[] = [];
+  const append = (entry: Uint8Array) => {
+    global.append(entry);
+    globalEntries.push(entry);
+  };
+  const t0 = Date.UTC(2026, 11, 6, 7, 0, 0);
+  for (const a of agents) {
+    append(encodeKeyEntry({ event: "enrolled", agentId: a.id, publicKey: a.publicKey, timestamp: t0 }));
+    append(encodeKeyEntry({ event: "approved", agentId: a.id, publicKey: a.publicKey, timestamp: t0 + 1 }));
+  }
+  for (let seq = 0; seq < 11; seq++) {
+    for (const a of agents) {
+      if (a.id === "ag_two" && seq >= 6) continue;
+      const entry = encodeRecord(sealRecord({ agentId: a.id, seq, kind: "memory", timestamp: t0 + 10 + seq, payloadJson: JSON.stringify({ seq }) }, a.seed));
+      a.tree.append(entry);
+      a.entries.push(entry);
+      append(entry);
+    }
+  }
+  const agentLogs = agents.map((a) => {
+    const origin = agentLogOrigin(fleet, a.id);
+    const signer = parseSignerKey(generateSignerKey(origin, a.seed).signerKey);
+    const size = a.tree.size;
+    return {
+      ...a,
+      origin,
+      old: signCheckpoint({ origin, size: 3, root: a.tree.root(3) }, [signer]),
+      latest: signCheckpoint({ origin, size, root: a.tree.root() }, [signer]),
+    };
+  });
+  const oldSize = global.size;
+  for (const a of agentLogs) append(encodeAgentCheckpointEntry({ agentId: a.id, note: a.latest }));
+  const size = global.size;
+  const latestBody = { origin: fleet, size, root: global.root() };
+  let latest = signCheckpoint(latestBody, [logSigner]);
+  const text = parseNote(latest).text;
+  for (const a of agents) {
+    const name = witnessName(fleet, a.id);
+    latest += cosignatureLine(name, cosign(text, name, a.publicKey, 1_765_000_000, (m) => ed25519.sign(m, a.seed)));
+  }
+  const globalLog: AuditedLog = {
+    label: "global",
+    key: logKeys.verifierKey,
+    origin: fleet,
+    old: signCheckpoint({ origin: fleet, size: oldSize, root: global.root(oldSize) }, [logSigner]),
+    latest,
+    cosigners: agents.map((a) => witnessVerifierKey(fleet, a.id, a.publicKey)),
+    consistency: global.consistencyProof(oldSize),
+    inclusions: globalEntries.map((entry, index) => ({ index, entry, proof: global.inclusionProof(index) })),
+  };
+  const logsOfAgents: AuditedLog[] = agentLogs.map((a) => ({
+    label: `agent ${a.id}`,
+    key: agentLogVerifierKey(fleet, a.id, a.publicKey),
+    origin: a.origin,
+    old: a.old,
+    latest: a.latest,
+    cosigners: [],
+    consistency: a.tree.consistencyProof(3),
+    inclusions: a.entries.map((entry, index) => ({ index, entry, proof: a.tree.inclusionProof(index) })),
+  }));
+  const wrongCosignature = withWrongCosignature(latest, witnessName(fleet, "ag_one"), agents[0]!.publicKey);
+  const checks = [
+    ...checksForLog(globalLog, { otherKey: logsOfAgents[0]!.key, wrongCosignature }),
+    ...logsOfAgents.flatMap((log, i) => checksForLog(log, { otherKey: logsOfAgents[1 - i]!.key })),
+  ];
+
+  it("the agent key texts are the C2SP ones (0x01 for its log, 0x04 for its cosignatures)", () => {
+    const a = agents[0]!;
+    expect(agentLogVerifierKey(fleet, a.id, a.publicKey)).toBe(generateSignerKey(agentLogOrigin(fleet, a.id), a.seed).verifierKey);
+    expect(decodeBase64(witnessVerifierKey(fleet, a.id, a.publicKey).split("+")[2]!)[0]).toBe(0x04);
+  });
+
+  it("our verifier accepts every checkpoint, cosignature and proof", () => {
+    verifyWithOurCode(globalLog);
+    for (const log of logsOfAgents) verifyWithOurCode(log);
+  });
+
+  it("note.Open, tlog.CheckRecord and tlog.CheckTree accept them all and reject every tampered variant", async () => {
+    const run = await checker.run({ checks });
+    expectAllMet(run, checks);
+    const byName = new Map(run.output.results.map((r) => [r.name, r]));
+    expect(byName.get("global latest")).toMatchObject({ verified: true, origin: fleet, size, cosigned: 2 });
+    expect(byName.get("global flipped root")!.error).toMatch(/invalid signature/);
+    expect(byName.get("global wrong cosigner key")!.error).toMatch(/invalid signature for key becomingone\.example\/fleet\/xmod\/witness\/ag_one/);
+    expect(byName.get("global other key")!.error).toMatch(/no verifiable signatures/);
+    expect(byName.get("global flipped inclusion proof hash")!.error).toMatch(/invalid transparency proof/);
+    expect(byName.get("global flipped consistency proof hash")!.error).toMatch(/invalid transparency proof/);
+    expect(run.output.results.filter((r) => r.kind === "inclusion" && r.verified)).toHaveLength(globalEntries.length + agents[0]!.entries.length + agents[1]!.entries.length);
+  });
+
+  it("a cosigner whose signature is missing fails the check, and a failed check makes the program exit 1", async () => {
+    const withoutTwo = latest.split(/(?<=\n)/).filter((l) => !l.startsWith(`\u2014 ${witnessName(fleet, "ag_two")} `)).join("");
+    const run = await checker.run({
+      checks: [{ name: "missing cosigner", kind: "checkpoint", expect: "valid", note: withoutTwo, key: logKeys.verifierKey, cosigners: globalLog.cosigners }],
+    });
+    expect(run.code).toBe(1);
+    expect(run.output).toMatchObject({ ok: false, passed: 0, failed: 1 });
+    expect(run.output.results[0]!.error).toMatch(/no cosignature by becomingone\.example\/fleet\/xmod\/witness\/ag_two\+[0-9a-f]{8}/);
+  });
+});
