@@ -3,10 +3,10 @@
  * (a proxy or a compromised edge may send anything), and zod would add tens of KB to the bundle for
  * two small shapes. Each reader returns the typed value or a sentence saying what is wrong.
  */
-import type { EntryJson } from "../../shared/api/index.js";
+import type { EntryJson, RecordEntryJson } from "../../shared/api/index.js";
 import { Base64Error, decodeBase64 } from "../../shared/encoding/base64.js";
 
-export type { EntryJson };
+export type { EntryJson, RecordEntryJson };
 
 /** `GET /v1/log/proof/inclusion` (shared/log/proof-document.ts, plus agentId and seq). */
 export interface InclusionProofJson {
@@ -39,9 +39,10 @@ function isCount(v: unknown): v is number {
 }
 
 /** Reads an entry object; the byte fields stay base64 text (decoded by the verifier). */
-export function readEntry(v: unknown): Read<EntryJson> {
+export function readEntry(v: unknown): Read<RecordEntryJson> {
   if (!isRecord(v)) return { ok: false, reason: "the entry is not a JSON object" };
-  const { index, agentId, seq, leaf, record } = v;
+  const { type, index, agentId, seq, leaf, record } = v;
+  if (type !== undefined && type !== "record") return { ok: false, reason: `the entry is ${typeof type === "string" ? `a ${type.slice(0, 32)}` : "an unknown"} entry, not a record` };
   if (!isCount(index)) return { ok: false, reason: "the entry's index is not a non-negative integer" };
   if (typeof agentId !== "string") return { ok: false, reason: "the entry's agentId is not a string" };
   if (!isCount(seq)) return { ok: false, reason: "the entry's seq is not a non-negative integer" };
@@ -51,7 +52,7 @@ export function readEntry(v: unknown): Read<EntryJson> {
   if (typeof kind !== "string" || !isCount(timestamp) || typeof payloadJson !== "string" || typeof signature !== "string") {
     return { ok: false, reason: "the entry's record lacks kind, timestamp, payloadJson or signature" };
   }
-  return { ok: true, value: { index, agentId, seq, leaf, record: { kind, timestamp, payloadJson, signature } } };
+  return { ok: true, value: { type: "record", index, agentId, seq, leaf, record: { kind, timestamp, payloadJson, signature } } };
 }
 
 function bytes(text: unknown, what: string): Read<Uint8Array> {

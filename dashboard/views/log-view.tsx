@@ -139,12 +139,12 @@ export function LogView({ index }: { index: number | null }) {
                     {e.index}
                   </a>
                 </td>
-                <td>{e.record.kind}</td>
+                <td>{entryKind(e)}</td>
                 <td class="wide-only">
                   <code class="id">{e.agentId}</code>
                 </td>
-                <td class="num">{e.seq}</td>
-                <td>{isoOf(e.record.timestamp)}</td>
+                <td class="num">{e.type === "record" ? e.seq : "—"}</td>
+                <td>{entryTime(e)}</td>
               </tr>
             ))}
           </RegionTable>
@@ -192,7 +192,7 @@ function EntryDetail({ index, entry }: { index: number; entry: EntryJson | null 
     };
   }, [index, round]);
 
-  let payload = shown?.record.payloadJson ?? "";
+  let payload = shown === null ? "" : shown.type === "record" ? shown.record.payloadJson : shown.type === "key" ? JSON.stringify(shown.key) : shown.checkpoint.note;
   try {
     payload = JSON.stringify(JSON.parse(payload), null, 2);
   } catch {
@@ -214,7 +214,7 @@ function EntryDetail({ index, entry }: { index: number; entry: EntryJson | null 
       ) : shown !== null ? (
         <dl class="kv">
           <dt>Kind</dt>
-          <dd>{shown.record.kind}</dd>
+          <dd>{entryKind(shown)}</dd>
           <dt>Agent</dt>
           <dd>
             <a href={`/agents/${encodeURIComponent(shown.agentId)}`}>
@@ -222,9 +222,9 @@ function EntryDetail({ index, entry }: { index: number; entry: EntryJson | null 
             </a>
           </dd>
           <dt>Seq</dt>
-          <dd>{shown.seq}</dd>
+          <dd>{shown.type === "record" ? shown.seq : "—"}</dd>
           <dt>Sealed at</dt>
-          <dd>{isoOf(shown.record.timestamp)}</dd>
+          <dd>{entryTime(shown)}</dd>
           <dt>Payload</dt>
           <dd>
             <pre class="payload" tabIndex={0} aria-label={`Payload of entry ${index}`}>
@@ -236,4 +236,13 @@ function EntryDetail({ index, entry }: { index: number; entry: EntryJson | null 
       <VerifyResult verdict={outcome === "checking" ? null : outcome} busy={outcome === "checking"} />
     </div>
   );
+}
+
+/** What an entry is: a record's kind, a key event, or an agent checkpoint. */
+function entryKind(e: EntryJson): string {
+  return e.type === "record" ? e.record.kind : e.type === "key" ? `key ${e.key.event}` : `agent checkpoint ${e.checkpoint.size}`;
+}
+
+function entryTime(e: EntryJson): string {
+  return e.type === "record" ? isoOf(e.record.timestamp) : e.type === "key" ? isoOf(e.key.timestamp) : "";
 }

@@ -99,6 +99,9 @@ export class AgentSession {
     }
     if (message.type === "summary") return this.#summary(ws, row, message, now);
     if (message.type === "log_report") return this.#logReport(ws, row, message, now);
+    // Issue 15 seam: helper B replaces the first line with the agent-checkpoint judge, helper C the second with cosignatures.
+    if (message.type === "agent_checkpoint") return this.#notYet(ws, message.type);
+    if (message.type === "cosignature") return this.#notYet(ws, message.type);
     // Signatures first (async, needs only the immutable key); then every state read and write in
     // one synchronous step, so an interleaved message can never see half of this one.
     return this.#parts.exclusive(async () => {
@@ -107,6 +110,11 @@ export class AgentSession {
       if (current === undefined || current.status !== "active") return null;
       return this.#records(ws, state, current, message, verdicts, Date.now());
     });
+  }
+
+  #notYet(ws: AttachedSocket, type: string): Replan {
+    sendError(ws, "bad_message", `${type} is not handled by this edge yet`, { ref: type });
+    return null;
   }
 
   /** Nothing a peer sends may throw out of the object: report, count, carry on. */

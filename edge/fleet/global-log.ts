@@ -1,16 +1,20 @@
-import { signCheckpoint } from "../../shared/checkpoint/index.js";
+import { parseCheckpoint, signCheckpoint } from "../../shared/checkpoint/index.js";
+import { parseNote } from "../../shared/note/index.js";
 import {
   MerkleTree,
   consistencyProofDocument,
+  decodeLogEntry,
   decodeRecord,
+  encodeLogEntry,
   encodeRecord,
   inclusionProofDocument,
   type ConsistencyProofDocument,
   type InclusionProofBatchDocument,
   type InclusionProofDocument,
+  type LogEntry,
   type SealedRecord,
 } from "../../shared/log/index.js";
-import type { EntryJson } from "../../shared/api/index.js";
+import type { EntryJson, RecordEntryJson } from "../../shared/api/index.js";
 import type { NoteSigner } from "../../shared/note/index.js";
 import { bytesToBase64 } from "../../shared/protocol/index.js";
 import { SqlNodeStore } from "./sql-node-store.js";
@@ -40,7 +44,10 @@ export type InclusionProofBatchJson = InclusionProofBatchDocument;
 export type ConsistencyProofJson = ConsistencyProofDocument;
 
 // GET /v1/log/entries's entry, declared once in shared/api (the dashboard reads it too).
-export type { EntryJson };
+export type { EntryJson, RecordEntryJson };
+
+/** A global-log entry that is not a record: an agent checkpoint or a key event (shared/log/log-entry.ts). */
+export type OtherEntry = Exclude<LogEntry, { type: "record" }>;
 
 /**
  * The fleet's global log over SQLite: each accepted record once, keyed by (agentId, seq), and the
@@ -99,6 +106,37 @@ export class GlobalLog {
       now,
     );
     return { kind: "appended", index };
+  }
+
+  /**
+   * Appends an agent checkpoint or a key event (`log_other_entries`; records keep their own table,
+   * keyed by agent and seq). Call inside the transaction that makes the change it records.
+   * @throws LogError ENTRY_INVALID
+   */
+  appendEntry(entry: OtherEntry, now: number): number {
+    const data = encodeLogEntry(entry);
+    const index = this.#merkle.append(data);
+    this.#sql.exec(
+      `INSERT INTO log_other_entries (idx, type, agent_id, data, appended_at) VALUES (?, ?, ?, ?, ?)`,
+      index,
+      entry.type,
+      entry.agentId,
+      blob(data),
+      now,
+    );
+    return index;
+  }
+
+  /** The leaf data at `index`, of any type, if present. */
+  leafData(index: number): Uint8Array | undefined {
+    const row = this.#sql
+      .exec<{ data: ArrayBuffer }>(
+        `SELECT data FROM log_entries WHERE idx = ? UNION ALL SELECT data FROM log_other_entries WHERE idx = ?`,
+        index,
+        index,
+      )
+      .toArray()[0];
+    return row === undefined ? undefined : new Uint8Array(row.data);
   }
 
   /** Forget the in-memory tree and checkpoint (after a rolled-back transaction, the store is the truth). */
@@ -171,25 +209,30 @@ export class GlobalLog {
     return consistencyProofDocument(size1, size2, proof, this.#merkle.root(size1), this.#merkle.root(size2));
   }
 
-  /** Entries [start, end), end clamped to the tree size and to start + ENTRIES_PAGE_LIMIT. */
+  /** Entries [start, end) of every type, end clamped to the tree size and to start + ENTRIES_PAGE_LIMIT. */
   entries(start: number, end: number): EntryJson[] {
     const stop = Math.min(end, this.size, start + ENTRIES_PAGE_LIMIT);
     const rows = this.#sql
-      .exec<{ idx: number; agent_id: string; seq: number; data: ArrayBuffer }>(
-        `SELECT idx, agent_id, seq, data FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx`,
+      .exec<{ idx: number; agent_id: string; data: ArrayBuffer }>(
+        `SELECT idx, agent_id, data FROM log_entries WHERE idx >= ? AND idx < ?
+         UNION ALL SELECT idx, agent_id, data FROM log_other_entries WHERE idx >= ? AND idx < ?
+         ORDER BY idx`,
+        start,
+        stop,
         start,
         stop,
       )
       .toArray();
-    return rows.map(entryJson);
+    return rows.map(anyEntryJson);
   }
 }
 
-/** A `log_entries` row as the entries route serves it. */
-export function entryJson(row: { idx: number; agent_id: string; seq: number; data: ArrayBuffer }): EntryJson {
+/** A `log_entries` row (a record) as the entries route serves it. */
+export function entryJson(row: { idx: number; agent_id: string; seq: number; data: ArrayBuffer }): RecordEntryJson {
   const data = new Uint8Array(row.data);
   const record = decodeRecord(data);
   return {
+    type: "record",
     index: row.idx,
     agentId: row.agent_id,
     seq: row.seq,
@@ -201,6 +244,30 @@ export function entryJson(row: { idx: number; agent_id: string; seq: number; dat
       signature: bytesToBase64(record.signature),
     },
   };
+}
+
+/** Any entry row, decoded by its tag. */
+function anyEntryJson(row: { idx: number; agent_id: string; data: ArrayBuffer }): EntryJson {
+  const data = new Uint8Array(row.data);
+  const entry = decodeLogEntry(data);
+  const base = { index: row.idx, agentId: row.agent_id, leaf: bytesToBase64(data) };
+  switch (entry.type) {
+    case "record":
+      return entryJson({ ...row, seq: entry.record.seq });
+    case "agent-checkpoint":
+      return { ...base, type: "agent-checkpoint", checkpoint: { size: noteSize(entry.note), note: entry.note } };
+    case "key":
+      return { ...base, type: "key", key: { event: entry.event, publicKey: bytesToBase64(entry.publicKey), timestamp: entry.timestamp } };
+  }
+}
+
+/** The size line of a stored agent checkpoint (validated when accepted; -1 should it not parse). */
+function noteSize(note: string): number {
+  try {
+    return parseCheckpoint(parseNote(note).text).size;
+  } catch {
+    return -1;
+  }
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -78,6 +78,15 @@ export const SCHEMA_SQL = [
      appended_at INTEGER NOT NULL,
      UNIQUE (agent_id, seq)
    )`,
+  // Global-log entries that are not records (shared/log/log-entry.ts): agent checkpoints and key events.
+  `CREATE TABLE IF NOT EXISTS log_other_entries (
+     idx INTEGER PRIMARY KEY,
+     type TEXT NOT NULL CHECK (type IN ('agent-checkpoint', 'key')),
+     agent_id TEXT NOT NULL,
+     data BLOB NOT NULL,
+     appended_at INTEGER NOT NULL
+   )`,
+  `CREATE INDEX IF NOT EXISTS log_other_entries_agent ON log_other_entries (agent_id, type, idx)`,
   `CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, root BLOB NOT NULL, note TEXT NOT NULL, created_at INTEGER NOT NULL)`,
   // Events for operators' integrations (webhooks): append-only, written in the same transaction as
   // the change (outbox.ts); `payload` is the event's `data` JSON, `version` its payload version.

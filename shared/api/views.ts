@@ -54,13 +54,32 @@ export interface FleetView {
 }
 
 /** One entry of GET /v1/log/entries. */
-export interface EntryJson {
+/** One entry of GET /v1/log/entries: a record, an agent checkpoint or a key event (docs/log.md). */
+export type EntryJson = RecordEntryJson | AgentCheckpointEntryJson | KeyEntryJson;
+
+interface EntryJsonBase {
   readonly index: number;
   readonly agentId: string;
-  readonly seq: number;
   /** The canonical entry bytes (the Merkle leaf data), standard base64. */
   readonly leaf: string;
+}
+
+export interface RecordEntryJson extends EntryJsonBase {
+  readonly type: "record";
+  readonly seq: number;
   readonly record: { readonly kind: string; readonly timestamp: number; readonly payloadJson: string; readonly signature: string };
+}
+
+/** An agent's signed checkpoint of its own log, committed to the global log. */
+export interface AgentCheckpointEntryJson extends EntryJsonBase {
+  readonly type: "agent-checkpoint";
+  readonly checkpoint: { readonly size: number; readonly note: string };
+}
+
+/** An agent's key event: enrolled, approved or revoked, with the key. */
+export interface KeyEntryJson extends EntryJsonBase {
+  readonly type: "key";
+  readonly key: { readonly event: "enrolled" | "approved" | "revoked"; readonly publicKey: string; readonly timestamp: number };
 }
 
 /** One record of GET /v1/agents/:id/records. */
@@ -72,7 +91,7 @@ export interface AgentRecordView {
   readonly lamport: number | null;
   /** The record's timestamp, ISO 8601 UTC. */
   readonly t: string;
-  readonly entry: EntryJson;
+  readonly entry: RecordEntryJson;
 }
 
 export interface AgentRecordsPage {

@@ -41,3 +41,18 @@ export {
   type InclusionProofDocument,
   type ConsistencyProofDocument,
 } from "./proof-document.js";
+export {
+  AGENT_CHECKPOINT_TAG,
+  KEY_ENTRY_TAG,
+  AGENT_CHECKPOINT_NOTE_MAX_BYTES,
+  KEY_EVENTS,
+  encodeAgentCheckpointEntry,
+  encodeKeyEntry,
+  encodeLogEntry,
+  decodeLogEntry,
+  type AgentCheckpointEntry,
+  type KeyEntry,
+  type KeyEvent,
+  type LogEntry,
+  type LogEntryType,
+} from "./log-entry.js";

@@ -1,6 +1,18 @@
 /** C2SP signed notes with Ed25519 keys (the formats of Go's sumdb/note). */
 export { NoteError, type NoteErrorCode } from "./errors.js";
-export { parseVerifierKeyText, type VerifierKeyParts } from "./key-text.js";
+export { parseVerifierKeyText, formatVerifierKey, verifierKeyType, type VerifierKeyParts } from "./key-text.js";
+export {
+  COSIGNATURE_TYPE,
+  COSIGNATURE_BYTES,
+  cosignatureKeyId,
+  cosignedMessage,
+  cosign,
+  cosignatureLine,
+  cosignatureTimestamp,
+  cosignatureVerifier,
+  cosignerVerifierKey,
+  parseCosignerKey,
+} from "./cosignature.js";
 export {
   ED25519_TYPE,
   keyId,

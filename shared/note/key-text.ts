@@ -9,7 +9,7 @@
  * SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key). 0x01 is the Ed25519 signature type.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { decodeBase64 } from "../encoding/base64.js";
+import { decodeBase64, encodeBase64 } from "../encoding/base64.js";
 import { concatBytes } from "../encoding/bytes.js";
 import { encodeUtf8, isWellFormedText } from "../encoding/utf8.js";
 import { NoteError } from "./errors.js";
@@ -54,9 +54,12 @@ export function requireName(name: string): void {
   }
 }
 
-/** The key id of an Ed25519 key: first 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ publicKey), big-endian. */
-export function keyId(name: string, publicKey: Uint8Array): number {
-  const digest = sha256(concatBytes(encodeUtf8(name), new Uint8Array([0x0a, ED25519_TYPE]), publicKey));
+/**
+ * The key id: first 4 bytes of SHA-256(name ‖ 0x0A ‖ type ‖ publicKey), big-endian. The type is
+ * 0x01 for note signatures, 0x04 for C2SP cosignature/v1 (cosignature.ts).
+ */
+export function keyId(name: string, publicKey: Uint8Array, type: number = ED25519_TYPE): number {
+  const digest = sha256(concatBytes(encodeUtf8(name), new Uint8Array([0x0a, type]), publicKey));
   return new DataView(digest.buffer, digest.byteOffset, 4).getUint32(0);
 }
 
@@ -66,7 +69,7 @@ export function formatKeyId(id: number): string {
 }
 
 // name+hash+base64(type ‖ key), checking every part and that hash is the key's id.
-export function parseKeyParts(what: string, name: string, hash: string, encoded: string): Uint8Array {
+export function parseKeyParts(what: string, name: string, hash: string, encoded: string, type: number = ED25519_TYPE): Uint8Array {
   requireName(name);
   if (!/^[0-9a-fA-F]{8}$/.test(hash)) throw new NoteError("KEY_MALFORMED", `${what} key hash ${JSON.stringify(hash)} is not 8 hex digits`);
   let bytes: Uint8Array;
@@ -75,16 +78,16 @@ export function parseKeyParts(what: string, name: string, hash: string, encoded:
   } catch {
     throw new NoteError("KEY_MALFORMED", `${what} key material is not standard base64`);
   }
-  if (bytes.length !== 33 || bytes[0] !== ED25519_TYPE) {
-    throw new NoteError("KEY_MALFORMED", `${what} key must be 0x01 followed by 32 bytes (Ed25519), got ${bytes.length} bytes of type ${bytes[0] ?? "none"}`, {
+  if (bytes.length !== 33 || bytes[0] !== type) {
+    throw new NoteError("KEY_MALFORMED", `${what} key must be 0x0${type} followed by 32 bytes (Ed25519), got ${bytes.length} bytes of type ${bytes[0] ?? "none"}`, {
       length: bytes.length,
     });
   }
   return bytes.subarray(1);
 }
 
-export function requireKeyId(what: string, name: string, hash: string, publicKey: Uint8Array): void {
-  const id = keyId(name, publicKey);
+export function requireKeyId(what: string, name: string, hash: string, publicKey: Uint8Array, type: number = ED25519_TYPE): void {
+  const id = keyId(name, publicKey, type);
   if (Number.parseInt(hash, 16) !== id) {
     throw new NoteError("KEY_MALFORMED", `${what} key hash ${hash} does not match its key (want ${formatKeyId(id)})`, { hash, want: formatKeyId(id) });
   }
@@ -108,11 +111,28 @@ export function splitKey(text: string, count: number): string[] | undefined {
  * Parses a verifier key `name+hash+base64(0x01 ‖ publicKey)` without making a verifier of it.
  * @throws NoteError KEY_MALFORMED, KEY_NAME_INVALID
  */
-export function parseVerifierKeyText(text: string): VerifierKeyParts {
+export function parseVerifierKeyText(text: string, type: number = ED25519_TYPE): VerifierKeyParts {
   const parts = splitKey(text, 3);
   if (parts === undefined) throw new NoteError("KEY_MALFORMED", "verifier key must be name+hash+base64");
   const [name, hash, encoded] = parts as [string, string, string];
-  const publicKey = parseKeyParts("verifier", name, hash, encoded).slice();
-  requireKeyId("verifier", name, hash, publicKey);
+  const publicKey = parseKeyParts("verifier", name, hash, encoded, type).slice();
+  requireKeyId("verifier", name, hash, publicKey, type);
   return { name, keyId: Number.parseInt(hash, 16), publicKey };
+}
+
+/** The signature type byte a verifier key text declares (0x01, 0x04, …), or undefined if unreadable. */
+export function verifierKeyType(text: string): number | undefined {
+  const encoded = splitKey(text, 3)?.[2];
+  if (encoded === undefined) return undefined;
+  try {
+    return decodeBase64(encoded)[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** A verifier key text: `name+hash+base64(type ‖ publicKey)`. */
+export function formatVerifierKey(name: string, publicKey: Uint8Array, type: number = ED25519_TYPE): string {
+  requireName(name);
+  return `${name}+${formatKeyId(keyId(name, publicKey, type))}+${encodeBase64(concatBytes(new Uint8Array([type]), publicKey))}`;
 }

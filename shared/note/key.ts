@@ -18,7 +18,9 @@ import {
   type NoteSigner,
   type NoteVerifier,
   type VerifierKeyParts,
+  verifierKeyType,
 } from "./key-text.js";
+import { COSIGNATURE_TYPE, parseCosignerKey } from "./cosignature.js";
 
 export { ED25519_TYPE, formatKeyId, isValidKeyName, keyId, type NoteSigner, type NoteVerifier } from "./key-text.js";
 
@@ -56,10 +58,12 @@ export function generateSignerKey(name: string, seed?: Uint8Array): { signerKey:
 }
 
 /**
- * Parses a verifier key `name+hash+base64(0x01 ‖ publicKey)`.
+ * Parses a verifier key `name+hash+base64(0x01 ‖ publicKey)`, or a cosigner's `…(0x04 ‖ publicKey)`
+ * (C2SP tlog-cosignature: its verifier checks cosignature/v1 signatures).
  * @throws NoteError KEY_MALFORMED, KEY_NAME_INVALID
  */
 export function parseVerifierKey(text: string): NoteVerifier {
+  if (verifierKeyType(text) === COSIGNATURE_TYPE) return parseCosignerKey(text);
   return makeVerifier(parseVerifierKeyText(text));
 }
 

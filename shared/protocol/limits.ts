@@ -27,6 +27,8 @@ export const LIMITS = {
   epochMsMax: 8_640_000_000_000_000,
   /** Longest signed checkpoint note in a `log_report`, characters (a note with one signature is ~300). */
   logReportNoteChars: 4096,
+  /** Longest agent checkpoint note, characters (one signature: ~250; the entry allows 4096 bytes of UTF-8). */
+  agentCheckpointNoteChars: 4096,
   /** Largest |phase| an agent may send, radians (the edge wraps it; beyond this wrapping loses all precision). */
   phaseAbsMax: 1_000_000,
 } as const;

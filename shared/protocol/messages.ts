@@ -95,12 +95,41 @@ export const logReportSchema = z.object({
   }),
 });
 
+/**
+ * The agent's signed checkpoint of its own log (C2SP checkpoint, origin and key name
+ * `<fleet origin>/agent/<agentId>`, one Ed25519 signature by the device key). Sent only to an edge
+ * whose welcome lists the feature "agent-checkpoint", once the edge holds every record it covers.
+ */
+export const agentCheckpointSchema = z.object({
+  v: version,
+  type: z.literal("agent_checkpoint"),
+  lamport,
+  note: z.string().min(1).max(LIMITS.agentCheckpointNoteChars),
+});
+
+/**
+ * The agent's C2SP cosignature/v1 of a global checkpoint it verified (consistent with every one it
+ * kept before): `signature` is base64 of key id ‖ u64 timestamp ‖ Ed25519 signature (76 bytes).
+ * The edge derives the cosigner's name from the authenticated agent. Sent only to an edge whose
+ * welcome lists the feature "cosignature".
+ */
+export const cosignatureSchema = z.object({
+  v: version,
+  type: z.literal("cosignature"),
+  lamport,
+  size: count,
+  root: base64Hash,
+  signature: z.string().regex(/^[A-Za-z0-9+/]{102}==$/, "76 bytes in padded base64"),
+});
+
 export const agentMessageSchema = z.discriminatedUnion("type", [
   helloSchema,
   summarySchema,
   recordsSchema,
   pingSchema,
   logReportSchema,
+  agentCheckpointSchema,
+  cosignatureSchema,
 ]);
 
 // ---- edge → agent ------------------------------------------------------------------------------
@@ -125,7 +154,16 @@ export const welcomeSchema = z.object({
   serverTime: epochMs,
   config: fleetConfigSchema,
   log: logHeadSchema,
+  /**
+   * Optional messages this edge understands beyond protocol 1's first set (EDGE_FEATURES). An agent
+   * sends `agent_checkpoint` / `cosignature` only to an edge that lists them; an older edge lists
+   * nothing and would refuse them.
+   */
+  features: z.array(z.string().max(32)).max(16).optional(),
 });
+
+/** The optional features of protocol 1 (welcome.features). */
+export const EDGE_FEATURES = ["agent-checkpoint", "cosignature"] as const;
 
 /** Acknowledges records: each `seq` with its index in the global log (also sent again for replays). */
 export const ackSchema = z.object({
@@ -198,6 +236,11 @@ export const PROTOCOL_ERROR_CODES = [
   "seq_conflict",
   "lamport_replay",
   "lamport_jump",
+  "bad_checkpoint",
+  "checkpoint_ahead",
+  "agent_log_inconsistent",
+  "unknown_checkpoint",
+  "bad_cosignature",
   "internal_error",
 ] as const;
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
@@ -229,6 +272,8 @@ export type Summary = z.infer<typeof summarySchema>;
 export type RecordsBatch = z.infer<typeof recordsSchema>;
 export type Ping = z.infer<typeof pingSchema>;
 export type LogReport = z.infer<typeof logReportSchema>;
+export type AgentCheckpointMessage = z.infer<typeof agentCheckpointSchema>;
+export type CosignatureMessage = z.infer<typeof cosignatureSchema>;
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 export type Welcome = z.infer<typeof welcomeSchema>;
 export type Ack = z.infer<typeof ackSchema>;

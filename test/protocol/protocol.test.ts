@@ -34,6 +34,8 @@ export const EXAMPLES = {
     { v: 1, type: "records", lamport: 9, records: [record] },
     { v: 1, type: "ping", nonce: "abc" },
     { v: 1, type: "log_report", lamport: 10, kind: "consistency", reason: "consistency proof 3 → 5 does not verify", evidence: { keptSize: 3, keptNote: "n", size: 5, note: "m" } },
+    { v: 1, type: "agent_checkpoint", lamport: 11, note: `edge.example/fleet/default/agent/${agentId}\n3\n${"A".repeat(43)}=\n\n— edge.example/fleet/default/agent/${agentId} AAAA\n` },
+    { v: 1, type: "cosignature", lamport: 12, size: 42, root: "B".repeat(43) + "=", signature: "C".repeat(102) + "==" },
   ],
   edge: [
     {
@@ -46,6 +48,7 @@ export const EXAMPLES = {
       serverTime: 1_700_000_000_100,
       config: DEFAULT_FLEET_CONFIG,
       log: { origin: "edge.example/fleet/default", verifierKey: "k+01234567+AQ==", checkpoint: null },
+      features: ["agent-checkpoint", "cosignature"],
     },
     { v: 1, type: "ack", acks: [{ seq: 0, index: 41 }], nextSeq: 1, lamport: 11 },
     { v: 1, type: "field", r: 0.8, psi: -0.3, omega: 6.2, n: 5, t: 1_700_000_000_200, lamport: 12, configVersion: 1 },
@@ -112,7 +115,7 @@ describe("protocol schemas", () => {
     expect(schema.title).toContain(`v${PROTOCOL_VERSION}`);
     expect(Object.keys(schema.$defs).sort()).toEqual(["AgentMessage", "EdgeMessage", "FleetConfig", "SealedRecord"]);
     const types = (def: { oneOf: { properties: { type: { const: string } } }[] }) => def.oneOf.map((o) => o.properties.type.const).sort();
-    expect(types(schema.$defs.AgentMessage)).toEqual(["hello", "log_report", "ping", "records", "summary"]);
+    expect(types(schema.$defs.AgentMessage)).toEqual(["agent_checkpoint", "cosignature", "hello", "log_report", "ping", "records", "summary"]);
     expect(types(schema.$defs.EdgeMessage)).toEqual(["ack", "checkpoint", "config", "error", "field", "pong", "standing", "welcome"]);
   });
 });
