@@ -89,6 +89,13 @@ describe("verify-proof --checkpoint", () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^valid: the tree of size 13 extends the tree of size 5, as signed in /);
     }
+    // Both ends bound: the older and the newer checkpoint.
+    const both = await cli(["verify-proof", con, "--checkpoint", signed5, ...bind(signed13)]);
+    expect(both).toEqual({
+      code: 0,
+      stdout: `valid: the tree of size 13 extends the tree of size 5, as signed in ${origin} size 5 by ${signerId} and ${origin} size 13 by ${signerId}\n`,
+      stderr: "",
+    });
     // Other keys may be given too; the checkpoint needs a signature by one of them.
     expect((await cli(["verify-proof", inc, "--checkpoint", signed13, "--key", other.verifierKey, "--key", keys.verifierKey])).code).toBe(0);
   });
@@ -115,6 +122,9 @@ describe("verify-proof --checkpoint", () => {
     expect((await cli(["verify-proof", con, ...bind(signed8)])).stderr).toBe(
       "invalid: CHECKPOINT_SIZE_MISMATCH: the proof is between sizes 5 and 13, the checkpoint signs size 8\n",
     );
+    expect((await cli(["verify-proof", con, "--checkpoint", signed5, ...bind(signed8)])).stderr).toBe(
+      "invalid: CHECKPOINT_SIZE_MISMATCH: the proof is between sizes 5 and 13, the checkpoint signs size 8\n",
+    );
     const conRoot = file("con-root.json", JSON.stringify({ ...consistency, root1: encodeBase64(tree.root(4)) }));
     expect((await cli(["verify-proof", conRoot, ...bind(signed13)])).code).toBe(1); // root1 is not signed here: the proof fails
     const conRoot2 = file("con-root2.json", JSON.stringify({ ...consistency, root2: encodeBase64(tree.root(12)) }));
@@ -132,6 +142,7 @@ describe("verify-proof --checkpoint", () => {
     const inc = file("inc3.json", JSON.stringify(inclusion));
     for (const args of [
       ["verify-proof", inc, "--checkpoint", signed13],
+      ["verify-proof", inc, "--checkpoint", signed5, "--checkpoint", signed8, ...bind(signed13)],
       ["verify-proof", inc, "--key", keys.verifierKey],
       ["verify-proof", inc, "--origin", origin],
       ["verify-proof", inc, ...bind(signed13), "--bogus"],

@@ -10,7 +10,8 @@
  * A root inside a proof file proves nothing by itself (anyone can recompute one for a forged leaf),
  * so with --checkpoint the proof is bound to a signed checkpoint: an inclusion proof must be for
  * exactly its size and root; a consistency proof must end (size2/root2) or start (size1/root1) at
- * it. Without --checkpoint the file's root is used and a warning says it is unauthenticated.
+ * it (give two --checkpoint files to bind both ends). Without --checkpoint the file's roots are
+ * used and a warning on stderr says they are unauthenticated.
  *
  * Exit 0 valid (one line on stdout), 1 invalid (one line on stderr saying why), 2 malformed file,
  * checkpoint, key or arguments.
@@ -54,12 +55,13 @@ function describeIssues(error: z.ZodError): string {
 }
 
 /**
- * Checks a parsed proof document. With `signed` (a checkpoint whose signature verified) the proof
- * must be for exactly that size and root: the signed root is the one verified against, and a
- * different root in the file is invalid too.
+ * Checks a parsed proof document. With `signed` (one or two checkpoints whose signatures verified)
+ * the proof must be for exactly their sizes and roots: an inclusion proof for the size of one of
+ * them; a consistency proof must start or end at each of them. Signed roots are the ones verified
+ * against, and a different root in the file is invalid too.
  * @throws UsageError when the document is neither shape or a field is malformed
  */
-export function checkProofDocument(doc: unknown, signed?: Checkpoint): ProofCheck {
+export function checkProofDocument(doc: unknown, signed?: readonly Checkpoint[]): ProofCheck {
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new UsageError("proof file must hold a JSON object");
   const run = (verify: () => void, summary: string): ProofCheck => {
     try {
@@ -70,40 +72,43 @@ export function checkProofDocument(doc: unknown, signed?: Checkpoint): ProofChec
       throw err;
     }
   };
-  const rootDiffers = (fileRoot: Uint8Array, field: string): ProofCheck | undefined =>
-    signed !== undefined && !bytesEqual(fileRoot, signed.root)
-      ? { valid: false, reason: `CHECKPOINT_ROOT_MISMATCH: the file's ${field} ${encodeBase64(fileRoot)} is not the signed root ${encodeBase64(signed.root)}` }
-      : undefined;
+  const at = (size: number) => signed?.find((c) => c.size === size);
+  const sizes = () => signed!.map((c) => c.size).join(" and ");
+  // After the proof verified against the signed roots: the file's own roots must be those too.
+  const rootsDiffer = (pairs: readonly (readonly [Uint8Array, number, string])[]): ProofCheck | undefined => {
+    for (const [fileRoot, size, field] of pairs) {
+      const cp = at(size);
+      if (cp !== undefined && !bytesEqual(fileRoot, cp.root)) {
+        return { valid: false, reason: `CHECKPOINT_ROOT_MISMATCH: the file's ${field} ${encodeBase64(fileRoot)} is not the signed root ${encodeBase64(cp.root)}` };
+      }
+    }
+    return undefined;
+  };
   if ("leafIdx" in doc) {
     const parsed = InclusionDocument.safeParse(doc);
     if (!parsed.success) throw new UsageError(`malformed inclusion proof: ${describeIssues(parsed.error)}`);
     const d = parsed.data;
-    if (signed !== undefined && d.treeSize !== signed.size) {
-      return { valid: false, reason: `CHECKPOINT_SIZE_MISMATCH: the proof is for tree size ${d.treeSize}, the checkpoint signs size ${signed.size}` };
+    const cp = at(d.treeSize);
+    if (signed !== undefined && cp === undefined) {
+      return { valid: false, reason: `CHECKPOINT_SIZE_MISMATCH: the proof is for tree size ${d.treeSize}, the checkpoint signs size ${sizes()}` };
     }
-    const result = run(() => verifyInclusion(d.leafHash, d.leafIdx, d.treeSize, d.proof ?? [], signed?.root ?? d.root), `leaf ${d.leafIdx} is included in the tree of size ${d.treeSize}`);
-    return result.valid ? (rootDiffers(d.root, "root") ?? result) : result;
+    const result = run(() => verifyInclusion(d.leafHash, d.leafIdx, d.treeSize, d.proof ?? [], cp?.root ?? d.root), `leaf ${d.leafIdx} is included in the tree of size ${d.treeSize}`);
+    return result.valid ? (rootsDiffer([[d.root, d.treeSize, "root"]]) ?? result) : result;
   }
   if ("size1" in doc) {
     const parsed = ConsistencyDocument.safeParse(doc);
     if (!parsed.success) throw new UsageError(`malformed consistency proof: ${describeIssues(parsed.error)}`);
     const d = parsed.data;
-    let { root1, root2 } = d;
-    // The signed checkpoint is the proof's newer tree or its older one (an auditor proving that a
-    // new checkpoint extends the one it kept, or that a kept one is extended by a newer tree).
-    if (signed !== undefined) {
-      if (d.size1 !== signed.size && d.size2 !== signed.size) {
-        return {
-          valid: false,
-          reason: `CHECKPOINT_SIZE_MISMATCH: the proof is between sizes ${d.size1} and ${d.size2}, the checkpoint signs size ${signed.size}`,
-        };
-      }
-      if (d.size2 === signed.size) root2 = signed.root;
-      if (d.size1 === signed.size) root1 = signed.root;
+    // A signed checkpoint is the proof's newer tree or its older one (an auditor proving that a new
+    // checkpoint extends the one it kept, or that a kept one is extended by a newer tree).
+    const stray = signed?.find((c) => c.size !== d.size1 && c.size !== d.size2);
+    if (stray !== undefined) {
+      return { valid: false, reason: `CHECKPOINT_SIZE_MISMATCH: the proof is between sizes ${d.size1} and ${d.size2}, the checkpoint signs size ${stray.size}` };
     }
+    const root1 = at(d.size1)?.root ?? d.root1;
+    const root2 = at(d.size2)?.root ?? d.root2;
     const result = run(() => verifyConsistency(d.size1, d.size2, d.proof ?? [], root1, root2), `the tree of size ${d.size2} extends the tree of size ${d.size1}`);
-    if (!result.valid || signed === undefined) return result;
-    return (d.size2 === signed.size ? rootDiffers(d.root2, "root2") : undefined) ?? (d.size1 === signed.size ? rootDiffers(d.root1, "root1") : undefined) ?? result;
+    return result.valid ? (rootsDiffer([[d.root2, d.size2, "root2"], [d.root1, d.size1, "root1"]]) ?? result) : result;
   }
   throw new UsageError("proof file is neither an inclusion proof (leafIdx, …) nor a consistency proof (size1, …)");
 }
@@ -122,32 +127,38 @@ export const command: Command = {
   name: "verify-proof",
   summary: "verify an RFC 6962 inclusion or consistency proof (JSON) offline, bound to a signed checkpoint",
   usage:
-    "verify-proof FILE.json [--checkpoint NOTE_FILE --key NAME+HASH+BASE64 [--key …] [--origin ORIGIN]]   (exit 0 valid, 1 invalid, 2 malformed)",
+    "verify-proof FILE.json [--checkpoint NOTE_FILE [--checkpoint NOTE_FILE] --key NAME+HASH+BASE64 [--key …] [--origin ORIGIN]]   (exit 0 valid, 1 invalid, 2 malformed)",
   async run(argv) {
     const { values, positionals } = parseOptions(argv, {
-      checkpoint: { type: "string" },
+      checkpoint: { type: "string", multiple: true },
       key: { type: "string", multiple: true },
       origin: { type: "string" },
     });
     if (positionals.length !== 1) throw new UsageError("expects exactly one argument: FILE.json");
     const keys = values.key ?? [];
-    if (values.checkpoint === undefined && (keys.length > 0 || values.origin !== undefined)) {
-      throw new UsageError("--key and --origin need --checkpoint NOTE_FILE");
-    }
-    if (values.checkpoint !== undefined && keys.length === 0) throw new UsageError("--checkpoint needs at least one --key NAME+HASH+BASE64");
+    const notes = values.checkpoint ?? [];
+    if (notes.length === 0 && (keys.length > 0 || values.origin !== undefined)) throw new UsageError("--key and --origin need --checkpoint NOTE_FILE");
+    if (notes.length > 2) throw new UsageError("at most two --checkpoint files (a consistency proof's older and newer tree)");
+    if (notes.length > 0 && keys.length === 0) throw new UsageError("--checkpoint needs at least one --key NAME+HASH+BASE64");
     const doc = readJsonFile(positionals[0]!);
-    if (values.checkpoint === undefined) {
+    if (notes.length === 0) {
       const result = checkProofDocument(doc);
       process.stderr.write("warning: the root is the proof file's own and is not authenticated; bind it with --checkpoint NOTE_FILE --key VKEY\n");
       return report(result, "");
     }
-    const opened = openSignedCheckpoint(readBoundedFile(values.checkpoint, NOTE_LIMITS.maxBytes), verifierKeys(keys), values.origin);
-    if (!opened.valid) {
-      process.stderr.write(`invalid: checkpoint: ${opened.reason}\n`);
-      return 1;
+    const verifiers = verifierKeys(keys);
+    const signed: Checkpoint[] = [];
+    const by: string[] = [];
+    for (const path of notes) {
+      const opened = openSignedCheckpoint(readBoundedFile(path, NOTE_LIMITS.maxBytes), verifiers, values.origin);
+      if (!opened.valid) {
+        process.stderr.write(`invalid: checkpoint${notes.length > 1 ? ` ${path}` : ""}: ${opened.reason}\n`);
+        return 1;
+      }
+      signed.push(opened.checkpoint);
+      by.push(`${opened.checkpoint.origin} size ${opened.checkpoint.size} by ${opened.signers}`);
     }
-    const { checkpoint, signers } = opened;
-    return report(checkProofDocument(doc, checkpoint), `, as signed in ${checkpoint.origin} size ${checkpoint.size} by ${signers}`);
+    return report(checkProofDocument(doc, signed), `, as signed in ${by.join(" and ")}`);
   },
 };
 
