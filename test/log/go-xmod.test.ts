@@ -10,6 +10,7 @@
  * cosignatures with shared/note/cosignature.ts, proofs from shared/log MerkleTree), then end to end:
  * the real edge (wrangler dev) and two real agent processes, everything fetched from the public routes.
  */
+import { join } from "node:path";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCheckpoint, signCheckpoint } from "../../shared/checkpoint/index.js";
@@ -18,6 +19,7 @@ import { decodeBase64 } from "../../shared/encoding/base64.js";
 import {
   MemoryNodeStore,
   MerkleTree,
+  decodeLogEntry,
   encodeAgentCheckpointEntry,
   encodeKeyEntry,
   encodeRecord,
@@ -28,6 +30,9 @@ import {
 } from "../../shared/log/index.js";
 import { cosign, cosignatureLine } from "../../shared/note/cosignature.js";
 import { generateSignerKey, parseNote, parseSignerKey, parseVerifierKey } from "../../shared/note/index.js";
+import { FAST_SEALING, removeTempDirs, startAgentProcess, tempDir, waitFor, type AgentProcess } from "../e2e/support/agentProcess.js";
+import { issueToken } from "../edge/fleet-client.js";
+import { startEdge, type RunningEdge } from "../support/edge.js";
 import { buildXmodChecker, checksForLog, type AuditedLog, type XmodCheck, type XmodChecker, type XmodRun } from "../support/xmod-check.js";
 
 let checker: XmodChecker;
@@ -37,7 +42,7 @@ beforeAll(() => {
 afterAll(() => checker?.dispose());
 
 /** Our own verifier over the same material: signatures (log key and every cosigner), consistency, inclusions. */
-export function verifyWithOurCode(log: AuditedLog): void {
+function verifyWithOurCode(log: AuditedLog): void {
   const verifiers = [parseVerifierKey(log.key), ...log.cosigners.map((k) => parseVerifierKey(k))];
   const latest = openCheckpoint(log.latest, verifiers, { origin: log.origin });
   expect(latest.note.verified.length, `${log.label}: log key and every cosigner verified`).toBe(1 + log.cosigners.length);
@@ -50,7 +55,7 @@ export function verifyWithOurCode(log: AuditedLog): void {
  * `note` with the cosignature line of `name` replaced by one made with another private key but
  * labelled with the cosigner's name and key id (what a forger without the agent's key can do).
  */
-export function withWrongCosignature(note: string, name: string, publicKey: Uint8Array): string {
+function withWrongCosignature(note: string, name: string, publicKey: Uint8Array): string {
   const { text } = parseNote(note);
   const wrongSeed = new Uint8Array(32).fill(0x5a);
   const forged = cosignatureLine(name, cosign(text, name, publicKey, 1_700_000_000, (m) => ed25519.sign(m, wrongSeed)));
@@ -175,4 +180,181 @@ describe("Go x/mod on material made with our shared code", () => {
     expect(run.output).toMatchObject({ ok: false, passed: 0, failed: 1 });
     expect(run.output.results[0]!.error).toMatch(/no cosignature by becomingone\.example\/fleet\/xmod\/witness\/ag_two\+[0-9a-f]{8}/);
   });
+});
+
+/** GET JSON (or text) from a public route, failing with the answer when it is not 200. */
+async function get<T>(url: string, as: "json" | "text" = "json"): Promise<T> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`GET ${url}: ${res.status} ${body.slice(0, 300)}`);
+  return (as === "json" ? JSON.parse(body) : body) as T;
+}
+
+interface AgentCheckpointJson {
+  readonly agentId: string;
+  readonly origin: string;
+  readonly size: number;
+  readonly root: string;
+  readonly note: string;
+  readonly index: number;
+  readonly receivedAt: number;
+}
+interface AgentKeysJson {
+  readonly agentId: string;
+  readonly origin: string;
+  readonly witness: string;
+  readonly keys: readonly { readonly event: string; readonly publicKey: string; readonly index: number; readonly at: number }[];
+  readonly verifierKey: string;
+  readonly cosignerKey: string;
+}
+interface InclusionJson {
+  readonly leafIdx: number;
+  readonly treeSize: number;
+  readonly proof: readonly string[];
+}
+
+describe("Go x/mod against the real edge and two real agent processes", () => {
+  let edge: RunningEdge;
+  const agents: AgentProcess[] = [];
+  beforeAll(async () => {
+    edge = await startEdge();
+  });
+  afterAll(async () => {
+    for (const a of agents) await a.stop();
+    await edge?.dispose();
+    removeTempDirs();
+  });
+
+  it("verifies the published checkpoints with every agent's cosignature, the agent checkpoints and both logs' proofs", async () => {
+    const { token } = await issueToken(edge, { maxUses: 2 });
+    for (let i = 0; i < 2; i++) {
+      agents.push(startAgentProcess({ dataDir: join(tempDir(`xmod-${i}-`), "agent"), edgeUrl: edge.url, token, config: FAST_SEALING }));
+    }
+    const ids = (await Promise.all(agents.map((a) => a.ready))).map((r) => r.agentId);
+    const logKey = (await get<string>(`${edge.url}/v1/log/key`, "text")).trim();
+    expect(logKey).toBe(edge.verifierKey);
+    const logVerifier = parseVerifierKey(logKey);
+
+    // The first agent checkpoints: their sizes become the agent logs' "old" trees.
+    const agentCp = (id: string, size?: number) => get<AgentCheckpointJson>(`${edge.url}/v1/log/agents/${id}/checkpoint${size === undefined ? "" : `?size=${size}`}`);
+    const firsts = await Promise.all(ids.map((id) => waitFor(`an agent checkpoint of ${id}`, () => agentCp(id).then((c) => (c.size > 0 ? c : undefined)), 90_000, 500)));
+    const oldGlobal = await waitFor(
+      "a published checkpoint with entries",
+      () => get<string>(`${edge.url}/v1/log/checkpoint`, "text").then((n) => (openCheckpoint(n, [logVerifier]).checkpoint.size > 0 ? n : undefined)),
+      30_000,
+    );
+    const oldSize = openCheckpoint(oldGlobal, [logVerifier]).checkpoint.size;
+
+    // Then: a newer agent checkpoint of each, and a published checkpoint cosigned by both agents
+    // that includes those checkpoints' 0x02 entries.
+    const { latests, cosigned } = await waitFor(
+      "newer agent checkpoints, in a global checkpoint cosigned by both agents",
+      async () => {
+        const latests = await Promise.all(ids.map((id) => agentCp(id)));
+        if (latests.some((c, i) => c.size <= firsts[i]!.size)) return undefined;
+        const note = await get<string>(`${edge.url}/v1/log/checkpoint?witnesses=${ids.join(",")}&quorum=2`, "text").catch(() => undefined);
+        if (note === undefined) return undefined;
+        const size = openCheckpoint(note, [logVerifier]).checkpoint.size;
+        return size > oldSize && latests.every((c) => c.index < size) ? { latests, cosigned: note } : undefined;
+      },
+      150_000,
+      1000,
+    );
+    const fleetOrigin = openCheckpoint(cosigned, [logVerifier]).checkpoint.origin;
+    const size = openCheckpoint(cosigned, [logVerifier]).checkpoint.size;
+    const keys = await Promise.all(ids.map((id) => get<AgentKeysJson>(`${edge.url}/v1/log/agents/${id}/keys`)));
+    for (const [i, k] of keys.entries()) {
+      const publicKey = decodeBase64(k.keys[k.keys.length - 1]!.publicKey);
+      expect(k.origin).toBe(agentLogOrigin(fleetOrigin, ids[i]!));
+      expect(k.witness).toBe(witnessName(fleetOrigin, ids[i]!));
+      expect(k.verifierKey).toBe(agentLogVerifierKey(fleetOrigin, ids[i]!, publicKey));
+      expect(k.cosignerKey).toBe(witnessVerifierKey(fleetOrigin, ids[i]!, publicKey));
+    }
+
+    // Every entry of the cosigned tree, from the public entries route.
+    const entries: Uint8Array[] = [];
+    while (entries.length < size) {
+      const page = await get<{ entries: { index: number; leaf: string }[] }>(`${edge.url}/v1/log/entries?start=${entries.length}&end=${Math.min(size, entries.length + 256)}`);
+      for (const e of page.entries) {
+        expect(e.index).toBe(entries.length);
+        entries.push(decodeBase64(e.leaf));
+      }
+      if (page.entries.length === 0) throw new Error(`no entries at ${entries.length} of ${size}`);
+    }
+    const decoded = entries.map((e) => decodeLogEntry(e));
+    // Proven in the global log: every key and agent-checkpoint entry, and each agent's first and last record.
+    const indices = new Set<number>();
+    decoded.forEach((e, i) => e.type !== "record" && indices.add(i));
+    for (const id of ids) {
+      const mine = decoded.flatMap((e, i) => (e.type === "record" && e.record.agentId === id ? [i] : []));
+      indices.add(mine[0]!).add(mine[mine.length - 1]!);
+    }
+    expect(decoded.filter((e) => e.type === "key").length).toBeGreaterThanOrEqual(2);
+    expect(decoded.filter((e) => e.type === "agent-checkpoint").length).toBeGreaterThanOrEqual(4);
+    const wanted = [...indices].sort((a, b) => a - b);
+    const globalInclusions: AuditedLog["inclusions"][number][] = [];
+    for (let at = 0; at < wanted.length; at += 64) {
+      const chunk = wanted.slice(at, at + 64);
+      const batch = await get<{ treeSize: number; proofs: InclusionJson[] }>(`${edge.url}/v1/log/proof/inclusions?indices=${chunk.join(",")}&size=${size}`);
+      expect(batch.treeSize).toBe(size);
+      batch.proofs.forEach((p, k) => globalInclusions.push({ index: chunk[k]!, entry: entries[chunk[k]!]!, proof: p.proof.map((h) => decodeBase64(h)) }));
+    }
+    const globalConsistency = await get<{ proof: string[] }>(`${edge.url}/v1/log/proof/consistency?from=${oldSize}&to=${size}`);
+    const globalLog: AuditedLog = {
+      label: "global",
+      key: logKey,
+      origin: fleetOrigin,
+      old: oldGlobal,
+      latest: cosigned,
+      cosigners: keys.map((k) => k.cosignerKey),
+      consistency: globalConsistency.proof.map((h) => decodeBase64(h)),
+      inclusions: globalInclusions,
+    };
+
+    // Each agent's log: its first and its newer signed checkpoint, records proven at the newer size.
+    const agentLogs: AuditedLog[] = [];
+    for (const [i, id] of ids.entries()) {
+      const latest = latests[i]!;
+      // The 0x02 entry at the checkpoint's index is exactly the note the agent signed.
+      const entry = decoded[latest.index]!;
+      expect(entry).toMatchObject({ type: "agent-checkpoint", agentId: id, note: latest.note });
+      const records = decoded.flatMap((e) => (e.type === "record" && e.record.agentId === id ? [e.record] : []));
+      expect(records.length).toBeGreaterThanOrEqual(latest.size);
+      const seqs = [...new Set([0, 1, Math.floor(latest.size / 2), latest.size - 1])].filter((s) => s < latest.size);
+      const inclusions = [];
+      for (const seq of seqs) {
+        expect(records[seq]!.seq).toBe(seq);
+        const p = await get<InclusionJson>(`${edge.url}/v1/log/agents/${id}/proof/inclusion?seq=${seq}&size=${latest.size}`);
+        expect(p).toMatchObject({ leafIdx: seq, treeSize: latest.size });
+        inclusions.push({ index: seq, entry: encodeRecord(records[seq]!), proof: p.proof.map((h) => decodeBase64(h)) });
+      }
+      const consistency = await get<{ proof: string[] }>(`${edge.url}/v1/log/agents/${id}/proof/consistency?from=${firsts[i]!.size}&to=${latest.size}`);
+      const old = await agentCp(id, firsts[i]!.size);
+      expect(old.note).toBe(firsts[i]!.note);
+      agentLogs.push({
+        label: `agent ${id}`,
+        key: keys[i]!.verifierKey,
+        origin: keys[i]!.origin,
+        old: old.note,
+        latest: latest.note,
+        cosigners: [],
+        consistency: consistency.proof.map((h) => decodeBase64(h)),
+        inclusions,
+      });
+    }
+
+    // Our own verifier first, then Go's.
+    verifyWithOurCode(globalLog);
+    for (const log of agentLogs) verifyWithOurCode(log);
+    const witness0 = keys[0]!;
+    const wrongCosignature = withWrongCosignature(cosigned, witness0.witness, decodeBase64(witness0.keys[witness0.keys.length - 1]!.publicKey));
+    const checks = [
+      ...checksForLog(globalLog, { otherKey: agentLogs[0]!.key, wrongCosignature }),
+      ...agentLogs.flatMap((log, i) => checksForLog(log, { otherKey: agentLogs[1 - i]!.key })),
+    ];
+    const run = await checker.run({ checks });
+    expectAllMet(run, checks);
+    expect(run.output.results.find((r) => r.name === "global latest")).toMatchObject({ verified: true, origin: fleetOrigin, size, cosigned: 2 });
+    expect(run.output.results.find((r) => r.name === "global wrong cosigner key")!.error).toMatch(/invalid signature for key /);
+  }, 360_000);
 });
