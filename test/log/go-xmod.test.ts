@@ -10,12 +10,15 @@
  * cosignatures with shared/note/cosignature.ts, proofs from shared/log MerkleTree), then end to end:
  * the real edge (wrangler dev) and two real agent processes, everything fetched from the public routes.
  */
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCheckpoint, signCheckpoint } from "../../shared/checkpoint/index.js";
 import { agentLogOrigin, agentLogVerifierKey, witnessName, witnessVerifierKey } from "../../shared/checkpoint/agent-log-names.js";
-import { decodeBase64 } from "../../shared/encoding/base64.js";
+import { decodeBase64, encodeBase64 } from "../../shared/encoding/base64.js";
 import {
   MemoryNodeStore,
   MerkleTree,
@@ -181,6 +184,17 @@ describe("Go x/mod on material made with our shared code", () => {
     expect(run.output.results[0]!.error).toMatch(/no cosignature by becomingone\.example\/fleet\/xmod\/witness\/ag_two\+[0-9a-f]{8}/);
   });
 });
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** `becomingone-agent …` from the sources, as a real process. */
+function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["--import", "tsx", join(ROOT, "agent/cli/main.ts"), ...args], { cwd: ROOT, timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
 
 /** GET JSON (or text) from a public route, failing with the answer when it is not 200. */
 async function get<T>(url: string, as: "json" | "text" = "json"): Promise<T> {
@@ -357,5 +371,25 @@ describe("Go x/mod against the real edge and two real agent processes", () => {
     expectAllMet(run, checks);
     expect(run.output.results.find((r) => r.name === "global latest")).toMatchObject({ verified: true, origin: fleetOrigin, size, cosigned: 2 });
     expect(run.output.results.find((r) => r.name === "global wrong cosigner key")!.error).toMatch(/invalid signature for key /);
+
+    // The auditor subcommands on the same material: a record's proof bound to the cosigned
+    // checkpoint, its device signature under the key from the keys route, an entry's leaf hash.
+    const dir = tempDir("xmod-cli-");
+    const save = (name: string, content: string | Uint8Array) => {
+      writeFileSync(join(dir, name), content);
+      return join(dir, name);
+    };
+    const recordIndex = decoded.findIndex((e) => e.type === "record" && e.record.agentId === ids[0]);
+    const proofDoc = await get<unknown>(`${edge.url}/v1/log/proof/inclusion?index=${recordIndex}&size=${size}`);
+    const bound = await cli(["verify-proof", save("proof.json", JSON.stringify(proofDoc)), "--checkpoint", save("cosigned.txt", cosigned), "--key", logKey]);
+    expect(bound, bound.stderr).toMatchObject({ code: 0, stderr: "" });
+    expect(bound.stdout).toContain(`as signed in ${fleetOrigin} size ${size} by `);
+    const record = await cli(["verify-record", save("record.b64", encodeBase64(entries[recordIndex]!)), "--base64", "--key", keys[0]!.verifierKey]);
+    expect(record.code, record.stderr).toBe(0);
+    const wrongKey = await cli(["verify-record", join(dir, "record.b64"), "--base64", "--key", keys[1]!.verifierKey]);
+    expect(wrongKey.code).toBe(1);
+    const leaf = await cli(["leaf-hash", save("cp-entry.bin", entries[latests[0]!.index]!)]);
+    expect(leaf.code).toBe(0);
+    expect(leaf.stdout).toContain(`type    agent-checkpoint (0x02): agent ${ids[0]}, ${keys[0]!.origin} size ${latests[0]!.size}\n`);
   }, 360_000);
 });
