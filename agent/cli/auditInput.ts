@@ -6,7 +6,15 @@
 import { readFileSync, statSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { decodeBase64 } from "../../shared/encoding/base64.js";
-import { parseVerifierKey, parseVerifierKeyText, type NoteVerifier, type VerifierKeyParts } from "../../shared/note/index.js";
+import {
+  COSIGNATURE_TYPE,
+  ED25519_TYPE,
+  parseVerifierKey,
+  parseVerifierKeyText,
+  verifierKeyType,
+  type NoteVerifier,
+  type VerifierKeyParts,
+} from "../../shared/note/index.js";
 import { base64UrlToBytes } from "../../shared/protocol/base64.js";
 import { UsageError } from "./command.js";
 
@@ -64,10 +72,13 @@ export function verifierKeys(keys: readonly string[]): NoteVerifier[] {
   });
 }
 
-/** A verifier key's parts (name, key id, public key) without making a verifier of it. */
+/**
+ * A verifier key's parts (name, key id, public key) without making a verifier of it: an Ed25519 key
+ * (0x01, e.g. an agent log's verifierKey) or an Ed25519 cosigner key (0x04, its cosignerKey).
+ */
 export function verifierKeyParts(key: string): VerifierKeyParts {
   try {
-    return parseVerifierKeyText(key);
+    return parseVerifierKeyText(key, verifierKeyType(key) === COSIGNATURE_TYPE ? COSIGNATURE_TYPE : ED25519_TYPE);
   } catch (err) {
     throw new UsageError(`bad --key: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { signCheckpoint } from "../../shared/checkpoint/index.js";
-import { agentLogOrigin, agentLogVerifierKey } from "../../shared/checkpoint/agent-log-names.js";
+import { agentLogOrigin, agentLogVerifierKey, witnessVerifierKey } from "../../shared/checkpoint/agent-log-names.js";
 import { encodeBase64 } from "../../shared/encoding/base64.js";
 import {
   MemoryNodeStore,
@@ -201,6 +201,8 @@ describe("leaf-hash and verify-record", () => {
     expect(r.stderr).toMatch(/^invalid: not a log entry: ENTRY_INVALID: /);
     const truncated = await cli(["leaf-hash", file("trunc.bin", entry.subarray(0, entry.length - 1))]);
     expect(truncated.code).toBe(1);
+    // Base64 text read as raw bytes is not an entry either (its first byte is a letter).
+    expect((await cli(["leaf-hash", b64Path])).code).toBe(1);
     for (const args of [["leaf-hash"], ["leaf-hash", b64Path, rawPath], ["leaf-hash", rawPath, "--base64"], ["leaf-hash", join(dir, "missing.bin")], ["leaf-hash", rawPath, "--hex"]]) {
       const u = await cli(args);
       expect(u.code, args.join(" ")).toBe(2);
@@ -213,6 +215,7 @@ describe("leaf-hash and verify-record", () => {
     expect(await cli(["verify-record", rawPath, "--public-key", encodeBase64(publicKey)])).toEqual({ code: 0, stdout: line, stderr: "" });
     expect((await cli(["verify-record", b64Path, "--base64", "--public-key", bytesToBase64Url(publicKey)])).stdout).toBe(line);
     expect((await cli(["verify-record", rawPath, "--key", agentLogVerifierKey(fleet, "agent-7", publicKey)])).stdout).toBe(line);
+    expect((await cli(["verify-record", rawPath, "--key", witnessVerifierKey(fleet, "agent-7", publicKey)])).stdout).toBe(line);
     expect((await cli(["verify-record", "-", "--public-key", encodeBase64(publicKey)], entry)).code).toBe(0);
   });
 
