@@ -36,7 +36,7 @@ import { generateSignerKey, parseNote, parseSignerKey, parseVerifierKey } from "
 import { FAST_SEALING, removeTempDirs, startAgentProcess, tempDir, waitFor, type AgentProcess } from "../e2e/support/agentProcess.js";
 import { issueToken } from "../edge/fleet-client.js";
 import { startEdge, type RunningEdge } from "../support/edge.js";
-import { buildXmodChecker, checksForLog, type AuditedLog, type XmodCheck, type XmodChecker, type XmodRun } from "../support/xmod-check.js";
+import { buildXmodChecker, checksForAgentCheckpointEntries, checksForLog, type AuditedLog, type XmodCheck, type XmodChecker, type XmodRun } from "../support/xmod-check.js";
 
 let checker: XmodChecker;
 beforeAll(() => {
@@ -145,9 +145,11 @@ describe("Go x/mod on material made with our shared code", () => {
     inclusions: a.entries.map((entry, index) => ({ index, entry, proof: a.tree.inclusionProof(index) })),
   }));
   const wrongCosignature = withWrongCosignature(latest, witnessName(fleet, "ag_one"), agents[0]!.publicKey);
+  const checkpointEntries = globalEntries.flatMap((e, index) => (e[0] === 0x02 ? [{ index, agentId: index === oldSize ? "ag_one" : "ag_two" }] : []));
   const checks = [
     ...checksForLog(globalLog, { otherKey: logsOfAgents[0]!.key, wrongCosignature }),
     ...logsOfAgents.flatMap((log, i) => checksForLog(log, { otherKey: logsOfAgents[1 - i]!.key })),
+    ...checksForAgentCheckpointEntries(globalLog, checkpointEntries, new Map(logsOfAgents.map((log, i) => [agents[i]!.id, log]))),
   ];
 
   it("the agent key texts are the C2SP ones (0x01 for its log, 0x04 for its cosignatures)", () => {
@@ -172,6 +174,7 @@ describe("Go x/mod on material made with our shared code", () => {
     expect(byName.get("global flipped inclusion proof hash")!.error).toMatch(/invalid transparency proof/);
     expect(byName.get("global flipped consistency proof hash")!.error).toMatch(/invalid transparency proof/);
     expect(run.output.results.filter((r) => r.kind === "inclusion" && r.verified)).toHaveLength(globalEntries.length + agents[0]!.entries.length + agents[1]!.entries.length);
+    expect(run.output.results.filter((r) => r.kind === "agent-checkpoint-entry" && r.verified)).toHaveLength(2);
   });
 
   it("a cosigner whose signature is missing fails the check, and a failed check makes the program exit 1", async () => {
@@ -363,9 +366,11 @@ describe("Go x/mod against the real edge and two real agent processes", () => {
     for (const log of agentLogs) verifyWithOurCode(log);
     const witness0 = keys[0]!;
     const wrongCosignature = withWrongCosignature(cosigned, witness0.witness, decodeBase64(witness0.keys[witness0.keys.length - 1]!.publicKey));
+    const checkpointEntries = decoded.flatMap((e, index) => (e.type === "agent-checkpoint" ? [{ index, agentId: e.agentId }] : []));
     const checks = [
       ...checksForLog(globalLog, { otherKey: agentLogs[0]!.key, wrongCosignature }),
       ...agentLogs.flatMap((log, i) => checksForLog(log, { otherKey: agentLogs[1 - i]!.key })),
+      ...checksForAgentCheckpointEntries(globalLog, checkpointEntries, new Map(agentLogs.map((log, i) => [ids[i]!, log]))),
     ];
     const run = await checker.run({ checks });
     expectAllMet(run, checks);

@@ -25,7 +25,7 @@ export interface XmodChecker {
 
 export interface XmodCheck {
   readonly name: string;
-  readonly kind: "checkpoint" | "inclusion" | "consistency";
+  readonly kind: "checkpoint" | "inclusion" | "consistency" | "agent-checkpoint-entry";
   readonly expect: "valid" | "invalid";
   readonly note?: string;
   readonly key?: string;
@@ -184,6 +184,29 @@ export function checksForLog(log: AuditedLog, tampered: { otherKey: string; wron
     const proof = log.consistency.map(b64);
     proof[proof.length - 1] = b64(flipped(log.consistency[log.consistency.length - 1]!));
     checks.push({ name: `${p} flipped consistency proof hash`, kind: "consistency", expect: "invalid", old: `${p} old`, new: `${p} latest`, proof });
+  }
+  return checks;
+}
+
+/**
+ * The log of logs: each agent checkpoint entry (0x02) of the global log is included in the global
+ * log's latest checkpoint and carries a note that opens under its agent's key (`keys` by agent id,
+ * with the agent log's origin). Tampered: the same entry checked with another agent's key.
+ */
+export function checksForAgentCheckpointEntries(
+  global: AuditedLog,
+  entries: readonly { readonly index: number; readonly agentId: string }[],
+  keys: ReadonlyMap<string, { readonly key: string; readonly origin: string }>,
+): XmodCheck[] {
+  const checks: XmodCheck[] = [];
+  for (const { index, agentId } of entries) {
+    const inc = global.inclusions.find((i) => i.index === index);
+    const agent = keys.get(agentId);
+    if (inc === undefined || agent === undefined) throw new Error(`no inclusion proof or key for the agent checkpoint entry ${index} (${agentId})`);
+    const base = { kind: "agent-checkpoint-entry", checkpoint: `${global.label} latest`, index, entry: b64(inc.entry), proof: inc.proof.map(b64) } as const;
+    checks.push({ ...base, name: `${global.label} agent checkpoint entry ${index}`, expect: "valid", key: agent.key, origin: agent.origin });
+    const other = [...keys.entries()].find(([id]) => id !== agentId)?.[1];
+    if (other !== undefined) checks.push({ ...base, name: `${global.label} agent checkpoint entry ${index} under another agent's key`, expect: "invalid", key: other.key });
   }
   return checks;
 }

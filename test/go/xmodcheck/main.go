@@ -11,14 +11,18 @@
 //	   "cosigners": ["name+hash+base64(0x04‖pub)", …]},
 //	  {"name": "r0", "kind": "inclusion", "expect": "valid", "checkpoint": "global", "index": 3,
 //	   "entry": "base64 entry bytes", "proof": ["base64 hash", …]},
-//	  {"name": "c", "kind": "consistency", "expect": "valid", "old": "global-1", "new": "global", "proof": […]}
+//	  {"name": "c", "kind": "consistency", "expect": "valid", "old": "global-1", "new": "global", "proof": […]},
+//	  {"name": "e", "kind": "agent-checkpoint-entry", "expect": "valid", "checkpoint": "global", "index": 9,
+//	   "entry": "base64 0x02 entry", "proof": […], "key": "agent vkey (0x01)", "origin": "<fleet>/agent/<id>"}
 //	]}
 //
 // A checkpoint check opens the note with note.Open, trusting the log key (note.NewVerifier) and one
 // cosignature/v1 verifier per cosigner key (C2SP tlog-cosignature; x/mod has no type 0x04); it
 // verifies when the log key and every cosigner are among the verified signatures and the text is a
 // C2SP checkpoint. Proof checks take the tree size and root from a checkpoint check that verified
-// (never from the proof) and run tlog.CheckRecord / tlog.CheckTree.
+// (never from the proof) and run tlog.CheckRecord / tlog.CheckTree. An agent-checkpoint-entry check
+// proves a 0x02 leaf of the global log and opens the agent checkpoint note inside it with the
+// agent's key: the log of logs.
 //
 // Prints one JSON line {"ok", "passed", "failed", "results": [{name, kind, expect, verified, error}]}
 // and exits 0 when every check met its expectation, 1 otherwise, 2 for a malformed job.
@@ -194,6 +198,24 @@ func openCheckpoint(c check, r *result) (tree, error) {
 	return t, nil
 }
 
+// agentCheckpointNote reads an agent-checkpoint entry: 0x02 ‖ u16 len ‖ agent id ‖ u32 len ‖ note.
+func agentCheckpointNote(entry []byte) (string, error) {
+	if len(entry) < 3 || entry[0] != 0x02 {
+		return "", errors.New("entry is not an agent checkpoint (0x02)")
+	}
+	n := int(binary.BigEndian.Uint16(entry[1:3]))
+	rest := entry[3:]
+	if n == 0 || len(rest) < n+4 {
+		return "", errors.New("agent checkpoint entry is truncated")
+	}
+	rest = rest[n:]
+	m := int(binary.BigEndian.Uint32(rest[:4]))
+	if m == 0 || len(rest) != 4+m {
+		return "", errors.New("agent checkpoint entry's note length does not match its bytes")
+	}
+	return string(rest[4:]), nil
+}
+
 func hashes(list []string) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(list))
 	for i, s := range list {
@@ -230,6 +252,32 @@ func run(c check, trees map[string]tree, r *result) error {
 		}
 		r.Size = t.size
 		return tlog.CheckRecord(tlog.RecordProof(p), t.size, t.root, c.Index, tlog.RecordHash(entry))
+	case "agent-checkpoint-entry":
+		// A 0x02 leaf of the global log: included in the checkpoint, and the agent checkpoint it
+		// carries opens under the agent's key with the agent log's origin.
+		t, ok := trees[c.Checkpoint]
+		if !ok {
+			return fmt.Errorf("checkpoint %q did not verify", c.Checkpoint)
+		}
+		entry, err := base64.StdEncoding.DecodeString(c.Entry)
+		if err != nil {
+			return errors.New("entry is not base64")
+		}
+		p, err := hashes(c.Proof)
+		if err != nil {
+			return err
+		}
+		if err := tlog.CheckRecord(tlog.RecordProof(p), t.size, t.root, c.Index, tlog.RecordHash(entry)); err != nil {
+			return err
+		}
+		text, err := agentCheckpointNote(entry)
+		if err != nil {
+			return err
+		}
+		inner := c
+		inner.Note, inner.Cosigners = text, nil
+		_, err = openCheckpoint(inner, r)
+		return err
 	case "consistency":
 		old, ok1 := trees[c.Old]
 		cur, ok2 := trees[c.New]
