@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openCheckpoint, signCheckpoint } from "../../shared/checkpoint/index.js";
+import { openCheckpoint, parseCheckpoint, signCheckpoint } from "../../shared/checkpoint/index.js";
 import { agentLogOrigin, agentLogVerifierKey, witnessName, witnessVerifierKey } from "../../shared/checkpoint/agent-log-names.js";
 import { decodeBase64, encodeBase64 } from "../../shared/encoding/base64.js";
 import {
@@ -264,18 +264,39 @@ describe("Go x/mod against the real edge and two real agent processes", () => {
 
     // Then: a newer agent checkpoint of each, and a published checkpoint cosigned by both agents
     // that includes those checkpoints' 0x02 entries.
-    const { latests, cosigned } = await waitFor(
-      "newer agent checkpoints, in a global checkpoint cosigned by both agents",
+    // Then a published checkpoint cosigned by both agents whose tree holds a newer agent checkpoint
+    // (0x02 entry) of each. Found from the entries, not from the agents' latest checkpoints, which
+    // may always be a little ahead of what the agents have cosigned.
+    const from = Math.min(...firsts.map((c) => c.index));
+    const { newer, cosigned } = await waitFor(
+      "a global checkpoint cosigned by both agents, holding a newer agent checkpoint of each",
       async () => {
-        const latests = await Promise.all(ids.map((id) => agentCp(id)));
-        if (latests.some((c, i) => c.size <= firsts[i]!.size)) return undefined;
         const note = await get<string>(`${edge.url}/v1/log/checkpoint?witnesses=${ids.join(",")}&quorum=2`, "text").catch(() => undefined);
         if (note === undefined) return undefined;
         const size = openCheckpoint(note, [logVerifier]).checkpoint.size;
-        return size > oldSize && latests.every((c) => c.index < size) ? { latests, cosigned: note } : undefined;
+        if (size <= oldSize) return undefined;
+        const newer = new Map<string, { index: number; note: string }>();
+        for (let start = from; start < size; start += 256) {
+          const page = await get<{ entries: { index: number; leaf: string }[] }>(`${edge.url}/v1/log/entries?start=${start}&end=${Math.min(size, start + 256)}`);
+          for (const e of page.entries) {
+            const entry = decodeLogEntry(decodeBase64(e.leaf));
+            const first = firsts[ids.indexOf(entry.type === "agent-checkpoint" ? entry.agentId : "")];
+            if (entry.type === "agent-checkpoint" && first !== undefined && e.index > first.index) newer.set(entry.agentId, { index: e.index, note: entry.note });
+          }
+        }
+        return ids.every((id) => newer.has(id)) ? { newer, cosigned: note } : undefined;
       },
       150_000,
       1000,
+    );
+    const latests = await Promise.all(
+      ids.map(async (id) => {
+        const { index, note } = newer.get(id)!;
+        // The size the note signs (its signature is checked below, by us and by Go).
+        const cp = await agentCp(id, parseCheckpoint(parseNote(note).text).size);
+        expect(cp).toMatchObject({ agentId: id, index, note });
+        return cp;
+      }),
     );
     const fleetOrigin = openCheckpoint(cosigned, [logVerifier]).checkpoint.origin;
     const size = openCheckpoint(cosigned, [logVerifier]).checkpoint.size;
