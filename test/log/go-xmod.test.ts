@@ -271,10 +271,10 @@ describe("Go x/mod against the real edge and two real agent processes", () => {
     const { newer, cosigned } = await waitFor(
       "a global checkpoint cosigned by both agents, holding a newer agent checkpoint of each",
       async () => {
-        const note = await get<string>(`${edge.url}/v1/log/checkpoint?witnesses=${ids.join(",")}&quorum=2`, "text").catch(() => undefined);
-        if (note === undefined) return undefined;
+        // Not ready yet is thrown, so that a timeout says how far it got.
+        const note = await get<string>(`${edge.url}/v1/log/checkpoint?witnesses=${ids.join(",")}&quorum=2`, "text");
         const size = openCheckpoint(note, [logVerifier]).checkpoint.size;
-        if (size <= oldSize) return undefined;
+        if (size <= oldSize) throw new Error(`the cosigned checkpoint has size ${size}, not past ${oldSize}`);
         const newer = new Map<string, { index: number; note: string }>();
         for (let start = from; start < size; start += 256) {
           const page = await get<{ entries: { index: number; leaf: string }[] }>(`${edge.url}/v1/log/entries?start=${start}&end=${Math.min(size, start + 256)}`);
@@ -284,11 +284,14 @@ describe("Go x/mod against the real edge and two real agent processes", () => {
             if (entry.type === "agent-checkpoint" && first !== undefined && e.index > first.index) newer.set(entry.agentId, { index: e.index, note: entry.note });
           }
         }
-        return ids.every((id) => newer.has(id)) ? { newer, cosigned: note } : undefined;
+        if (!ids.every((id) => newer.has(id))) throw new Error(`the cosigned checkpoint of size ${size} holds newer agent checkpoints of ${[...newer.keys()].join(", ") || "none"}`);
+        return { newer, cosigned: note };
       },
       150_000,
       1000,
-    );
+    ).catch((err: unknown) => {
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${agents.map((a, i) => `agent ${i} log tail:\n${a.logs().slice(-1500)}`).join("\n")}`);
+    });
     const latests = await Promise.all(
       ids.map(async (id) => {
         const { index, note } = newer.get(id)!;
