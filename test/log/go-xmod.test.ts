@@ -244,9 +244,8 @@ describe("Go x/mod against the real edge and two real agent processes", () => {
 
   it("verifies the published checkpoints with every agent's cosignature, the agent checkpoints and both logs' proofs", async () => {
     const { token } = await issueToken(edge, { maxUses: 2 });
-    for (let i = 0; i < 2; i++) {
-      agents.push(startAgentProcess({ dataDir: join(tempDir(`xmod-${i}-`), "agent"), edgeUrl: edge.url, token, config: FAST_SEALING }));
-    }
+    const dataDirs = [0, 1].map((i) => join(tempDir(`xmod-${i}-`), "agent"));
+    for (const dataDir of dataDirs) agents.push(startAgentProcess({ dataDir, edgeUrl: edge.url, token, config: FAST_SEALING }));
     const ids = (await Promise.all(agents.map((a) => a.ready))).map((r) => r.agentId);
     const logKey = (await get<string>(`${edge.url}/v1/log/key`, "text")).trim();
     expect(logKey).toBe(edge.verifierKey);
@@ -264,6 +263,24 @@ describe("Go x/mod against the real edge and two real agent processes", () => {
 
     // Then: a newer agent checkpoint of each, and a published checkpoint cosigned by both agents
     // that includes those checkpoints' 0x02 entries.
+    // Then the log must stop growing: while it grows, the edge signs a checkpoint each second and
+    // each agent cosigns the newest one its own 2-second audit round kept, so two agents may keep
+    // cosigning different sizes and never the same one. So: once each agent checkpoint has grown,
+    // the agents stop (SIGTERM: ledger flushed, records drained) and start again on the same data
+    // without input and with sealing slowed to once a day; after welcome each signs a checkpoint of
+    // its (now still) log, and both cosign the one global checkpoint that covers it all.
+    await waitFor("agent checkpoints past their first", async () => ((await Promise.all(ids.map((id) => agentCp(id)))).every((c, i) => c.size > firsts[i]!.size) ? true : undefined), 60_000, 500);
+    for (const [i, a] of agents.entries()) {
+      const exit = await a.stop();
+      expect(exit.code, a.logs().slice(-2000)).toBe(0);
+      agents[i] = startAgentProcess({
+        dataDir: dataDirs[i]!,
+        edgeUrl: edge.url,
+        stream: false,
+        config: { ...FAST_SEALING, seal: { witnessEverySeconds: 86_400, digestEverySeconds: 86_400 } },
+      });
+      expect((await agents[i]!.ready).agentId).toBe(ids[i]);
+    }
     // Then a published checkpoint cosigned by both agents whose tree holds a newer agent checkpoint
     // (0x02 entry) of each. Found from the entries, not from the agents' latest checkpoints, which
     // may always be a little ahead of what the agents have cosigned.
