@@ -27,7 +27,7 @@ describe("becomingone-agent CLI", () => {
   it("--help lists every command (each is imported only when it runs); an unknown one is exit 2", () => {
     const help = cli(["--help"]);
     expect(help.status).toBe(0);
-    for (const name of ["enroll", "replay", "run", "status", "verify-checkpoint", "verify-proof"]) {
+    for (const name of ["enroll", "leaf-hash", "replay", "run", "status", "verify-checkpoint", "verify-proof", "verify-record"]) {
       expect(help.stdout).toMatch(new RegExp(`^  ${name} +\\S`, "m"));
     }
     const unknown = cli(["verify"]);

@@ -60,6 +60,8 @@ describe("verify-proof on every vector (in process)", () => {
   });
 });
 
+const UNAUTHENTICATED = "warning: the root is the proof file's own and is not authenticated; bind it with --checkpoint NOTE_FILE --key VKEY\n";
+
 describe("verify-proof process", () => {
   const tree = MerkleTree.open(new MemoryNodeStore());
   for (let i = 0; i < 13; i++) tree.append(new Uint8Array([i, i]));
@@ -74,7 +76,7 @@ describe("verify-proof process", () => {
 
   it("exit 0 for valid proofs, one line on stdout", async () => {
     const a = await cli("verify-proof", file("inc.json", JSON.stringify(inclusion)));
-    expect(a).toEqual({ code: 0, stdout: "valid: leaf 6 is included in the tree of size 13\n", stderr: "" });
+    expect(a).toEqual({ code: 0, stdout: "valid: leaf 6 is included in the tree of size 13\n", stderr: UNAUTHENTICATED });
     const b = await cli("verify-proof", file("con.json", JSON.stringify(consistency)));
     expect(b.code).toBe(0);
     expect(b.stdout).toBe("valid: the tree of size 13 extends the tree of size 5\n");
@@ -83,10 +85,10 @@ describe("verify-proof process", () => {
   it("exit 1 for invalid proofs, one line saying why", async () => {
     const a = await cli("verify-proof", file("inc-bad.json", JSON.stringify({ ...inclusion, leafIdx: 7 })));
     expect(a.code).toBe(1);
-    expect(a.stderr).toMatch(/^invalid: ROOT_MISMATCH: root mismatch: expected [0-9a-f]{64}, calculated [0-9a-f]{64}\n$/);
+    expect(a.stderr).toMatch(/^warning: .*\ninvalid: ROOT_MISMATCH: root mismatch: expected [0-9a-f]{64}, calculated [0-9a-f]{64}\n$/);
     const b = await cli("verify-proof", file("con-bad.json", JSON.stringify({ ...consistency, proof: consistency.proof.slice(1) })));
     expect(b.code).toBe(1);
-    expect(b.stderr).toBe(`invalid: PROOF_LENGTH: proof has ${consistency.proof.length - 1} hashes, want ${consistency.proof.length}\n`);
+    expect(b.stderr).toBe(`${UNAUTHENTICATED}invalid: PROOF_LENGTH: proof has ${consistency.proof.length - 1} hashes, want ${consistency.proof.length}\n`);
     // A checked-in vector, straight from the fixtures.
     const c = await cli("verify-proof", join(root, "test/fixtures/merkle/inclusion/1/modified-proof[1]-bit-@3.json"));
     expect(c.code).toBe(1);
