@@ -162,6 +162,8 @@ export const command: Command = {
       }
     }
     const result = checkProofDocument(readJsonFile(positionals[0]!), signed);
+    // Unbound, the file's own root is all there is: anyone can recompute one for a forged leaf.
+    if (signed === undefined) process.stderr.write("warning: the root is the proof file's own and is not authenticated; bind it with --checkpoint NOTE_FILE --key VKEY\n");
     if (result.valid) {
       process.stdout.write(`valid: ${result.summary}\n`);
       return 0;
