@@ -1,3 +1,4 @@
+import { agentIdForKey } from "../../shared/log/agent-id.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import type { AgentStatus, IssuedToken, TokenView } from "../../shared/api/index.js";
 import { base64UrlToBytes, bytesToBase64Url } from "../../shared/protocol/index.js";
@@ -94,10 +95,7 @@ export function tokenHash(token: string): string {
   return hex(sha256(new TextEncoder().encode(token)));
 }
 
-/** An agent's id is a fingerprint of its public key: "ag_" + the first 16 bytes of SHA-256(key), hex. */
-export function agentIdForKey(publicKey: Uint8Array): string {
-  return `ag_${hex(sha256(publicKey).subarray(0, 16))}`;
-}
+export { agentIdForKey };
 
 export function issueToken(sql: SqlDatabase, spec: TokenSpec, now: number): IssuedToken {
   const id = `tok_${hex(randomBytes(8))}`;

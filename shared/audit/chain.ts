@@ -295,12 +295,12 @@ export async function auditRecord(options: AuditOptions): Promise<AuditReport> {
       await proveGlobalInclusion(hashLeaf(bytes), k.index, audited!, `the ${k.event} key entry`);
       events.push({ event: k.event, publicKey: k.publicKey, index: k.index });
     }
-    const valid = keyValidAt(events, index);
+    const valid = keyValidAt(events, index, record.agentId);
     if (!valid.valid) throw new AuditFailure(valid.reason, { entries: events.length });
     key = { publicKey: valid.publicKey, enrolledIndex: valid.enrolledIndex };
     return {
-      reason: `key enrolled at index ${valid.enrolledIndex}, not revoked before index ${index} (${events.length} key entries checked)`,
-      detail: { publicKey: b64(valid.publicKey), enrolledIndex: valid.enrolledIndex, entries: events.length },
+      reason: `key enrolled at index ${valid.enrolledIndex}${valid.enrolledAfter ? " (logged after this record: enrolled before keys were logged; the id is the key's fingerprint)" : ""}, not revoked before index ${index} (${events.length} key entries checked)`,
+      detail: { publicKey: b64(valid.publicKey), enrolledIndex: valid.enrolledIndex, enrolledAfter: valid.enrolledAfter, entries: events.length },
     };
   });
 

@@ -1,9 +1,8 @@
 /**
- * Which of an agent's keys was valid at a global log index, from its key entries (each already
- * checked to be in the log): the newest key enrolled before that index and not revoked before it.
- * Pure; the rule auditors apply to a record's device signature.
+ * Which key was the agent's at a global log index, from its key entries (each already checked to be
+ * in the log). Pure; the rule auditors apply to a record's device signature.
  */
-import { bytesEqual } from "../encoding/bytes.js";
+import { agentIdForKey } from "../log/agent-id.js";
 import type { KeyEventName } from "./fetch-documents.js";
 
 export interface LoggedKeyEvent {
@@ -14,25 +13,29 @@ export interface LoggedKeyEvent {
 }
 
 export type KeyAtIndex =
-  | { readonly valid: true; readonly publicKey: Uint8Array; readonly enrolledIndex: number }
+  | {
+      readonly valid: true;
+      readonly publicKey: Uint8Array;
+      readonly enrolledIndex: number;
+      /** The enrollment entry comes after the index: an agent enrolled before keys were logged (its entries were appended later). */
+      readonly enrolledAfter: boolean;
+    }
   | { readonly valid: false; readonly reason: string };
 
-export function keyValidAt(events: readonly LoggedKeyEvent[], index: number): KeyAtIndex {
-  const before = events.filter((e) => e.index < index).sort((a, b) => a.index - b.index);
-  const enrolled: { publicKey: Uint8Array; index: number; revokedAt?: number }[] = [];
-  for (const e of before) {
-    const known = enrolled.find((k) => bytesEqual(k.publicKey, e.publicKey));
-    if (e.event === "enrolled" && known === undefined) enrolled.push({ publicKey: e.publicKey, index: e.index });
-    if (e.event === "revoked" && known !== undefined && known.revokedAt === undefined) known.revokedAt = e.index;
-  }
-  const live = enrolled.filter((k) => k.revokedAt === undefined);
-  const newest = live[live.length - 1];
-  if (newest !== undefined) return { valid: true, publicKey: newest.publicKey, enrolledIndex: newest.index };
-  const revoked = enrolled[enrolled.length - 1];
-  if (revoked !== undefined) return { valid: false, reason: `the agent's key was revoked at index ${revoked.revokedAt}, before index ${index}` };
-  const first = events.filter((e) => e.event === "enrolled").sort((a, b) => a.index - b.index)[0];
-  return {
-    valid: false,
-    reason: `no key entry enrolls a key before index ${index}${first ? ` (the first enrollment is at index ${first.index})` : " (no enrollment entry at all)"}`,
-  };
+/**
+ * The agent's key at `index`: every key entry must carry the key whose fingerprint is the agent id
+ * (else the log names a key the agent cannot have); the key must have an enrollment entry and no
+ * revocation entry before `index`. An enrollment after `index` is accepted and said
+ * (`enrolledAfter`): agents enrolled before this version got their key entries appended on upgrade,
+ * after their older records; the fingerprint still binds the key to the id.
+ */
+export function keyValidAt(events: readonly LoggedKeyEvent[], index: number, agentId: string): KeyAtIndex {
+  const sorted = [...events].sort((a, b) => a.index - b.index);
+  const foreign = sorted.find((e) => agentIdForKey(e.publicKey) !== agentId);
+  if (foreign !== undefined) return { valid: false, reason: `the ${foreign.event} key entry at index ${foreign.index} carries a key that is not ${agentId}'s (an agent id is its key's fingerprint)` };
+  const enrolled = sorted.find((e) => e.event === "enrolled");
+  if (enrolled === undefined) return { valid: false, reason: `no key entry enrolls ${agentId}'s key (no enrollment entry at all)` };
+  const revoked = sorted.find((e) => e.event === "revoked" && e.index < index);
+  if (revoked !== undefined) return { valid: false, reason: `the agent's key was revoked at index ${revoked.index}, before index ${index}` };
+  return { valid: true, publicKey: enrolled.publicKey, enrolledIndex: enrolled.index, enrolledAfter: enrolled.index > index };
 }

@@ -56,3 +56,4 @@ export {
   type LogEntry,
   type LogEntryType,
 } from "./log-entry.js";
+export { agentIdForKey } from "./agent-id.js";

@@ -196,7 +196,7 @@ export const configSchema = z.object({
   config: fleetConfigSchema,
 });
 
-/** A new signed checkpoint of the global log (at most one per second while it grows). */
+/** The latest signed checkpoint of the global log: sent at most every 5 s while the log grows (agents verify, then cosign, the one they are sent). */
 export const checkpointSchema = z.object({
   v: version,
   type: z.literal("checkpoint"),

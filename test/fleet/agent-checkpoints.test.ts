@@ -15,13 +15,15 @@ import type { ConnectionState } from "../../edge/fleet/connection.js";
 import { Field } from "../../edge/fleet/field.js";
 import { FleetClock } from "../../edge/fleet/fleet-clock.js";
 import { FleetIdentity } from "../../edge/fleet/fleet-identity.js";
-import { GlobalLog } from "../../edge/fleet/global-log.js";
 import { readOutboxAfter } from "../../edge/fleet/outbox.js";
 import { Presence } from "../../edge/fleet/presence.js";
 import { AGENT_LOG_INCONSISTENT, Standing } from "../../edge/fleet/standing.js";
 import { validEventData } from "../../shared/webhooks/index.js";
 import { agentLogSigner, agentTree, signAgentCheckpoint } from "../support/agent-checkpoint.js";
-import { addAgentWithKey, openFleetDb, RecordingSocket, row, rowsOf, storedRow } from "./fleet-fixture.js";
+import { addAgentWithKey, logOf, openFleetDb, RecordingSocket, row, rowsOf, storedRow } from "./fleet-fixture.js";
+
+/** Enrolled without approval needed: `enrolled` and `approved` key entries come first in the global log. */
+const KEY_ENTRIES = 2;
 
 const ORIGIN = "edge.test/fleet/f";
 
@@ -88,7 +90,7 @@ function setup() {
   const rows = rowsOf(db);
   const presence = new Presence(db, rows);
   const field = new Field(db.sql, rows, clock, { helloed: () => [] }, () => identity.config());
-  const log = new GlobalLog(db.sql);
+  const log = logOf(db);
   const standing = new Standing(db, rows, clock);
   const agentLogs = new AgentLogs(db);
   const checkpoints = new AgentCheckpoints({ storage: db, rows, logs: agentLogs, log, standing, origin: () => identity.origin });
@@ -129,15 +131,15 @@ describe("agent_checkpoint over the session", () => {
     const note = sign(3, root);
     expect(await send({ type: "agent_checkpoint", lamport: 3, note }, 1_200)).toEqual(["checkpoint"]);
     expect(ws.of("error")).toEqual([]);
-    // The global log grew by one entry, at the index stored with the checkpoint.
-    expect(log.size).toBe(4);
+    // The global log (the agent's two key entries, three records) grew by one entry, at the index stored with the checkpoint.
+    expect(log.size).toBe(KEY_ENTRIES + 4);
     const stored = readAgentCheckpoint(db, agent.id);
-    expect(stored).toMatchObject({ agentId: agent.id, size: 3, note, index: 3, receivedAt: 1_200 });
+    expect(stored).toMatchObject({ agentId: agent.id, size: 3, note, index: KEY_ENTRIES + 3, receivedAt: 1_200 });
     expect(stored!.root).toEqual(root);
     expect(storedRow(db, agent.id)).toMatchObject({ agent_log_size: 3, agent_log_root: bytesToBase64(root) });
     // The same size again: ignored, nothing appended, nothing answered.
     expect(await send({ type: "agent_checkpoint", lamport: 4, note }, 9_000)).toBeNull();
-    expect(log.size).toBe(4);
+    expect(log.size).toBe(KEY_ENTRIES + 4);
     expect(ws.of("error")).toEqual([]);
     // A reconnect's hello no longer overwrites the signed head with its unsigned one.
     await send({ type: "hello", agentId: agent.id, lamport: 5, agentLog: { size: 99, root: bytesToBase64(new Uint8Array(32)) } }, 9_100);
@@ -155,11 +157,11 @@ describe("agent_checkpoint over the session", () => {
     expect(state.strikes).toBe(0);
     await send({ type: "records", lamport: 4, records: sent.slice(2).map(recordToWire) }, 1_300);
     await send({ type: "agent_checkpoint", lamport: 5, note: sign(3, agentTree(sent.slice(0, 3)).root()) }, 1_400);
-    expect(log.size).toBe(5);
+    expect(log.size).toBe(KEY_ENTRIES + 5);
     await send({ type: "agent_checkpoint", lamport: 6, note: sign(4, agentTree(sent).root()) }, 2_400);
     expect(ws.of("error").at(-1)).toMatchObject({ code: "rate_limited", ref: "agent_checkpoint", details: { retryAfterMs: 4_000 } });
     expect(state.strikes).toBe(0);
-    expect(log.size).toBe(5);
+    expect(log.size).toBe(KEY_ENTRIES + 5);
     await send({ type: "agent_checkpoint", lamport: 7, note: sign(2, agentTree(sent.slice(0, 2)).root()) }, 7_000);
     expect(ws.of("error").at(-1)).toMatchObject({ code: "bad_checkpoint", ref: "agent_checkpoint" });
     expect(state.strikes).toBe(1);
@@ -168,8 +170,8 @@ describe("agent_checkpoint over the session", () => {
     expect(ws.of("error").at(-1)).toMatchObject({ code: "bad_checkpoint" });
     expect(state.strikes).toBe(2);
     await send({ type: "agent_checkpoint", lamport: 9, note: sign(4, agentTree(sent).root()) }, 7_200);
-    expect(log.size).toBe(6);
-    expect(readAgentCheckpoint(db, agent.id)).toMatchObject({ size: 4, index: 5 });
+    expect(log.size).toBe(KEY_ENTRIES + 6);
+    expect(readAgentCheckpoint(db, agent.id)).toMatchObject({ size: 4, index: KEY_ENTRIES + 5 });
     db.close();
   });
 
@@ -192,7 +194,7 @@ describe("agent_checkpoint over the session", () => {
     expect(state.strikes).toBe(0);
     expect(ws.of("standing").at(-1)).toMatchObject({ quarantined: true, reason: AGENT_LOG_INCONSISTENT, weight: 0 });
     expect(storedRow(db, agent.id)).toMatchObject({ quarantine_reason: AGENT_LOG_INCONSISTENT, quarantined_at: 1_200 });
-    expect(log.size).toBe(3);
+    expect(log.size).toBe(KEY_ENTRIES + 3);
     expect(readAgentCheckpoint(db, agent.id)).toBeUndefined();
     const events = readOutboxAfter(db.sql, 0, 100).filter((e) => e.kind === "agent.quarantined" || e.kind === "agent.log_inconsistent");
     expect(events.map((e) => e.kind)).toEqual(["agent.quarantined", "agent.log_inconsistent"]);
@@ -210,7 +212,7 @@ describe("agent_checkpoint over the session", () => {
     expect(readOutboxAfter(db.sql, 0, 100).filter((e) => e.kind === "agent.released")).toEqual([]);
     // Even a later honest checkpoint is accepted into the log, and the quarantine stays.
     await send({ type: "agent_checkpoint", lamport: 30, note: sign(3, expected) }, 7_000);
-    expect(log.size).toBe(4);
+    expect(log.size).toBe(KEY_ENTRIES + 4);
     expect(row(db, agent.id).quarantine_reason).toBe(AGENT_LOG_INCONSISTENT);
     // The same lie again within the minute: answered, but one event per agent per minute.
     await send({ type: "agent_checkpoint", lamport: 31, note: sign(2, agentTree(rewritten.slice(0, 2)).root()) }, 8_000);

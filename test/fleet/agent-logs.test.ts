@@ -5,7 +5,7 @@ import { AgentLogs } from "../../edge/fleet/agent-logs.js";
 import { GlobalLog } from "../../edge/fleet/global-log.js";
 import { AgentLogQueries } from "../../edge/fleet/agent-log-queries.js";
 import { agentTree } from "../support/agent-checkpoint.js";
-import { addAgentWithKey, openFleetDb } from "./fleet-fixture.js";
+import { addAgentWithKey, logOf, openFleetDb } from "./fleet-fixture.js";
 import type { MemoryFleetStorage } from "../support/sql-js-database.js";
 
 function records(agentId: string, secretKey: Uint8Array, from: number, to: number): SealedRecord[] {
@@ -41,14 +41,15 @@ describe("agent logs (one tree per agent over SQLite)", () => {
     const db = openFleetDb();
     const a = addAgentWithKey(db, 1_000, "a");
     const b = addAgentWithKey(db, 1_000, "b");
-    const log = new GlobalLog(db.sql);
+    const log = logOf(db);
     const logs = new AgentLogs(db);
     const ra = records(a.row.id, a.secretKey, 0, 5);
     const rb = records(b.row.id, b.secretKey, 0, 3);
     // Interleaved in the global log; each agent's tree only its own.
     append(db, log, [ra[0]!, rb[0]!, ra[1]!, rb[1]!], logs);
     append(db, log, [...ra.slice(2), rb[2]!], logs);
-    expect(log.size).toBe(8);
+    // Two key entries per agent (enrolled, approved), then the 8 records.
+    expect(log.size).toBe(4 + 8);
     const ta = logs.synced(a.row.id);
     expect(ta.size).toBe(5);
     expect(ta.root()).toEqual(agentTree(ra).root());
@@ -66,7 +67,7 @@ describe("agent logs (one tree per agent over SQLite)", () => {
   it("backfills from log_entries a tree that is behind (a database from before agent logs), page by page", () => {
     const db = openFleetDb();
     const { row, secretKey } = addAgentWithKey(db);
-    const log = new GlobalLog(db.sql);
+    const log = logOf(db);
     const all = records(row.id, secretKey, 0, 150);
     // 40 records while agent logs were kept, then 110 written by an older version (global log only).
     const logs = new AgentLogs(db);
@@ -90,7 +91,7 @@ describe("agent logs (one tree per agent over SQLite)", () => {
   it("a rolled-back append leaves no node behind, and reload() drops what memory had", () => {
     const db = openFleetDb();
     const { row, secretKey } = addAgentWithKey(db);
-    const log = new GlobalLog(db.sql);
+    const log = logOf(db);
     const logs = new AgentLogs(db);
     const batch = records(row.id, secretKey, 0, 3);
     append(db, log, batch.slice(0, 2), logs);
@@ -113,7 +114,7 @@ describe("agent log queries (only at signed sizes)", () => {
   it("serve the accepted checkpoint, inclusion and consistency proofs that verify against the signed roots, and name what is missing", () => {
     const db = openFleetDb();
     const { row, secretKey } = addAgentWithKey(db);
-    const log = new GlobalLog(db.sql);
+    const log = logOf(db);
     const logs = new AgentLogs(db);
     const all = records(row.id, secretKey, 0, 9);
     append(db, log, all, logs);

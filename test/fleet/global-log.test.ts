@@ -3,7 +3,7 @@ import { openCheckpoint } from "../../shared/checkpoint/index.js";
 import { sealRecord } from "../../shared/log/index.js";
 import { generateSignerKey, parseVerifierKey } from "../../shared/note/index.js";
 import { base64ToBytes } from "../../shared/protocol/index.js";
-import { CheckpointCadence } from "../../edge/fleet/checkpoint-cadence.js";
+import { CHECKPOINT_BROADCAST_INTERVAL_MS, CheckpointCadence } from "../../edge/fleet/checkpoint-cadence.js";
 import { CHECKPOINT_EVENT_INTERVAL_MS, CheckpointEvents } from "../../edge/fleet/checkpoint-events.js";
 import { FleetIdentity } from "../../edge/fleet/fleet-identity.js";
 import { CHECKPOINT_INTERVAL_MS, GlobalLog } from "../../edge/fleet/global-log.js";
@@ -59,6 +59,10 @@ describe("global log", () => {
     expect(events.nextDueAt()).toBe(1_000 + CHECKPOINT_EVENT_INTERVAL_MS);
     db.transaction(() => log.append(sealRecord({ agentId: row.id, seq: 1, kind: "memory", timestamp: 2, payloadJson: "{}" }, secretKey), 2_100));
     cadence.run(3_000);
+    // Size 4 is signed at once, but agents are sent a checkpoint at most every 5 s (so they cosign the same one).
+    expect(socket.of("checkpoint").map((c) => c.size)).toEqual([3]);
+    expect(cadence.nextDueAt(3_000)).toBe(2_000 + CHECKPOINT_BROADCAST_INTERVAL_MS);
+    cadence.run(2_000 + CHECKPOINT_BROADCAST_INTERVAL_MS);
     const latest = socket.of("checkpoint").at(-1)!;
     expect(latest).toMatchObject({ size: 4 });
     events.run(60_999);

@@ -20,24 +20,36 @@ import {
 import { parseAgentCheckpointDocument, parseAgentKeysDocument, parseEntryLeaf, parseInclusionDocument } from "../../shared/audit/fetch-documents.js";
 import { agentLogVerifierKey, signCheckpoint, witnessName, witnessVerifierKey } from "../../shared/checkpoint/index.js";
 import { encodeBase64 } from "../../shared/encoding/base64.js";
+import { agentIdForKey } from "../../shared/log/agent-id.js";
 import { cosign, cosignatureLine, generateSignerKey, parseSignerKey } from "../../shared/note/index.js";
 
 const key = (n: number) => new Uint8Array(32).fill(n);
 
 describe("keyValidAt", () => {
-  it("the newest key enrolled before the index and not revoked before it", () => {
-    const events = [
-      { event: "enrolled" as const, publicKey: key(1), index: 3 },
-      { event: "approved" as const, publicKey: key(1), index: 4 },
-      { event: "revoked" as const, publicKey: key(1), index: 10 },
-    ];
-    expect(keyValidAt(events, 5)).toEqual({ valid: true, publicKey: key(1), enrolledIndex: 3 });
-    expect(keyValidAt(events, 10)).toMatchObject({ valid: true });
-    expect(keyValidAt(events, 11)).toMatchObject({ valid: false, reason: expect.stringContaining("revoked at index 10") });
-    expect(keyValidAt(events, 3)).toMatchObject({ valid: false, reason: expect.stringContaining("first enrollment is at index 3") });
-    expect(keyValidAt([], 3)).toMatchObject({ valid: false, reason: expect.stringContaining("no enrollment entry") });
-    // Order of the answer does not matter; a revocation of another key does not revoke this one.
-    expect(keyValidAt([{ event: "revoked", publicKey: key(2), index: 5 }, ...events.slice().reverse()], 7)).toMatchObject({ valid: true, enrolledIndex: 3 });
+  const id = agentIdForKey(key(1));
+  const events = [
+    { event: "enrolled" as const, publicKey: key(1), index: 3 },
+    { event: "approved" as const, publicKey: key(1), index: 4 },
+    { event: "revoked" as const, publicKey: key(1), index: 10 },
+  ];
+
+  it("the key whose fingerprint is the agent id, enrolled, and not revoked before the index", () => {
+    expect(keyValidAt(events, 5, id)).toEqual({ valid: true, publicKey: key(1), enrolledIndex: 3, enrolledAfter: false });
+    expect(keyValidAt(events, 10, id)).toMatchObject({ valid: true });
+    expect(keyValidAt(events, 11, id)).toMatchObject({ valid: false, reason: expect.stringContaining("revoked at index 10") });
+    expect(keyValidAt([], 3, id)).toMatchObject({ valid: false, reason: expect.stringContaining("no enrollment entry") });
+    // Order of the answer does not matter.
+    expect(keyValidAt(events.slice().reverse(), 7, id)).toMatchObject({ valid: true, enrolledIndex: 3 });
+  });
+
+  it("a record older than its agent's key entries (enrolled before keys were logged) is said, not refused", () => {
+    expect(keyValidAt(events, 2, id)).toEqual({ valid: true, publicKey: key(1), enrolledIndex: 3, enrolledAfter: true });
+  });
+
+  it("refuses a key entry whose key is not the agent's (an agent id is its key's fingerprint)", () => {
+    const forged = [{ event: "enrolled" as const, publicKey: key(2), index: 1 }, ...events];
+    expect(keyValidAt(forged, 5, id)).toMatchObject({ valid: false, reason: expect.stringContaining("not " + id) });
+    expect(keyValidAt(events, 5, agentIdForKey(key(2)))).toMatchObject({ valid: false });
   });
 });
 

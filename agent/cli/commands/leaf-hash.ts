@@ -1,41 +1,70 @@
 /**
  * `becomingone-agent leaf-hash FILE [--base64]`: the RFC 6962 leaf hash SHA-256(0x00 ‖ bytes) of a
- * log entry, in standard base64 (as proofs carry it), followed by what the entry is. Exit 0 for an
- * entry of this log's encodings, 1 for bytes that are not one (the hash is printed anyway), 2 usage.
+ * log entry's bytes (raw, or base64 text with --base64, e.g. the `leaf` field of GET
+ * /v1/log/entries; "-" reads stdin), in hex and in base64 (the form of proofs' leafHash), and what
+ * the entry is: a record (0x01), an agent checkpoint (0x02) or a key event (0x03).
+ *
+ * Exit 0 the bytes are a well-formed entry; 1 they are not (the hash is still printed, the reason
+ * is on stderr); 2 unreadable input or bad arguments.
  */
-import { parseArgs } from "node:util";
+import { parseCheckpoint } from "../../../shared/checkpoint/index.js";
 import { encodeBase64 } from "../../../shared/encoding/base64.js";
-import { decodeLogEntry, hashLeaf } from "../../../shared/log/index.js";
+import { encodeHex } from "../../../shared/encoding/hex.js";
+import { LogError, decodeLogEntry, hashLeaf, type LogEntry } from "../../../shared/log/index.js";
+import { parseOptions, readEntryBytes } from "../auditInput.js";
 import { UsageError, type Command } from "../command.js";
-import { readEntryFile } from "../entryFile.js";
+import { MAX_ENTRY_BYTES } from "./verify-record.js";
 
-export function describeEntry(bytes: Uint8Array): { ok: true; text: string } | { ok: false; text: string } {
+/** One line describing a decoded entry. */
+export function describeEntry(entry: LogEntry): string {
+  switch (entry.type) {
+    case "record": {
+      const r = entry.record;
+      return `record (0x01): agent ${r.agentId} seq ${r.seq} kind ${r.kind} at ${new Date(r.timestamp).toISOString()}`;
+    }
+    case "agent-checkpoint": {
+      let head = "";
+      try {
+        // The note's text up to its blank line is the checkpoint body; its size and origin help a reader.
+        const body = entry.note.slice(0, entry.note.indexOf("\n\n") + 1);
+        const cp = parseCheckpoint(body);
+        head = `, ${cp.origin} size ${cp.size}`;
+      } catch {
+        head = "";
+      }
+      return `agent-checkpoint (0x02): agent ${entry.agentId}${head}`;
+    }
+    case "key":
+      return `key (0x03): ${entry.event} agent ${entry.agentId} public key ${encodeBase64(entry.publicKey)} at ${new Date(entry.timestamp).toISOString()}`;
+  }
+}
+
+/** The leaf hash of entry bytes and what the bytes decode to (or why they do not). */
+export function leafHashOf(bytes: Uint8Array): { hex: string; base64: string; type: string; valid: boolean } {
+  const hash = hashLeaf(bytes);
+  const out = { hex: encodeHex(hash), base64: encodeBase64(hash) };
   try {
-    const entry = decodeLogEntry(bytes);
-    if (entry.type === "record") return { ok: true, text: `record ${entry.record.agentId} seq ${entry.record.seq} ${entry.record.kind}` };
-    if (entry.type === "key") return { ok: true, text: `key ${entry.event} ${entry.agentId} ${encodeBase64(entry.publicKey)}` };
-    return { ok: true, text: `agent-checkpoint ${entry.agentId}` };
+    return { ...out, type: describeEntry(decodeLogEntry(bytes)), valid: true };
   } catch (err) {
-    return { ok: false, text: `not a log entry: ${err instanceof Error ? err.message : String(err)}` };
+    if (err instanceof LogError) return { ...out, type: `not a log entry: ${err.code}: ${err.message}`, valid: false };
+    throw err;
   }
 }
 
 export const command: Command = {
   name: "leaf-hash",
-  summary: "print the RFC 6962 leaf hash of a log entry's bytes (raw, or base64 with --base64)",
-  usage: "leaf-hash FILE [--base64]   (prints `<base64 leaf hash>  <what the entry is>`; exit 1 if the bytes are no log entry)",
+  summary: "print the RFC 6962 leaf hash of a log entry's bytes and the entry's type",
+  usage: "leaf-hash FILE|- [--base64]   (exit 0 a log entry, 1 not one (hash still printed), 2 unreadable)",
   async run(argv) {
-    let values: { base64?: boolean };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({ args: [...argv], options: { base64: { type: "boolean" } }, allowPositionals: true, strict: true }));
-    } catch (err) {
-      throw new UsageError(err instanceof Error ? err.message.split("\n")[0]! : String(err));
+    const { values, positionals } = parseOptions(argv, { base64: { type: "boolean" } });
+    if (positionals.length !== 1) throw new UsageError("expects exactly one FILE argument (- for stdin)");
+    const result = leafHashOf(readEntryBytes(positionals[0]!, values.base64 === true, MAX_ENTRY_BYTES));
+    process.stdout.write(`hex     ${result.hex}\nbase64  ${result.base64}\n`);
+    if (result.valid) {
+      process.stdout.write(`type    ${result.type}\n`);
+      return 0;
     }
-    if (positionals.length !== 1) throw new UsageError("expects exactly one FILE argument");
-    const bytes = readEntryFile(positionals[0]!, values.base64 === true);
-    const described = describeEntry(bytes);
-    process.stdout.write(`${encodeBase64(hashLeaf(bytes))}  ${described.text}\n`);
-    return described.ok ? 0 : 1;
+    process.stderr.write(`invalid: ${result.type}\n`);
+    return 1;
   },
 };

@@ -6,19 +6,18 @@
  * Exit 0 valid (one line on stdout), 1 invalid: no signature by a given key, a bad signature by a
  * given key, or another origin (one line on stderr), 2 malformed file, key or arguments.
  */
-import { readFileSync, statSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { CheckpointError, openCheckpoint, type Checkpoint } from "../../../shared/checkpoint/index.js";
 import { encodeBase64 } from "../../../shared/encoding/base64.js";
-import { NOTE_LIMITS, NoteError, formatKeyId, parseVerifierKey, type NoteVerifier } from "../../../shared/note/index.js";
+import { NOTE_LIMITS, NoteError, formatKeyId, type NoteVerifier } from "../../../shared/note/index.js";
+import { parseOptions, readBoundedFile, verifierKeys } from "../auditInput.js";
 import { UsageError, type Command } from "../command.js";
 
 /** The outcome of checking one signed checkpoint. */
 export type CheckpointCheck = { readonly valid: true; readonly summary: string } | { readonly valid: false; readonly reason: string };
 
-/** A signed checkpoint opened against trusted keys: the checkpoint, or why it is not valid. */
+/** A signed checkpoint that verified, or why it did not. */
 export type OpenedCheckpoint =
-  | { readonly valid: true; readonly checkpoint: Checkpoint; readonly by: string }
+  | { readonly valid: true; readonly checkpoint: Checkpoint; readonly signers: string }
   | { readonly valid: false; readonly reason: string };
 
 /**
@@ -28,7 +27,8 @@ export type OpenedCheckpoint =
 export function openSignedCheckpoint(note: Uint8Array, verifiers: readonly NoteVerifier[], origin?: string): OpenedCheckpoint {
   try {
     const { checkpoint, note: opened } = openCheckpoint(note, verifiers, origin === undefined ? {} : { origin });
-    return { valid: true, checkpoint, by: opened.verified.map((s) => `${s.name}+${formatKeyId(s.keyId)}`).join(", ") };
+    const signers = opened.verified.map((s) => `${s.name}+${formatKeyId(s.keyId)}`).join(", ");
+    return { valid: true, checkpoint, signers };
   } catch (err) {
     if (err instanceof NoteError && (err.code === "NOTE_BAD_SIGNATURE" || err.code === "NOTE_UNVERIFIED")) {
       return { valid: false, reason: `${err.code}: ${err.message}` };
@@ -46,8 +46,8 @@ export function openSignedCheckpoint(note: Uint8Array, verifiers: readonly NoteV
 export function checkSignedCheckpoint(note: Uint8Array, verifiers: readonly NoteVerifier[], origin?: string): CheckpointCheck {
   const opened = openSignedCheckpoint(note, verifiers, origin);
   if (!opened.valid) return opened;
-  const { checkpoint, by } = opened;
-  return { valid: true, summary: `${checkpoint.origin} size ${checkpoint.size} root ${encodeBase64(checkpoint.root)} signed by ${by}` };
+  const { checkpoint, signers } = opened;
+  return { valid: true, summary: `${checkpoint.origin} size ${checkpoint.size} root ${encodeBase64(checkpoint.root)} signed by ${signers}` };
 }
 
 export const command: Command = {
@@ -55,37 +55,11 @@ export const command: Command = {
   summary: "verify a signed checkpoint (C2SP signed note) against verifier keys",
   usage: "verify-checkpoint FILE --key NAME+HASH+BASE64 [--key …] [--origin ORIGIN]   (exit 0 valid, 1 invalid, 2 malformed)",
   async run(argv) {
-    let values: { key?: string[]; origin?: string };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: [...argv],
-        options: { key: { type: "string", multiple: true }, origin: { type: "string" } },
-        allowPositionals: true,
-        strict: true,
-      }));
-    } catch (err) {
-      throw new UsageError(err instanceof Error ? err.message : String(err));
-    }
+    const { values, positionals } = parseOptions(argv, { key: { type: "string", multiple: true }, origin: { type: "string" } });
     if (positionals.length !== 1) throw new UsageError("expects exactly one FILE argument");
     if (!values.key || values.key.length === 0) throw new UsageError("needs at least one --key NAME+HASH+BASE64");
-    const verifiers = values.key.map((k) => {
-      try {
-        return parseVerifierKey(k);
-      } catch (err) {
-        throw new UsageError(`bad --key: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    });
-    const path = positionals[0]!;
-    let bytes: Uint8Array;
-    try {
-      const size = statSync(path).size;
-      if (size > NOTE_LIMITS.maxBytes) throw new UsageError(`${path} is ${size} bytes, limit ${NOTE_LIMITS.maxBytes}`);
-      bytes = readFileSync(path);
-    } catch (err) {
-      if (err instanceof UsageError) throw err;
-      throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
+    const verifiers = verifierKeys(values.key);
+    const bytes = readBoundedFile(positionals[0]!, NOTE_LIMITS.maxBytes);
     const result = checkSignedCheckpoint(bytes, verifiers, values.origin);
     if (result.valid) {
       process.stdout.write(`valid: ${result.summary}\n`);
