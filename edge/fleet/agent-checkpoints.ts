@@ -1,5 +1,5 @@
 import { agentLogOrigin, agentLogVerifierKey } from "../../shared/checkpoint/agent-log-names.js";
-import { openCheckpoint, type Checkpoint } from "../../shared/checkpoint/index.js";
+import { openCheckpoint, parseCheckpoint, type Checkpoint } from "../../shared/checkpoint/index.js";
 import { encodeUtf8 } from "../../shared/encoding/utf8.js";
 import { AGENT_CHECKPOINT_NOTE_MAX_BYTES } from "../../shared/log/index.js";
 import { parseNote, parseVerifierKey } from "../../shared/note/index.js";
@@ -67,6 +67,31 @@ export function openAgentCheckpoint(
     const reason = err instanceof Error ? err.message : String(err);
     return { ok: false, message: `not a checkpoint of ${origin} signed by this agent's enrolled key: ${reason}` };
   }
+}
+
+/**
+ * What can be refused before the signature is checked (pure): a note that does not parse, carries
+ * extension lines (an agent's checkpoint has none: they would only pad the log) or signs the empty
+ * log (nothing to commit); and any note within AGENT_CHECKPOINT_INTERVAL_MS of the agent's last
+ * accepted one (`rate_limited`, whatever it says: it is looked at again once the interval is over).
+ */
+export function precheckAgentCheckpoint(
+  note: string,
+  latest: { readonly size: number; readonly receivedAt: number } | undefined,
+  now: number,
+): AgentCheckpointVerdict | undefined {
+  let checkpoint: Checkpoint;
+  try {
+    checkpoint = parseCheckpoint(parseNote(note).text);
+  } catch (err) {
+    return { kind: "bad_checkpoint", message: `not a signed checkpoint note: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  if ((checkpoint.extensions ?? []).length > 0) return { kind: "bad_checkpoint", message: "an agent checkpoint has no extension lines" };
+  if (checkpoint.size === 0) return { kind: "bad_checkpoint", message: "an agent checkpoint of the empty log commits nothing; sign one of at least one record" };
+  if (latest !== undefined && now >= latest.receivedAt && now - latest.receivedAt < AGENT_CHECKPOINT_INTERVAL_MS) {
+    return { kind: "rate_limited", retryAfterMs: latest.receivedAt + AGENT_CHECKPOINT_INTERVAL_MS - now };
+  }
+  return undefined;
 }
 
 /** Judges a checkpoint the agent's key signed against the agent's records (docs/edge.md, Agent logs). Pure. */
@@ -138,10 +163,14 @@ export class AgentCheckpoints {
   receive(row: AgentRow, note: string, now: number): AgentCheckpointVerdict {
     const { storage, logs, log, rows, standing } = this.#parts;
     const agentId = row.id;
+    const latest = readAgentCheckpoint(storage, agentId);
+    // The cheap refusals first: the signature check is pure-JS Ed25519 (~2 ms), and a flood of
+    // notes that would be rate-limited or ignored anyway must not buy that much CPU each.
+    const early = precheckAgentCheckpoint(note, latest, now);
+    if (early !== undefined) return early;
     const opened = openAgentCheckpoint(note, this.#parts.origin(), agentId, base64UrlToBytes(row.public_key_x));
     if (!opened.ok) return { kind: "bad_checkpoint", message: opened.message };
     const tree = logs.synced(agentId);
-    const latest = readAgentCheckpoint(storage, agentId);
     const verdict = judgeAgentCheckpoint(opened.checkpoint, { held: tree.size, rootAt: (size) => tree.root(size), latest, now });
     if (verdict.kind === "accept") {
       storage.transaction(() => {

@@ -4,12 +4,14 @@ import { acceptCosignature } from "./cosignatures.js";
 import { hitRateLimit } from "./rate-limit.js";
 import type { AgentRow } from "./registry.js";
 import type { FleetStorage } from "./sql-database.js";
+import { AGENT_LOG_INCONSISTENT } from "./standing.js";
 
 /**
- * Cosignatures an agent may send per minute. An honest agent cosigns each checkpoint its auditor
- * keeps (at most one per audit round, 2 s); beyond this, each would still cost a signature check.
+ * Cosignatures an agent may send per minute. An honest agent cosigns each checkpoint it is sent (at
+ * most one per 5 s: 12 a minute, checkpoint-cadence.ts) and the one its welcome carries; beyond
+ * this, each would still cost a signature check (pure-JS Ed25519, ~2 ms).
  */
-export const COSIGNATURES_PER_MINUTE = 60;
+export const COSIGNATURES_PER_MINUTE = 20;
 
 /**
  * The `cosignature` message of an active agent: rate-limited (`rate_limited`, no strike), then judged
@@ -25,6 +27,11 @@ export function receiveCosignature(
   message: CosignatureMessage,
   now: number,
 ): void {
+  // An agent whose own key signed two histories is no witness: its cosignatures are not published.
+  if (row.quarantine_reason === AGENT_LOG_INCONSISTENT) {
+    sendError(ws, "unknown_checkpoint", "an agent quarantined for an inconsistent log is not taken as a witness", { ref: "cosignature", details: { size: message.size } });
+    return;
+  }
   const verdict = storage.transaction(() => {
     if (!hitRateLimit(storage.sql, `cosign:${row.id}`, COSIGNATURES_PER_MINUTE, 60_000, now).allowed) return "limited" as const;
     const claim = { size: message.size, root: base64ToBytes(message.root), signature: base64ToBytes(message.signature) };

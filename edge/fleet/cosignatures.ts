@@ -67,6 +67,9 @@ export function acceptCosignature(
   if (timestamp === undefined || !verifier.verify(encodeUtf8(parseNote(checkpoint.note).text), signature72)) {
     return { kind: "bad_cosignature", message: `the cosignature does not verify under ${verifier.name} for checkpoint ${claim.size}` };
   }
+  // A size new to the table is when older sizes may fall out: the prune (a scan) runs then only,
+  // about once per checkpoint sent to agents, not once per cosignature.
+  const newSize = sql.exec(`SELECT 1 FROM cosignatures WHERE size = ? LIMIT 1`, claim.size).toArray().length === 0;
   sql.exec(
     `INSERT INTO cosignatures (size, agent_id, signature, timestamp, received_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (size, agent_id) DO UPDATE SET signature = excluded.signature, timestamp = excluded.timestamp, received_at = excluded.received_at
@@ -77,7 +80,7 @@ export function acceptCosignature(
     timestamp,
     now,
   );
-  pruneCosignatures(sql);
+  if (newSize) pruneCosignatures(sql);
   return { kind: "stored", timestamp };
 }
 

@@ -7,6 +7,7 @@ import {
   AgentCheckpoints,
   judgeAgentCheckpoint,
   openAgentCheckpoint,
+  precheckAgentCheckpoint,
   readAgentCheckpoint,
 } from "../../edge/fleet/agent-checkpoints.js";
 import { AgentLogs } from "../../edge/fleet/agent-logs.js";
@@ -20,6 +21,7 @@ import { Presence } from "../../edge/fleet/presence.js";
 import { AGENT_LOG_INCONSISTENT, Standing } from "../../edge/fleet/standing.js";
 import { validEventData } from "../../shared/webhooks/index.js";
 import { agentLogSigner, agentTree, signAgentCheckpoint } from "../support/agent-checkpoint.js";
+import { signCheckpoint } from "../../shared/checkpoint/index.js";
 import { addAgentWithKey, logOf, openFleetDb, RecordingSocket, row, rowsOf, storedRow } from "./fleet-fixture.js";
 
 /** Enrolled without approval needed: `enrolled` and `approved` key entries come first in the global log. */
@@ -61,6 +63,24 @@ describe("opening an agent checkpoint (pure)", () => {
     expect(refused(`${note}${"x".repeat(4096)}`)).toMatchObject({ ok: false, message: expect.stringContaining("limit 4096") });
     expect(refused("not a note")).toMatchObject({ ok: false });
     expect(refused(`${ORIGIN}/agent/${agentId}\n3\nnot-base64\n\n— ${ORIGIN}/agent/${agentId} AAAAAAAA\n`)).toMatchObject({ ok: false });
+  });
+});
+
+describe("what is refused before any signature check (pure)", () => {
+  const secretKey = ed25519.utils.randomSecretKey();
+  const agentId = "ag_0123456789abcdef0123456789abcdef";
+  const root = new Uint8Array(32).fill(7);
+  const note = (size: number) => signAgentCheckpoint(ORIGIN, agentId, secretKey, size, root);
+
+  it("no note, the empty log, extension lines; and anything within the interval of the last accepted", () => {
+    expect(precheckAgentCheckpoint("not a note", undefined, 0)).toMatchObject({ kind: "bad_checkpoint" });
+    expect(precheckAgentCheckpoint(note(0), undefined, 0)).toMatchObject({ kind: "bad_checkpoint", message: expect.stringContaining("empty log") });
+    const withExtension = signCheckpoint({ origin: `${ORIGIN}/agent/${agentId}`, size: 3, root, extensions: ["padding"] }, [agentLogSigner(ORIGIN, agentId, secretKey)]);
+    expect(precheckAgentCheckpoint(withExtension, undefined, 0)).toMatchObject({ kind: "bad_checkpoint", message: expect.stringContaining("extension") });
+    // Within the interval, even a note whose signature would not verify is only rate-limited: no Ed25519 work is spent on it.
+    const forged = note(9).replace(/ [A-Za-z0-9+/=]+\n$/, " AAAA" + "A".repeat(92) + "\n");
+    expect(precheckAgentCheckpoint(forged, { size: 3, receivedAt: 1_000 }, 2_000)).toEqual({ kind: "rate_limited", retryAfterMs: AGENT_CHECKPOINT_INTERVAL_MS - 1_000 });
+    expect(precheckAgentCheckpoint(note(4), { size: 3, receivedAt: 1_000 }, 1_000 + AGENT_CHECKPOINT_INTERVAL_MS)).toBeUndefined();
   });
 });
 
@@ -214,8 +234,11 @@ describe("agent_checkpoint over the session", () => {
     await send({ type: "agent_checkpoint", lamport: 30, note: sign(3, expected) }, 7_000);
     expect(log.size).toBe(KEY_ENTRIES + 4);
     expect(row(db, agent.id).quarantine_reason).toBe(AGENT_LOG_INCONSISTENT);
-    // The same lie again within the minute: answered, but one event per agent per minute.
+    // Within 5 s of an accepted one, any note is rate-limited before its signature is even checked.
     await send({ type: "agent_checkpoint", lamport: 31, note: sign(2, agentTree(rewritten.slice(0, 2)).root()) }, 8_000);
+    expect(ws.of("error").at(-1)).toMatchObject({ code: "rate_limited", ref: "agent_checkpoint", details: { retryAfterMs: 4_000 } });
+    // The same lie again within the minute: answered, but one event per agent per minute.
+    await send({ type: "agent_checkpoint", lamport: 32, note: sign(2, agentTree(rewritten.slice(0, 2)).root()) }, 12_100);
     expect(ws.of("error").at(-1)).toMatchObject({ code: "agent_log_inconsistent" });
     expect(readOutboxAfter(db.sql, 0, 100).filter((e) => e.kind === "agent.log_inconsistent")).toHaveLength(1);
     expect(readOutboxAfter(db.sql, 0, 100).filter((e) => e.kind === "agent.quarantined")).toHaveLength(1);
