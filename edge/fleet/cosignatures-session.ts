@@ -34,7 +34,12 @@ export function receiveCosignature(
   }
   const verdict = storage.transaction(() => {
     if (!hitRateLimit(storage.sql, `cosign:${row.id}`, COSIGNATURES_PER_MINUTE, 60_000, now).allowed) return "limited" as const;
-    const claim = { size: message.size, root: base64ToBytes(message.root), signature: base64ToBytes(message.signature) };
+    // The schema checks the alphabet and length; strict decoding also refuses non-canonical padding bits.
+    const root = decodeOr(message.root);
+    const signature = decodeOr(message.signature);
+    if (root === undefined) return { kind: "unknown_checkpoint" as const, message: "the root is not canonical base64: no checkpoint this edge signed has it" };
+    if (signature === undefined) return { kind: "bad_cosignature" as const, message: "the signature is not canonical base64" };
+    const claim = { size: message.size, root, signature };
     return acceptCosignature(storage.sql, fleetOrigin, { id: row.id, publicKey: base64UrlToBytes(row.public_key_x) }, claim, now);
   });
   if (verdict === "limited") {
@@ -47,4 +52,12 @@ export function receiveCosignature(
   if (verdict.kind === "stored") return;
   sendError(ws, verdict.kind, verdict.message, { ref: "cosignature", details: { size: message.size } });
   if (verdict.kind === "bad_cosignature") strike(ws, state, now);
+}
+
+function decodeOr(text: string): Uint8Array | undefined {
+  try {
+    return base64ToBytes(text);
+  } catch {
+    return undefined;
+  }
 }

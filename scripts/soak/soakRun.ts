@@ -331,7 +331,8 @@ export function startSoak(options: SoakOptions, say: (line: string) => void): So
           ["streaming", `${(streamingSeconds / 60).toFixed(1)} min`],
           ["records sealed", records],
           ["records/s (all agents)", (records / streamingSeconds).toFixed(1)],
-          ["global log entries", entries.length],
+          ["global log entries", entries.filter((e) => (e.type ?? "record") === "record").length],
+          ["key and agent-checkpoint entries", entries.filter((e) => (e.type ?? "record") !== "record").length],
         ],
       },
       {

@@ -28,6 +28,8 @@ async function get(path: string): Promise<{ status: number; body: any; headers: 
   return { status: res.status, body, headers: res.headers };
 }
 
+/** An agent enrolled without approval needed has two key entries (enrolled, approved) before its records. */
+const KEY_ENTRIES = 2;
 const stubFor = (fleet: string) => env.FLEET.get(env.FLEET.idFromName(fleet));
 
 function sealed(agent: TestAgent, seq: number, payload: unknown = { seq }): SealedRecord {
@@ -76,14 +78,15 @@ describe("agent checkpoints in the Fleet object", () => {
     const base = `/v1/log/agents/${agent.agentId}`;
     const first = await waitFor(() => get(`${base}/checkpoint?fleet=${fleet}`), (r) => r.status === 200, "the agent checkpoint");
     expect(first.headers.get("access-control-allow-origin")).toBe("*");
-    expect(first.body).toMatchObject({ agentId: agent.agentId, origin: `${origin}/agent/${agent.agentId}`, size: 5, note: note5, index: 5 });
+    expect(first.body).toMatchObject({ agentId: agent.agentId, origin: `${origin}/agent/${agent.agentId}`, size: 5, note: note5, index: KEY_ENTRIES + 5 });
     expect(session.of("error")).toEqual([]);
 
     // The global log's entry at that index is the note, exactly as signed.
     const entries = await get(`/v1/log/entries?fleet=${fleet}&start=0&end=10`);
-    expect(entries.body.entries.map((e: { index: number }) => e.index)).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(entries.body.entries[5]).toMatchObject({ index: 5, type: "agent-checkpoint", agentId: agent.agentId, checkpoint: { size: 5, note: note5 } });
-    const leaf = decodeLogEntry(base64ToBytes(entries.body.entries[5].leaf));
+    // The agent's key entries (enrolled, approved), its 5 records, the checkpoint.
+    expect(entries.body.entries.map((e: { type: string }) => e.type)).toEqual(["key", "key", "record", "record", "record", "record", "record", "agent-checkpoint"]);
+    expect(entries.body.entries[KEY_ENTRIES + 5]).toMatchObject({ index: KEY_ENTRIES + 5, type: "agent-checkpoint", agentId: agent.agentId, checkpoint: { size: 5, note: note5 } });
+    const leaf = decodeLogEntry(base64ToBytes(entries.body.entries[KEY_ENTRIES + 5].leaf));
     expect(leaf).toEqual({ type: "agent-checkpoint", agentId: agent.agentId, note: note5 });
 
     // Proofs from the routes verify against the root the agent's key signed (not the one they carry).
@@ -138,8 +141,8 @@ describe("agent checkpoints in the Fleet object", () => {
     const all = [...records, ...more, last];
     again.send({ v: 1, type: "agent_checkpoint", lamport: 102, note: signAgentCheckpoint(origin, agent.agentId, agent.secretKey, 9, agentTree(all).root()) });
     const third = await waitFor(() => get(`${base}/checkpoint?fleet=${fleet}`), (r) => r.body.size === 9, "a checkpoint after eviction");
-    // records 0–4, checkpoint, records 5–7, checkpoint, record 8: the third checkpoint is entry 11.
-    expect(third.body.index).toBe(11);
+    // key entries, records 0–4, checkpoint, records 5–7, checkpoint, record 8: the third checkpoint is entry 11 after the keys.
+    expect(third.body.index).toBe(KEY_ENTRIES + 11);
     expect(again.of("error")).toEqual([]);
     again.ws.close();
   });
