@@ -137,6 +137,13 @@ export function readAgentCheckpoint(storage: FleetStorage, agentId: string, size
   return row === undefined ? undefined : stored(row);
 }
 
+/** The agent's newest accepted checkpoint whose 0x02 entry's global index is below `before` (what a global checkpoint of size `before` commits). */
+export function readAgentCheckpointBefore(storage: FleetStorage, agentId: string, before: number): StoredAgentCheckpoint | undefined {
+  // Accepted sizes only grow, so the newest entry below `before` is also the largest size there.
+  const row = storage.sql.exec<CheckpointRow>(`SELECT * FROM agent_checkpoints WHERE agent_id = ? AND log_index < ? ORDER BY log_index DESC LIMIT 1`, agentId, before).toArray()[0];
+  return row === undefined ? undefined : stored(row);
+}
+
 export interface AgentCheckpointParts {
   readonly storage: FleetStorage;
   readonly rows: AgentRows;

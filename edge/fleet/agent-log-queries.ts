@@ -2,7 +2,7 @@ import { agentLogOrigin } from "../../shared/checkpoint/agent-log-names.js";
 import { consistencyProofDocument, inclusionProofDocument, isLogError, type ConsistencyProofDocument, type InclusionProofDocument } from "../../shared/log/index.js";
 import { bytesToBase64 } from "../../shared/protocol/index.js";
 import { failure, success, type Outcome } from "../http/api-error.js";
-import { readAgentCheckpoint, type StoredAgentCheckpoint } from "./agent-checkpoints.js";
+import { readAgentCheckpoint, readAgentCheckpointBefore, type StoredAgentCheckpoint } from "./agent-checkpoints.js";
 import type { AgentLogs } from "./agent-logs.js";
 import type { FleetStorage } from "./sql-database.js";
 
@@ -21,6 +21,12 @@ export interface AgentCheckpointJson {
   readonly receivedAt: number;
 }
 
+/** `?size=` or `?before=` of GET /v1/log/agents/:agentId/checkpoint (the route refuses both at once). */
+export interface AgentCheckpointQuery {
+  readonly size?: number;
+  readonly before?: number;
+}
+
 /**
  * The public agent-log routes' answers: an agent's accepted checkpoints and proofs in its own log,
  * only at sizes the agent signed (an auditor checks a proof against a signed root, never against
@@ -37,9 +43,14 @@ export class AgentLogQueries {
     this.#origin = origin;
   }
 
-  checkpoint(agentId: string, size?: number): Outcome<AgentCheckpointJson> {
-    const found = readAgentCheckpoint(this.#storage, agentId, size);
-    if (found === undefined) return notFound(agentId, size);
+  /**
+   * The latest accepted checkpoint, the one of `size`, or the newest whose global-log index is below
+   * `before` (the one a global checkpoint of that size commits: an auditor's fallback).
+   */
+  checkpoint(agentId: string, query: AgentCheckpointQuery = {}): Outcome<AgentCheckpointJson> {
+    const { size, before } = query;
+    const found = before === undefined ? readAgentCheckpoint(this.#storage, agentId, size) : readAgentCheckpointBefore(this.#storage, agentId, before);
+    if (found === undefined) return notFound(agentId, query);
     return success({
       agentId,
       origin: agentLogOrigin(this.#origin(), agentId),
@@ -80,7 +91,7 @@ export class AgentLogQueries {
   /** The accepted checkpoint of `size` (default the latest): 404 without any, 400 unsigned_size for a size never signed. */
   #signed(agentId: string, size: number | undefined): Outcome<StoredAgentCheckpoint> {
     const latest = readAgentCheckpoint(this.#storage, agentId);
-    if (latest === undefined) return notFound(agentId, undefined);
+    if (latest === undefined) return notFound(agentId, {});
     if (size === undefined || size === latest.size) return success(latest);
     const exact = readAgentCheckpoint(this.#storage, agentId, size);
     if (exact !== undefined) return success(exact);
@@ -88,8 +99,13 @@ export class AgentLogQueries {
   }
 }
 
-function notFound(agentId: string, size: number | undefined): Outcome<never> {
-  const which = size === undefined ? "no accepted checkpoint" : `no accepted checkpoint of size ${size}`;
+function notFound(agentId: string, query: AgentCheckpointQuery): Outcome<never> {
+  const which =
+    query.before !== undefined
+      ? `no accepted checkpoint with a global-log index below ${query.before}`
+      : query.size === undefined
+        ? "no accepted checkpoint"
+        : `no accepted checkpoint of size ${query.size}`;
   return failure(404, "agent_checkpoint_not_found", `${which} for agent ${agentId.slice(0, 64)} in this fleet`);
 }
 

@@ -7,7 +7,7 @@ import type { Env } from "../env.js";
 import { AgentRows, FLUSH_INTERVAL_MS } from "./agent-rows.js";
 import { AgentSession } from "./agent-session.js";
 import { AgentCheckpoints } from "./agent-checkpoints.js";
-import { AgentLogQueries, type AgentCheckpointJson } from "./agent-log-queries.js";
+import { AgentLogQueries, type AgentCheckpointJson, type AgentCheckpointQuery } from "./agent-log-queries.js";
 import { AgentLogs } from "./agent-logs.js";
 import { CheckpointCadence } from "./checkpoint-cadence.js";
 import { CheckpointEvents } from "./checkpoint-events.js";
@@ -388,8 +388,8 @@ export class Fleet extends DurableObject<Env> implements WebhookRpc {
 
   // ---- agents' own logs (RPC from the Worker's public routes under /v1/log/agents/:agentId) ------
 
-  async agentCheckpoint(scope: FleetScope, agentId: string, size?: number): Promise<Outcome<AgentCheckpointJson>> {
-    return this.#readyPublic(scope) ? this.#agentLogQueries.checkpoint(agentId, size) : this.#noFleet(scope);
+  async agentCheckpoint(scope: FleetScope, agentId: string, query: AgentCheckpointQuery = {}): Promise<Outcome<AgentCheckpointJson>> {
+    return this.#readyPublic(scope) ? this.#agentLogQueries.checkpoint(agentId, query) : this.#noFleet(scope);
   }
 
   async agentInclusionProof(scope: FleetScope, query: { agentId: string; seq: number; size?: number }): Promise<Outcome<InclusionProofDocument>> {

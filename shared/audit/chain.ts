@@ -8,11 +8,11 @@
  * against a root an answer carries. Pure apart from the injected fetch.
  */
 import { agentLogOrigin, agentLogVerifierKey } from "../checkpoint/agent-log-names.js";
-import { openCheckpoint, parseCheckpoint, type Checkpoint } from "../checkpoint/index.js";
+import { openCheckpoint, type Checkpoint } from "../checkpoint/index.js";
 import { encodeBase64 } from "../encoding/base64.js";
 import { bytesEqual } from "../encoding/bytes.js";
-import { AGENT_CHECKPOINT_TAG, decodeLogEntry, hashLeaf, verifyConsistency, verifyInclusion, verifyRecordSignature, type SealedRecord } from "../log/index.js";
-import { parseNote, parseVerifierKey, type NoteVerifier } from "../note/index.js";
+import { decodeLogEntry, hashLeaf, verifyConsistency, verifyInclusion, verifyRecordSignature, type SealedRecord } from "../log/index.js";
+import { parseVerifierKey, type NoteVerifier } from "../note/index.js";
 import {
   AUDIT_STEPS,
   AuditFailure,
@@ -29,7 +29,6 @@ import {
   parseAgentKeysDocument,
   parseConsistencyDocument,
   parseEntryLeaf,
-  parseEntryLeaves,
   parseInclusionDocument,
 } from "./fetch-documents.js";
 import { keyValidAt, type LoggedKeyEvent } from "./key-validity.js";
@@ -68,11 +67,6 @@ interface FoundRecord {
 }
 
 const b64 = encodeBase64;
-
-/** How far back (entries) the audit looks for an agent checkpoint the audited checkpoint commits. */
-const AGENT_CHECKPOINT_SCAN = 512;
-/** Entries per page while scanning (32 records stay under the answer limit). */
-const ENTRIES_PAGE = 32;
 
 type StepOutcome = { readonly reason: string; readonly detail?: StepDetail } | { readonly skip: string };
 
@@ -118,27 +112,6 @@ export async function auditRecord(options: AuditOptions): Promise<AuditReport> {
   async function entryBytes(index: number): Promise<Uint8Array> {
     return parseEntryLeaf(await edge.json("/v1/log/entries", { start: index, end: index + 1 }), index);
   }
-  // Scans back from `size` for the agent's newest 0x02 entry: its index and the size its note signs.
-  async function newestCommittedAgentCheckpoint(agentId: string, size: number): Promise<{ index: number; size: number } | undefined> {
-    const floor = Math.max(0, size - AGENT_CHECKPOINT_SCAN);
-    for (let end = size; end > floor; end -= ENTRIES_PAGE) {
-      const start = Math.max(floor, end - ENTRIES_PAGE);
-      const page = parseEntryLeaves(await edge.json("/v1/log/entries", { start, end }), start, end);
-      for (let index = end - 1; index >= start; index--) {
-        const bytes = page.get(index);
-        if (bytes === undefined || bytes[0] !== AGENT_CHECKPOINT_TAG) continue;
-        // Only a hint: what is found is verified like the latest would be (signature, entry, proof).
-        try {
-          const entry = decodeLogEntry(bytes);
-          if (entry.type !== "agent-checkpoint" || entry.agentId !== agentId) continue;
-          return { index, size: parseCheckpoint(parseNote(entry.note).text).size };
-        } catch {
-          continue;
-        }
-      }
-    }
-    return undefined;
-  }
   function openGlobal(note: string, what: string): Checkpoint {
     try {
       return openCheckpoint(note, [options.logKey], options.origin === undefined ? {} : { origin: options.origin }).checkpoint;
@@ -148,7 +121,7 @@ export async function auditRecord(options: AuditOptions): Promise<AuditReport> {
   }
 
   let latest: SignedCheckpoint | undefined;
-  let audited: Checkpoint | undefined;
+  let audited: SignedCheckpoint | undefined;
   let keep: KeptCheckpoint | undefined;
   let found: FoundRecord | undefined;
   let key: { publicKey: Uint8Array; enrolledIndex: number } | undefined;
@@ -165,14 +138,14 @@ export async function auditRecord(options: AuditOptions): Promise<AuditReport> {
   await step("witnesses", async (): Promise<StepOutcome> => {
     const { checkpoint, note } = latest!;
     if (witnesses.length === 0) {
-      audited = checkpoint;
+      audited = latest!;
       return { reason: "no witness keys pinned: the log key's signature alone", detail: { quorum: 0, checkpointSize: checkpoint.size } };
     }
     const foreign = witnesses.find((w) => w.origin !== checkpoint.origin);
     if (foreign) throw new AuditFailure(`witness key of ${foreign.agentId} is for log ${JSON.stringify(foreign.origin)}, not ${JSON.stringify(checkpoint.origin)}`);
     const onLatest = validCosigners(note, witnesses);
     if (onLatest.valid.length >= quorum) {
-      audited = checkpoint;
+      audited = latest!;
       return { reason: `${onLatest.valid.length} of ${witnesses.length} witnesses cosigned size ${checkpoint.size} (quorum ${quorum})`, detail: { quorum, cosigners: onLatest.valid.join(","), checkpointSize: checkpoint.size } };
     }
     // The latest is not cosigned enough yet: audit against the newest one that is, provided the
@@ -198,7 +171,7 @@ export async function auditRecord(options: AuditOptions): Promise<AuditReport> {
     } catch (err) {
       throw new AuditFailure(`the latest checkpoint (size ${checkpoint.size}) does not extend the one ${quorum} witnesses cosigned (size ${cosigned.size}): ${errorMessage(err)}`);
     }
-    audited = cosigned;
+    audited = { checkpoint: cosigned, note: cosignedNote };
     return {
       reason:
         cosigned.size === checkpoint.size
@@ -210,7 +183,10 @@ export async function auditRecord(options: AuditOptions): Promise<AuditReport> {
 
   await step("consistency", async (): Promise<StepOutcome> => {
     if (options.kept === undefined) return { skip: "no monitor state (--state) given" };
-    const { checkpoint, note } = latest!;
+    // Trust moves to the audited checkpoint: with witnesses pinned, the cosigned one (not a newer,
+    // un-witnessed latest that could be a split view). When `witnesses` failed there is none: the
+    // latest is still compared, to name a fork, but nothing is kept (below).
+    const { checkpoint, note } = audited ?? latest!;
     const now: KeptCheckpoint = { origin: checkpoint.origin, size: checkpoint.size, root: b64(checkpoint.root), note };
     if (options.kept === null) {
       keep = now;
@@ -225,6 +201,17 @@ export async function auditRecord(options: AuditOptions): Promise<AuditReport> {
     }
     if (keptCheckpoint.size !== kept.size || b64(keptCheckpoint.root) !== kept.root || keptCheckpoint.origin !== kept.origin) {
       throw new AuditFailure(`the kept state's size/root/origin are not those of its signed note`);
+    }
+    if (witnesses.length > 0 && audited !== undefined && kept.origin === checkpoint.origin && kept.size > checkpoint.size) {
+      // A state kept by a run without witnesses can be ahead of what they cosigned: the cosigned
+      // checkpoint must then be its prefix, and the state does not move back.
+      try {
+        if (checkpoint.size > 0) await proveConsistency(checkpoint, keptCheckpoint);
+      } catch (err) {
+        throw new AuditFailure(`the kept size ${kept.size} does not extend the cosigned size ${checkpoint.size}: ${errorMessage(err)}`, { keptSize: kept.size, size: checkpoint.size });
+      }
+      keep = kept;
+      return { reason: `the kept size ${kept.size} extends the cosigned size ${checkpoint.size}: kept as is`, detail: { keptSize: kept.size, size: checkpoint.size } };
     }
     const comparison = compareWithKept(kept, now);
     if (comparison.kind === "fork") throw new AuditFailure(comparison.reason, { keptSize: kept.size, size: checkpoint.size });
@@ -270,8 +257,8 @@ export async function auditRecord(options: AuditOptions): Promise<AuditReport> {
   });
 
   await step("global-inclusion", async (): Promise<StepOutcome> => {
-    await proveGlobalInclusion(found!.leafHash, found!.index, audited!, "the record");
-    return { reason: `leaf ${found!.index} is in the signed tree of size ${audited!.size}`, detail: { index: found!.index, size: audited!.size, root: b64(audited!.root) } };
+    await proveGlobalInclusion(found!.leafHash, found!.index, audited!.checkpoint, "the record");
+    return { reason: `leaf ${found!.index} is in the signed tree of size ${audited!.checkpoint.size}`, detail: { index: found!.index, size: audited!.checkpoint.size, root: b64(audited!.checkpoint.root) } };
   });
 
   await step("key", async (): Promise<StepOutcome> => {
@@ -281,7 +268,7 @@ export async function auditRecord(options: AuditOptions): Promise<AuditReport> {
     const events: LoggedKeyEvent[] = [];
     for (const k of doc.keys) {
       // Entries the audited checkpoint does not cover yet cannot matter for an older record.
-      if (k.index >= audited!.size) continue;
+      if (k.index >= audited!.checkpoint.size) continue;
       const bytes = await entryBytes(k.index);
       let entry;
       try {
@@ -292,7 +279,7 @@ export async function auditRecord(options: AuditOptions): Promise<AuditReport> {
       if (entry.type !== "key" || entry.agentId !== record.agentId || entry.event !== k.event || !bytesEqual(entry.publicKey, k.publicKey) || entry.timestamp !== k.at) {
         throw new AuditFailure(`the entry at index ${k.index} is not the ${k.event} key entry of ${record.agentId} the keys answer lists`);
       }
-      await proveGlobalInclusion(hashLeaf(bytes), k.index, audited!, `the ${k.event} key entry`);
+      await proveGlobalInclusion(hashLeaf(bytes), k.index, audited!.checkpoint, `the ${k.event} key entry`);
       events.push({ event: k.event, publicKey: k.publicKey, index: k.index });
     }
     const valid = keyValidAt(events, index, record.agentId);
@@ -315,15 +302,21 @@ export async function auditRecord(options: AuditOptions): Promise<AuditReport> {
     const { record } = found!;
     const origin = agentLogOrigin(latest!.checkpoint.origin, record.agentId);
     const path = `/v1/log/agents/${encodeURIComponent(record.agentId)}/checkpoint`;
+    const size = audited!.checkpoint.size;
     let doc = parseAgentCheckpointDocument(await edge.json(path));
-    if (doc.index >= audited!.size) {
-      // Newer than the audited (cosigned) checkpoint: use the newest one of this agent it does commit.
-      const committed = await newestCommittedAgentCheckpoint(record.agentId, audited!.size);
-      if (committed === undefined) {
-        throw new AuditFailure(`the latest agent checkpoint (entry ${doc.index}) is not covered by the checkpoint of size ${audited!.size}, nor is any of the agent's in its last ${AGENT_CHECKPOINT_SCAN} entries (retry later)`);
+    if (doc.index >= size) {
+      // Newer than the audited (cosigned) checkpoint: ask for the newest one it commits. Only a
+      // hint: it is verified below and in agent-checkpoint-entry like any other.
+      const latestIndex = doc.index;
+      try {
+        doc = parseAgentCheckpointDocument(await edge.json(path, { before: size }));
+      } catch (err) {
+        if (err instanceof AuditFailure && err.detail?.["status"] === 404) {
+          throw new AuditFailure(`the latest agent checkpoint (entry ${latestIndex}) is not covered by the checkpoint of size ${size}, and the edge has none of the agent's below it (retry later)`);
+        }
+        throw err;
       }
-      doc = parseAgentCheckpointDocument(await edge.json(path, { size: committed.size }));
-      if (doc.index !== committed.index) throw new AuditFailure(`the agent checkpoint of size ${committed.size} is entry ${committed.index}, the answer says ${doc.index}`);
+      if (doc.index >= size) throw new AuditFailure(`asked for an agent checkpoint below entry ${size}, the answer is entry ${doc.index}`);
     }
     if (doc.agentId !== record.agentId) throw new AuditFailure(`the agent checkpoint answer is for ${doc.agentId}, not ${record.agentId}`);
     let checkpoint: Checkpoint;
@@ -369,8 +362,8 @@ export async function auditRecord(options: AuditOptions): Promise<AuditReport> {
     if (entry.type !== "agent-checkpoint" || entry.agentId !== found!.record.agentId || entry.note !== note) {
       throw new AuditFailure(`the entry at index ${index} is not this agent checkpoint`);
     }
-    await proveGlobalInclusion(hashLeaf(bytes), index, audited!, "the agent checkpoint entry");
-    return { reason: `the agent checkpoint is entry ${index} of the signed tree of size ${audited!.size}`, detail: { index, size: audited!.size } };
+    await proveGlobalInclusion(hashLeaf(bytes), index, audited!.checkpoint, "the agent checkpoint entry");
+    return { reason: `the agent checkpoint is entry ${index} of the signed tree of size ${audited!.checkpoint.size}`, detail: { index, size: audited!.checkpoint.size } };
   });
 
   const steps = AUDIT_STEPS.map((name) => results.get(name)!);

@@ -130,8 +130,12 @@ describe("agent log queries (only at signed sizes)", () => {
     if (!latest.ok) throw new Error(latest.error.message);
     expect(latest.value).toMatchObject({ agentId: row.id, origin: `edge.test/fleet/f/agent/${row.id}`, size: 7, note: "note 7", index: 10, receivedAt: 1_007 });
     expect(base64ToBytes(latest.value.root)).toEqual(root7);
-    expect(queries.checkpoint(row.id, 4)).toMatchObject({ ok: true, value: { size: 4, index: 9 } });
-    expect(queries.checkpoint(row.id, 5)).toMatchObject({ ok: false, error: { status: 404, code: "agent_checkpoint_not_found" } });
+    expect(queries.checkpoint(row.id, { size: 4 })).toMatchObject({ ok: true, value: { size: 4, index: 9 } });
+    expect(queries.checkpoint(row.id, { size: 5 })).toMatchObject({ ok: false, error: { status: 404, code: "agent_checkpoint_not_found" } });
+    // `before`: the newest whose global index is below it (what a global checkpoint of that size commits).
+    expect(queries.checkpoint(row.id, { before: 11 })).toMatchObject({ ok: true, value: { size: 7, index: 10 } });
+    expect(queries.checkpoint(row.id, { before: 10 })).toMatchObject({ ok: true, value: { size: 4, index: 9 } });
+    expect(queries.checkpoint(row.id, { before: 9 })).toMatchObject({ ok: false, error: { status: 404, code: "agent_checkpoint_not_found" } });
     expect(queries.checkpoint("ag_nobody")).toMatchObject({ ok: false, error: { code: "agent_checkpoint_not_found" } });
 
     // Inclusion at the latest signed size by default, or at another signed one.

@@ -28,8 +28,6 @@ async function get(path: string): Promise<{ status: number; body: any; headers: 
   return { status: res.status, body, headers: res.headers };
 }
 
-/** An agent enrolled without approval needed has two key entries (enrolled, approved) before its records. */
-const KEY_ENTRIES = 2;
 const stubFor = (fleet: string) => env.FLEET.get(env.FLEET.idFromName(fleet));
 
 function sealed(agent: TestAgent, seq: number, payload: unknown = { seq }): SealedRecord {
@@ -78,15 +76,15 @@ describe("agent checkpoints in the Fleet object", () => {
     const base = `/v1/log/agents/${agent.agentId}`;
     const first = await waitFor(() => get(`${base}/checkpoint?fleet=${fleet}`), (r) => r.status === 200, "the agent checkpoint");
     expect(first.headers.get("access-control-allow-origin")).toBe("*");
-    expect(first.body).toMatchObject({ agentId: agent.agentId, origin: `${origin}/agent/${agent.agentId}`, size: 5, note: note5, index: KEY_ENTRIES + 5 });
+    expect(first.body).toMatchObject({ agentId: agent.agentId, origin: `${origin}/agent/${agent.agentId}`, size: 5, note: note5, index: 7 });
     expect(session.of("error")).toEqual([]);
 
-    // The global log's entry at that index is the note, exactly as signed.
+    // The global log's entry at that index is the note, exactly as signed (after the agent's two
+    // key entries, enrolled and approved, and its five records).
     const entries = await get(`/v1/log/entries?fleet=${fleet}&start=0&end=10`);
-    // The agent's key entries (enrolled, approved), its 5 records, the checkpoint.
-    expect(entries.body.entries.map((e: { type: string }) => e.type)).toEqual(["key", "key", "record", "record", "record", "record", "record", "agent-checkpoint"]);
-    expect(entries.body.entries[KEY_ENTRIES + 5]).toMatchObject({ index: KEY_ENTRIES + 5, type: "agent-checkpoint", agentId: agent.agentId, checkpoint: { size: 5, note: note5 } });
-    const leaf = decodeLogEntry(base64ToBytes(entries.body.entries[KEY_ENTRIES + 5].leaf));
+    expect(entries.body.entries.map((e: { index: number }) => e.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(entries.body.entries[7]).toMatchObject({ index: 7, type: "agent-checkpoint", agentId: agent.agentId, checkpoint: { size: 5, note: note5 } });
+    const leaf = decodeLogEntry(base64ToBytes(entries.body.entries[7].leaf));
     expect(leaf).toEqual({ type: "agent-checkpoint", agentId: agent.agentId, note: note5 });
 
     // Proofs from the routes verify against the root the agent's key signed (not the one they carry).
@@ -141,8 +139,19 @@ describe("agent checkpoints in the Fleet object", () => {
     const all = [...records, ...more, last];
     again.send({ v: 1, type: "agent_checkpoint", lamport: 102, note: signAgentCheckpoint(origin, agent.agentId, agent.secretKey, 9, agentTree(all).root()) });
     const third = await waitFor(() => get(`${base}/checkpoint?fleet=${fleet}`), (r) => r.body.size === 9, "a checkpoint after eviction");
-    // key entries, records 0–4, checkpoint, records 5–7, checkpoint, record 8: the third checkpoint is entry 11 after the keys.
-    expect(third.body.index).toBe(KEY_ENTRIES + 11);
+    // 2 key entries, records 0–4, checkpoint, records 5–7, checkpoint, record 8: the third checkpoint is entry 13.
+    expect(third.body.index).toBe(13);
+    // `?before=N`: the newest accepted checkpoint whose global index is below N (what a global
+    // checkpoint of size N commits); none below the first; N must be a non-negative integer.
+    expect((await get(`${base}/checkpoint?fleet=${fleet}&before=${third.body.index}`)).body).toMatchObject({ size: 8, note: note8, index: second.body.index });
+    expect((await get(`${base}/checkpoint?fleet=${fleet}&before=${third.body.index + 1}`)).body).toMatchObject({ size: 9, index: third.body.index });
+    expect((await get(`${base}/checkpoint?fleet=${fleet}&before=${second.body.index}`)).body).toMatchObject({ size: 5, note: note5, index: first.body.index });
+    expect(await get(`${base}/checkpoint?fleet=${fleet}&before=${first.body.index}`)).toMatchObject({ status: 404, body: { error: { code: "agent_checkpoint_not_found" } } });
+    expect(await get(`${base}/checkpoint?fleet=${fleet}&before=0`)).toMatchObject({ status: 404, body: { error: { code: "agent_checkpoint_not_found" } } });
+    for (const bad of ["-1", "x", "1.5"]) {
+      expect(await get(`${base}/checkpoint?fleet=${fleet}&before=${bad}`)).toMatchObject({ status: 400, body: { error: { code: "bad_query" } } });
+    }
+    expect(await get(`${base}/checkpoint?fleet=${fleet}&before=12&size=8`)).toMatchObject({ status: 400, body: { error: { code: "bad_query" } } });
     expect(again.of("error")).toEqual([]);
     again.ws.close();
   });

@@ -9,7 +9,7 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { auditRecord, parseWitnessKey, type AuditOptions, type AuditReport, type FetchFunction } from "../../shared/audit/index.js";
+import { auditRecord, formatKeptState, parseKeptState, parseWitnessKey, type AuditOptions, type AuditReport, type FetchFunction } from "../../shared/audit/index.js";
 import { agentLogOrigin, openCheckpoint, signCheckpoint, witnessName, witnessVerifierKey } from "../../shared/checkpoint/index.js";
 import { decodeBase64, encodeBase64 } from "../../shared/encoding/base64.js";
 import { MemoryNodeStore, MerkleTree, encodeRecord, sealRecord, type SealedRecord } from "../../shared/log/index.js";
@@ -164,11 +164,35 @@ describe("audit of the whole proof chain against the real Worker", () => {
       const cp = await latestCheckpoint(logKey);
       return doc && doc.size === 6 && cp && cp.size > doc.index ? doc : undefined;
     });
-    const lagging = await auditRecord({ ...base, kept });
+    const agentCheckpointAsks: string[] = [];
+    const recording: FetchFunction = (input, init) => {
+      const url = new URL(input);
+      if (url.pathname.endsWith(`/agents/${a.agentId}/checkpoint`)) agentCheckpointAsks.push(url.search);
+      return workerFetch(input, init);
+    };
+    const lagging = await auditRecord({ ...base, fetch: recording, kept });
     expect(lagging.ok, describeReport(lagging)).toBe(true);
     expect(stepOf(lagging, "witnesses").detail).toMatchObject({ checkpointSize: kept.size });
     expect(stepOf(lagging, "agent-checkpoint").detail).toMatchObject({ size: 4, index: agentCp.index });
     expect(newer.index).toBeGreaterThanOrEqual(kept.size);
+    // Asked with ?before=<audited size> (no scan of the entries).
+    expect(agentCheckpointAsks).toEqual([`?fleet=${FLEET}`, `?fleet=${FLEET}&before=${kept.size}`]);
+    // Monitor mode after the fallback: the state advances to (stays at) the cosigned checkpoint,
+    // never to the newer latest that no quorum has seen (a split view must not become the anchor).
+    const latestNow = (await latestCheckpoint(logKey))!;
+    expect(latestNow.size).toBeGreaterThan(kept.size);
+    expect(stepOf(lagging, "consistency")).toMatchObject({ status: "ok", detail: { keptSize: kept.size, size: kept.size } });
+    expect(lagging.keep).toMatchObject({ size: kept.size, root: kept.root });
+    expect(parseKeptState(formatKeptState(lagging.keep!, Date.now())).size).toBe(kept.size);
+    const firstRunLagging = await auditRecord({ ...base, kept: null });
+    expect(firstRunLagging.keep?.size, describeReport(firstRunLagging)).toBe(kept.size);
+    // A state kept by a run without witnesses (the latest) is ahead of the cosigned one: checked as
+    // its extension and kept as is, not moved back.
+    const unwitnessed = await auditRecord({ ...base, witnesses: [], quorum: 0, kept: null });
+    expect(unwitnessed.keep?.size).toBe(latestNow.size);
+    const ahead = await auditRecord({ ...base, kept: unwitnessed.keep! });
+    expect(stepOf(ahead, "consistency"), describeReport(ahead)).toMatchObject({ status: "ok", detail: { keptSize: latestNow.size, size: kept.size } });
+    expect(ahead.keep?.size).toBe(latestNow.size);
     // Without witnesses the latest checkpoint commits the newer one.
     const latestOnly = await auditRecord({ ...base, witnesses: [], quorum: 0, target: { agentId: a.agentId, seq: 5 } });
     expect(latestOnly.ok, describeReport(latestOnly)).toBe(true);

@@ -72,7 +72,7 @@ const AGENT_ID_MAX = 64;
 
 /**
  * An agent's own log (mounted at /v1/log/agents, under the CORS rule above): its key history, its
- * latest (or a named) accepted checkpoint, and proofs at the sizes it signed. Unauthenticated, cacheable.
+ * latest (or a named, or the newest below a global index) accepted checkpoint, and proofs at the sizes it signed. Unauthenticated, cacheable.
  */
 function agentLogRoutes(): Hono<AppEnv> {
   const agentId = (c: AppContext): string => c.req.param("agentId")!.slice(0, AGENT_ID_MAX);
@@ -83,7 +83,11 @@ function agentLogRoutes(): Hono<AppEnv> {
     })
     .get("/:agentId/checkpoint", async (c) => {
       const size = queryInt(c, "size");
-      const checkpoint = unwrap(await fleetStub(c).agentCheckpoint(c.get("scope"), agentId(c), size));
+      const before = queryInt(c, "before");
+      if (size !== undefined && before !== undefined) fail(400, "bad_query", "give size or before, not both");
+      const query = size !== undefined ? { size } : before !== undefined ? { before } : {};
+      const checkpoint = unwrap(await fleetStub(c).agentCheckpoint(c.get("scope"), agentId(c), query));
+      // `before` can name indices not yet assigned (a later checkpoint may still land below it).
       c.header("Cache-Control", size === undefined ? CACHE.short : CACHE.immutable);
       return c.json(checkpoint);
     })
