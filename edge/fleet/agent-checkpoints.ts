@@ -1,5 +1,6 @@
 import { agentLogOrigin, agentLogVerifierKey } from "../../shared/checkpoint/agent-log-names.js";
 import { openCheckpoint, parseCheckpoint, type Checkpoint } from "../../shared/checkpoint/index.js";
+import { bytesEqual } from "../../shared/encoding/bytes.js";
 import { encodeUtf8 } from "../../shared/encoding/utf8.js";
 import { AGENT_CHECKPOINT_NOTE_MAX_BYTES } from "../../shared/log/index.js";
 import { parseNote, parseVerifierKey } from "../../shared/note/index.js";
@@ -99,7 +100,7 @@ export function judgeAgentCheckpoint(checkpoint: Checkpoint, facts: AgentLogFact
   const { size, root } = checkpoint;
   if (size > facts.held) return { kind: "checkpoint_ahead", size, held: facts.held };
   const expected = facts.rootAt(size);
-  if (!sameBytes(root, expected)) return { kind: "agent_log_inconsistent", size, claimedRoot: root, expectedRoot: expected };
+  if (!bytesEqual(root, expected)) return { kind: "agent_log_inconsistent", size, claimedRoot: root, expectedRoot: expected };
   const latest = facts.latest;
   if (latest !== undefined && size < latest.size) {
     return { kind: "bad_checkpoint", message: `size ${size} is below the agent's latest accepted checkpoint (size ${latest.size}): an agent log only grows` };
@@ -205,10 +206,4 @@ export class AgentCheckpoints {
     }
     return verdict;
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

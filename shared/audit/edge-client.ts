@@ -3,6 +3,7 @@
  * browser all have one), each bounded in time and bytes. Every answer is untrusted: callers parse it
  * (fetch-documents.ts) and check it against signed roots, never the other way round.
  */
+import { concatBytes } from "../encoding/bytes.js";
 import { decodeUtf8 } from "../encoding/utf8.js";
 import { AuditFailure } from "./audit-steps.js";
 
@@ -111,13 +112,7 @@ async function readBounded(res: Response, path: string, controller: AbortControl
     if (err instanceof AuditFailure) throw err;
     throw new AuditFailure(`GET ${path}: reading the answer failed: ${controller.signal.aborted ? "timed out" : errorText(err)}`);
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(...chunks);
 }
 
 function decodeText(body: Uint8Array, path: string): string {

@@ -17,7 +17,7 @@ import { decodeBase64, encodeBase64 } from "../../shared/encoding/base64.js";
 import { generateSignerKey, parseSignerKey, parseVerifierKey } from "../../shared/note/index.js";
 import { bytesToBase64Url } from "../../shared/protocol/index.js";
 import { connectJwt } from "../edge/agent-identity.js";
-import { call, issueToken } from "../edge/fleet-client.js";
+import { call, issueToken, sleep } from "../edge/fleet-client.js";
 import { SocketClient } from "../edge/socket-client.js";
 import { startAnswerProxy, type AnswerProxy } from "../support/answer-proxy.js";
 import { startEdge, type RunningEdge } from "../support/edge.js";
@@ -204,9 +204,15 @@ describe("becomingone-agent audit against the real edge and real agents", () => 
     const name = agentLogOrigin(origin, a!.agentId);
     const signer = parseSignerKey(generateSignerKey(name, secretKey).signerKey);
     const rewritten = signCheckpoint({ origin: name, size: 2, root: new Uint8Array(32).fill(0xab) }, [signer]);
-    crafted.send({ v: 1, type: "agent_checkpoint", lamport: (view.body.lamport ?? 0) + 2, note: rewritten });
-    const refused = await crafted.next("error", (e) => e.code === "agent_log_inconsistent");
-    expect(refused.code).toBe("agent_log_inconsistent");
+    // Within 5 s of a's last accepted checkpoint any note is rate-limited unread: the attacker waits and sends again.
+    let refused: { code: string; details?: Record<string, unknown> } | undefined;
+    for (let attempt = 0; attempt < 3 && refused?.code !== "agent_log_inconsistent"; attempt++) {
+      const from = crafted.messages.length;
+      crafted.send({ v: 1, type: "agent_checkpoint", lamport: (view.body.lamport ?? 0) + 2 + attempt, note: rewritten });
+      refused = await crafted.next("error", (e) => e.ref === "agent_checkpoint", { from });
+      if (refused.code === "rate_limited") await sleep(Number(refused.details?.["retryAfterMs"] ?? 5000) + 100);
+    }
+    expect(refused?.code).toBe("agent_log_inconsistent");
     const after = await call(edge, "GET", `/v1/agents/${a!.agentId}`);
     expect(after.body.quarantine?.reason).toContain("agent log inconsistent");
     const event = await waitFor("agent.log_inconsistent at the receiver", async () =>

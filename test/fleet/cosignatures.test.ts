@@ -5,7 +5,12 @@ import { cosign, cosignatureVerifier } from "../../shared/note/cosignature.js";
 import { generateSignerKey, openNote, parseNote, parseSignerKey, parseVerifierKey } from "../../shared/note/index.js";
 import { acceptCosignature, COSIGNED_SIZES_KEPT, cosignaturesOf } from "../../edge/fleet/cosignatures.js";
 import { publishedCheckpoint, PUBLISHED_COSIGNATURES_MAX } from "../../edge/fleet/published-checkpoint.js";
-import { logOf, openFleetDb } from "./fleet-fixture.js";
+import { logOf, openFleetDb, RecordingSocket } from "./fleet-fixture.js";
+import { receiveCosignature } from "../../edge/fleet/cosignatures-session.js";
+import type { ConnectionState } from "../../edge/fleet/connection.js";
+import type { AgentRow } from "../../edge/fleet/registry.js";
+import { AGENT_LOG_INCONSISTENT } from "../../edge/fleet/standing.js";
+import { bytesToBase64, bytesToBase64Url } from "../../shared/protocol/index.js";
 
 const ORIGIN = "edge.test/fleet/f";
 const keys = generateSignerKey("fleet-test", new Uint8Array(32).fill(3));
@@ -79,5 +84,24 @@ describe("cosignatures", () => {
     expect(publishedCheckpoint(db.sql, ORIGIN, { quorum: 48, witnesses: ["ag_nobody"] })).toMatchObject({ ok: false, error: { status: 404, code: "checkpoint_not_found" } });
     expect(publishedCheckpoint(db.sql, ORIGIN, { size: 5 })).toMatchObject({ ok: false, error: { status: 404, code: "checkpoint_not_found" } });
     db.close();
+  });
+});
+
+describe("cosignatures over the session", () => {
+  it("an agent quarantined for an inconsistent log is no witness: refused, nothing stored", () => {
+    const { db, witnesses, cosignature } = setup(2, 1);
+    const w = witnesses[0]!;
+    const ws = new RecordingSocket();
+    const state: ConnectionState = { agentId: w.id, connectedAt: 0, helloed: true, strikes: 0, strikeWindowStart: 0 };
+    const root = new Uint8Array(db.sql.exec<{ root: ArrayBuffer }>(`SELECT root FROM checkpoints WHERE size = 2`).toArray()[0]!.root);
+    const message = { v: 1 as const, type: "cosignature" as const, lamport: 1, size: 2, root: bytesToBase64(root), signature: bytesToBase64(cosignature(w, 2)) };
+    const agent = { id: w.id, public_key_x: bytesToBase64Url(w.publicKey), quarantine_reason: AGENT_LOG_INCONSISTENT } as AgentRow;
+    receiveCosignature(ws, state, db, ORIGIN, agent, message, 100);
+    expect(ws.of("error")).toEqual([expect.objectContaining({ code: "unknown_checkpoint", ref: "cosignature" })]);
+    expect(cosignaturesOf(db.sql, 2, undefined, 10)).toEqual([]);
+    // The same cosignature from the agent in good standing is stored.
+    receiveCosignature(ws, state, db, ORIGIN, { ...agent, quarantine_reason: null }, message, 200);
+    expect(ws.of("error")).toHaveLength(1);
+    expect(cosignaturesOf(db.sql, 2, undefined, 10)).toHaveLength(1);
   });
 });
