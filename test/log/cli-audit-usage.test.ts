@@ -2,29 +2,19 @@
  * The audit command as a process: usage errors (exit 2, one line) and an unreachable edge. The
  * offline subcommands (verify-proof --checkpoint, leaf-hash, verify-record) are in cli-audit.test.ts.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { witnessVerifierKey } from "../../shared/checkpoint/index.js";
 import { generateSignerKey } from "../../shared/note/index.js";
+import { runCli } from "../support/cli-process.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const main = join(root, "agent/cli/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "audit-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", main, ...args], { cwd: root, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (...args: string[]) => runCli(args);
 
 function file(name: string, content: string | Uint8Array): string {
   const path = join(dir, name);

@@ -4,12 +4,10 @@
  * root passes without it and fails with it), `leaf-hash` and `verify-record`, each with its exit
  * codes 0 / 1 / 2. Hashes are recomputed here with node:crypto, not with the code under test.
  */
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { signCheckpoint } from "../../shared/checkpoint/index.js";
 import { agentLogOrigin, agentLogVerifierKey, witnessVerifierKey } from "../../shared/checkpoint/agent-log-names.js";
@@ -28,21 +26,12 @@ import {
 import { generateSignerKey, parseSignerKey } from "../../shared/note/index.js";
 import { bytesToBase64Url } from "../../shared/protocol/base64.js";
 import { ed25519 } from "@noble/curves/ed25519.js";
+import { runCli } from "../support/cli-process.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const main = join(root, "agent/cli/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "audit-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(args: readonly string[], stdin?: string | Uint8Array): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, ["--import", "tsx", main, ...args], { cwd: root, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin!.end(stdin ?? "");
-  });
-}
+const cli = runCli;
 
 function file(name: string, content: string | Uint8Array): string {
   const path = join(dir, name);

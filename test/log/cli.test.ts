@@ -2,7 +2,6 @@
  * The auditor CLI: every vector through the command's checking function, then the real process
  * (`node --import tsx agent/cli/main.ts …`) for each exit code of both commands.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,20 +14,13 @@ import { encodeBase64 } from "../../shared/encoding/base64.js";
 import { MemoryNodeStore, MerkleTree, consistencyProofDocument, hashLeaf, inclusionProofDocument } from "../../shared/log/index.js";
 import { generateSignerKey, parseSignerKey } from "../../shared/note/index.js";
 import { readJson, vectorFiles } from "./fixtures.js";
+import { runCli } from "../support/cli-process.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const main = join(root, "agent/cli/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "verify-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", main, ...args], { cwd: root, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (...args: string[]) => runCli(args);
 
 function file(name: string, content: string): string {
   const path = join(dir, name);

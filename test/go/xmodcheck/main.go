@@ -228,6 +228,25 @@ func hashes(list []string) ([]tlog.Hash, error) {
 	return out, nil
 }
 
+// checkInclusion checks that the entry c.Entry is leaf c.Index of the verified checkpoint c.Checkpoint
+// (size and root from the note, never from the proof) and returns the entry's bytes.
+func checkInclusion(c check, trees map[string]tree, r *result) ([]byte, error) {
+	t, ok := trees[c.Checkpoint]
+	if !ok {
+		return nil, fmt.Errorf("checkpoint %q did not verify", c.Checkpoint)
+	}
+	entry, err := base64.StdEncoding.DecodeString(c.Entry)
+	if err != nil {
+		return nil, errors.New("entry is not base64")
+	}
+	p, err := hashes(c.Proof)
+	if err != nil {
+		return nil, err
+	}
+	r.Size = t.size
+	return entry, tlog.CheckRecord(tlog.RecordProof(p), t.size, t.root, c.Index, tlog.RecordHash(entry))
+}
+
 func run(c check, trees map[string]tree, r *result) error {
 	switch c.Kind {
 	case "checkpoint":
@@ -238,36 +257,13 @@ func run(c check, trees map[string]tree, r *result) error {
 		trees[c.Name] = t
 		return nil
 	case "inclusion":
-		t, ok := trees[c.Checkpoint]
-		if !ok {
-			return fmt.Errorf("checkpoint %q did not verify", c.Checkpoint)
-		}
-		entry, err := base64.StdEncoding.DecodeString(c.Entry)
-		if err != nil {
-			return errors.New("entry is not base64")
-		}
-		p, err := hashes(c.Proof)
-		if err != nil {
-			return err
-		}
-		r.Size = t.size
-		return tlog.CheckRecord(tlog.RecordProof(p), t.size, t.root, c.Index, tlog.RecordHash(entry))
+		_, err := checkInclusion(c, trees, r)
+		return err
 	case "agent-checkpoint-entry":
 		// A 0x02 leaf of the global log: included in the checkpoint, and the agent checkpoint it
 		// carries opens under the agent's key with the agent log's origin.
-		t, ok := trees[c.Checkpoint]
-		if !ok {
-			return fmt.Errorf("checkpoint %q did not verify", c.Checkpoint)
-		}
-		entry, err := base64.StdEncoding.DecodeString(c.Entry)
+		entry, err := checkInclusion(c, trees, r)
 		if err != nil {
-			return errors.New("entry is not base64")
-		}
-		p, err := hashes(c.Proof)
-		if err != nil {
-			return err
-		}
-		if err := tlog.CheckRecord(tlog.RecordProof(p), t.size, t.root, c.Index, tlog.RecordHash(entry)); err != nil {
 			return err
 		}
 		text, err := agentCheckpointNote(entry)
