@@ -40,8 +40,7 @@ export interface AgentLogFacts {
   /** The edge's root of the agent's records at `size` (≤ held). */
   readonly rootAt: (size: number) => Uint8Array;
   /** The latest accepted checkpoint of the agent, if any. */
-  readonly latest: { readonly size: number; readonly receivedAt: number } | undefined;
-  readonly now: number;
+  readonly latest: { readonly size: number } | undefined;
 }
 
 /**
@@ -95,7 +94,10 @@ export function precheckAgentCheckpoint(
   return undefined;
 }
 
-/** Judges a checkpoint the agent's key signed against the agent's records (docs/edge.md, Agent logs). Pure. */
+/**
+ * Judges a checkpoint the agent's key signed against the agent's records (docs/edge.md, Agent logs).
+ * The 5 s interval was judged before the signature (precheckAgentCheckpoint). Pure.
+ */
 export function judgeAgentCheckpoint(checkpoint: Checkpoint, facts: AgentLogFacts): AgentCheckpointVerdict {
   const { size, root } = checkpoint;
   if (size > facts.held) return { kind: "checkpoint_ahead", size, held: facts.held };
@@ -106,9 +108,6 @@ export function judgeAgentCheckpoint(checkpoint: Checkpoint, facts: AgentLogFact
     return { kind: "bad_checkpoint", message: `size ${size} is below the agent's latest accepted checkpoint (size ${latest.size}): an agent log only grows` };
   }
   if (latest !== undefined && size === latest.size) return { kind: "ignored", size, latest: latest.size };
-  if (latest !== undefined && facts.now >= latest.receivedAt && facts.now - latest.receivedAt < AGENT_CHECKPOINT_INTERVAL_MS) {
-    return { kind: "rate_limited", retryAfterMs: latest.receivedAt + AGENT_CHECKPOINT_INTERVAL_MS - facts.now };
-  }
   return { kind: "accept", size, root };
 }
 
@@ -179,7 +178,7 @@ export class AgentCheckpoints {
     const opened = openAgentCheckpoint(note, this.#parts.origin(), agentId, base64UrlToBytes(row.public_key_x));
     if (!opened.ok) return { kind: "bad_checkpoint", message: opened.message };
     const tree = logs.synced(agentId);
-    const verdict = judgeAgentCheckpoint(opened.checkpoint, { held: tree.size, rootAt: (size) => tree.root(size), latest, now });
+    const verdict = judgeAgentCheckpoint(opened.checkpoint, { held: tree.size, rootAt: (size) => tree.root(size), latest });
     if (verdict.kind === "accept") {
       storage.transaction(() => {
         const index = log.appendEntry({ type: "agent-checkpoint", agentId, note }, now);

@@ -5,21 +5,9 @@ import { failure, success, type Outcome } from "../http/api-error.js";
 import { readAgentCheckpoint, readAgentCheckpointBefore, type StoredAgentCheckpoint } from "./agent-checkpoints.js";
 import type { AgentLogs } from "./agent-logs.js";
 import type { FleetStorage } from "./sql-database.js";
+import type { AgentCheckpointJson } from "../../shared/api/index.js";
 
-/** GET /v1/log/agents/:agentId/checkpoint's answer. */
-export interface AgentCheckpointJson {
-  readonly agentId: string;
-  readonly origin: string;
-  readonly size: number;
-  /** base64 */
-  readonly root: string;
-  /** The signed note exactly as the agent sent it (and as the global log's 0x02 entry holds it). */
-  readonly note: string;
-  /** Global log index of that 0x02 entry. */
-  readonly index: number;
-  /** When the edge accepted it, epoch ms. */
-  readonly receivedAt: number;
-}
+export type { AgentCheckpointJson };
 
 /** `?size=` or `?before=` of GET /v1/log/agents/:agentId/checkpoint (the route refuses both at once). */
 export interface AgentCheckpointQuery {

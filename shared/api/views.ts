@@ -140,6 +140,21 @@ export interface AgentKeyEventJson {
 }
 
 /** GET /v1/log/agents/:agentId/keys: an agent's key history from the global log, and its key names. */
+/** GET /v1/log/agents/:agentId/checkpoint's answer. */
+export interface AgentCheckpointJson {
+  readonly agentId: string;
+  readonly origin: string;
+  readonly size: number;
+  /** base64 */
+  readonly root: string;
+  /** The signed note exactly as the agent sent it (and as the global log's 0x02 entry holds it). */
+  readonly note: string;
+  /** Global log index of that 0x02 entry. */
+  readonly index: number;
+  /** When the edge accepted it, epoch ms. */
+  readonly receivedAt: number;
+}
+
 export interface AgentKeysJson {
   readonly agentId: string;
   /** The agent log's origin, also the key name of its checkpoint signatures. */

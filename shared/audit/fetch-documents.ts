@@ -5,6 +5,7 @@
  * signed root by chain.ts.
  */
 import { decodeBase64 } from "../encoding/base64.js";
+import { KEY_EVENTS, type KeyEvent } from "../log/log-entry.js";
 import { AuditFailure } from "./audit-steps.js";
 
 /** Most hashes in a proof (a tree of 2^53 leaves needs 53; consistency at most twice that). */
@@ -37,7 +38,8 @@ export interface AgentCheckpointDocument {
   readonly index: number;
 }
 
-export type KeyEventName = "enrolled" | "approved" | "revoked";
+/** The key events of the log (shared/log/log-entry.ts). */
+export type KeyEventName = KeyEvent;
 
 export interface KeyEntryDocument {
   readonly event: KeyEventName;
@@ -136,7 +138,6 @@ export function parseAgentCheckpointDocument(value: unknown): AgentCheckpointDoc
   };
 }
 
-const KEY_EVENTS: readonly string[] = ["enrolled", "approved", "revoked"];
 
 export function parseAgentKeysDocument(value: unknown): AgentKeysDocument {
   const what = "agent keys answer";
@@ -147,7 +148,7 @@ export function parseAgentKeysDocument(value: unknown): AgentKeysDocument {
   const keys = list.map((k, i): KeyEntryDocument => {
     const entry = object(k, `${what} keys[${i}]`);
     const event = entry["event"];
-    if (typeof event !== "string" || !KEY_EVENTS.includes(event)) throw fail(what, `keys[${i}].event is not enrolled, approved or revoked`);
+    if (typeof event !== "string" || !(KEY_EVENTS as readonly string[]).includes(event)) throw fail(what, `keys[${i}].event is not enrolled, approved or revoked`);
     return {
       event: event as KeyEventName,
       publicKey: bytes(entry["publicKey"], what, `keys[${i}].publicKey`, 32),

@@ -86,18 +86,17 @@ describe("what is refused before any signature check (pure)", () => {
 
 describe("judging an agent checkpoint against the records (pure)", () => {
   const roots = [new Uint8Array(32).fill(0), new Uint8Array(32).fill(1), new Uint8Array(32).fill(2), new Uint8Array(32).fill(3)];
-  const facts = (latest?: { size: number; receivedAt: number }, now = 100_000) => ({ held: 3, rootAt: (size: number) => roots[size]!, latest, now });
+  const facts = (latest?: { size: number; receivedAt: number }) => ({ held: 3, rootAt: (size: number) => roots[size]!, latest });
   const checkpoint = (size: number, root = roots[size]!) => ({ origin: "o", size, root });
 
-  it("in order: ahead, inconsistent, shrinking, ignored, rate limited, accepted", () => {
+  it("in order: ahead, inconsistent, shrinking, ignored, accepted (the interval is the precheck's)", () => {
     expect(judgeAgentCheckpoint(checkpoint(4, roots[3]), facts())).toEqual({ kind: "checkpoint_ahead", size: 4, held: 3 });
     expect(judgeAgentCheckpoint(checkpoint(2, roots[1]), facts())).toEqual({ kind: "agent_log_inconsistent", size: 2, claimedRoot: roots[1], expectedRoot: roots[2] });
     // A wrong root is named even when the size is old: a rewritten history is never just "stale".
     expect(judgeAgentCheckpoint(checkpoint(1, roots[3]), facts({ size: 3, receivedAt: 0 }))).toMatchObject({ kind: "agent_log_inconsistent" });
     expect(judgeAgentCheckpoint(checkpoint(1), facts({ size: 2, receivedAt: 0 }))).toMatchObject({ kind: "bad_checkpoint" });
     expect(judgeAgentCheckpoint(checkpoint(2), facts({ size: 2, receivedAt: 0 }))).toEqual({ kind: "ignored", size: 2, latest: 2 });
-    expect(judgeAgentCheckpoint(checkpoint(3), facts({ size: 2, receivedAt: 99_000 }))).toEqual({ kind: "rate_limited", retryAfterMs: AGENT_CHECKPOINT_INTERVAL_MS - 1_000 });
-    expect(judgeAgentCheckpoint(checkpoint(3), facts({ size: 2, receivedAt: 100_000 - AGENT_CHECKPOINT_INTERVAL_MS }))).toEqual({ kind: "accept", size: 3, root: roots[3] });
+    expect(judgeAgentCheckpoint(checkpoint(3), facts({ size: 2, receivedAt: 0 }))).toEqual({ kind: "accept", size: 3, root: roots[3] });
     expect(judgeAgentCheckpoint(checkpoint(0), facts())).toEqual({ kind: "accept", size: 0, root: roots[0] });
   });
 });

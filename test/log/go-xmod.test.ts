@@ -10,10 +10,8 @@
  * cosignatures with shared/note/cosignature.ts, proofs from shared/log MerkleTree), then end to end:
  * the real edge (wrangler dev) and two real agent processes, everything fetched from the public routes.
  */
-import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCheckpoint, parseCheckpoint, signCheckpoint } from "../../shared/checkpoint/index.js";
@@ -37,6 +35,8 @@ import { FAST_SEALING, removeTempDirs, startAgentProcess, tempDir, waitFor, type
 import { issueToken } from "../edge/fleet-client.js";
 import { startEdge, type RunningEdge } from "../support/edge.js";
 import { buildXmodChecker, checksForAgentCheckpointEntries, checksForLog, type AuditedLog, type XmodCheck, type XmodChecker, type XmodRun } from "../support/xmod-check.js";
+import { runCli } from "../support/cli-process.js";
+import type { AgentCheckpointJson, AgentKeysJson } from "../../shared/api/index.js";
 
 let checker: XmodChecker;
 beforeAll(() => {
@@ -188,16 +188,8 @@ describe("Go x/mod on material made with our shared code", () => {
   });
 });
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** `becomingone-agent …` from the sources, as a real process. */
-function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", join(ROOT, "agent/cli/main.ts"), ...args], { cwd: ROOT, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = runCli;
 
 /** GET JSON (or text) from a public route, failing with the answer when it is not 200. */
 async function get<T>(url: string, as: "json" | "text" = "json"): Promise<T> {
@@ -207,23 +199,6 @@ async function get<T>(url: string, as: "json" | "text" = "json"): Promise<T> {
   return (as === "json" ? JSON.parse(body) : body) as T;
 }
 
-interface AgentCheckpointJson {
-  readonly agentId: string;
-  readonly origin: string;
-  readonly size: number;
-  readonly root: string;
-  readonly note: string;
-  readonly index: number;
-  readonly receivedAt: number;
-}
-interface AgentKeysJson {
-  readonly agentId: string;
-  readonly origin: string;
-  readonly witness: string;
-  readonly keys: readonly { readonly event: string; readonly publicKey: string; readonly index: number; readonly at: number }[];
-  readonly verifierKey: string;
-  readonly cosignerKey: string;
-}
 interface InclusionJson {
   readonly leafIdx: number;
   readonly treeSize: number;
